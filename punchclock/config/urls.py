@@ -1,0 +1,16 @@
+from django.urls import include, path
+
+from punchclock.api.api import api
+
+urlpatterns = [
+    path("", include("punchclock.core.urls")),
+    path("accounts/", include("punchclock.accounts.urls")),
+    path("clients/", include("punchclock.clients.urls")),
+    path("projects/", include("punchclock.projects.urls")),
+    path("api/v1/", api.urls),
+]
+
+handler400 = "punchclock.core.views.bad_request"
+handler403 = "punchclock.core.views.permission_denied"
+handler404 = "punchclock.core.views.page_not_found"
+handler500 = "punchclock.core.views.server_error"

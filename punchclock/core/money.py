@@ -1,0 +1,113 @@
+"""Money: Decimal amounts with a currency, rounded in exactly one place.
+
+Minor units follow ISO 4217, not babel/CLDR: CLDR rounds some currencies (HUF, TWD, …) to
+whole units for cash display, while invoices must use the ISO exponent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
+
+from babel import Locale
+from babel.numbers import format_currency, list_currencies
+
+# ISO 4217 exponents that differ from the usual 2.
+_MINOR_UNITS = {
+    **dict.fromkeys(
+        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
+    ),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
+    **dict.fromkeys("CLF UYW".split(), 4),
+}
+# Codes babel knows that are funds, metals or testing codes rather than money people invoice.
+_NOT_INVOICEABLE = {"XAU", "XAG", "XPT", "XPD", "XTS", "XXX", "XDR", "XSU", "XUA", "XBA", "XBB",
+                    "XBC", "XBD"}
+
+
+class MoneyError(ValueError):
+    """An amount or currency that cannot be money."""
+
+
+@cache
+def currency_codes() -> frozenset[str]:
+    return frozenset(c for c in list_currencies() if len(c) == 3 and c not in _NOT_INVOICEABLE)
+
+
+def is_currency(code: str) -> bool:
+    return code in currency_codes()
+
+
+def minor_units(currency: str) -> int:
+    return _MINOR_UNITS.get(currency, 2)
+
+
+def quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """Round half-up to the currency's minor unit: the one rounding rule for money."""
+    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def parse_amount(value: str | int | Decimal) -> Decimal:
+    """A Decimal from user input; floats are refused because they are already imprecise."""
+    if isinstance(value, float):
+        raise MoneyError("amounts must be given as text or Decimal, not float")
+    try:
+        amount = Decimal(str(value).strip().replace(" ", ""))
+    except InvalidOperation as exc:
+        raise MoneyError(f"{value!r} is not a number") from exc
+    if not amount.is_finite():
+        raise MoneyError(f"{value!r} is not a finite number")
+    return amount
+
+
+@cache
+def _pattern(locale: str, digits: int) -> str:
+    """The locale's currency pattern with the ISO number of decimals."""
+    standard = Locale.parse(locale).currency_formats["standard"].pattern
+    standard = standard.split(";")[0]
+    return re.sub(r"0\.0+", "0" + ("." + "0" * digits if digits else ""), standard)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            raise MoneyError("Money needs a Decimal amount")
+        if not is_currency(self.currency):
+            raise MoneyError(f"{self.currency!r} is not an ISO 4217 currency code")
+
+    def rounded(self) -> Money:
+        return Money(round_money(self.amount, self.currency), self.currency)
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __mul__(self, factor: Decimal | int) -> Money:
+        return Money(self.amount * Decimal(factor), self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise MoneyError(f"cannot combine {self.currency} with {other.currency}")
+
+    def format(self, locale: str = "en") -> str:
+        return format_currency(
+            self.rounded().amount, self.currency, format=_pattern(locale, minor_units(self.currency)),
+            locale=locale, currency_digits=False,
+        )
+
+    def __str__(self) -> str:
+        return self.format()

@@ -1,0 +1,118 @@
+"""Validators for identities and uploads, shared by forms, the API and services."""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+from stdnum import vatin
+from stdnum.exceptions import ValidationError as StdnumError
+
+from punchclock.core.money import is_currency
+from punchclock.core.timeutil import is_zone
+
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+SUPPORTED_LOCALES = {"en", "de", "fr"}
+
+
+def normalize_vat_id(value: str) -> str:
+    """A VAT ID in compact form (DE123456789), or ValidationError naming what is wrong."""
+    compact = re.sub(r"[\s.\-]", "", value).upper()
+    if not compact:
+        return ""
+    # Greece's VAT prefix is EL, but stdnum knows it as GR for the country lookup.
+    try:
+        if not vatin.is_valid(compact):
+            raise ValidationError(
+                f"“{value}” is not a valid VAT ID (expected country prefix and check digits, "
+                "e.g. DE123456788)."
+            )
+    except StdnumError as exc:
+        raise ValidationError(f"“{value}” is not a valid VAT ID: {exc}") from exc
+    return compact
+
+
+def normalize_iban(value: str) -> str:
+    compact = re.sub(r"\s", "", value).upper()
+    if not compact:
+        return ""
+    try:
+        return IBAN(compact).compact
+    except SchwiftyException as exc:
+        raise ValidationError(f"“{value}” is not a valid IBAN: {exc}") from exc
+
+
+def normalize_bic(value: str) -> str:
+    compact = re.sub(r"\s", "", value).upper()
+    if not compact:
+        return ""
+    try:
+        return str(BIC(compact))
+    except SchwiftyException as exc:
+        raise ValidationError(f"“{value}” is not a valid BIC: {exc}") from exc
+
+
+def validate_currency(value: str) -> None:
+    if not is_currency(value):
+        raise ValidationError(f"“{value}” is not an ISO 4217 currency code (e.g. EUR, USD).")
+
+
+def validate_country(value: str) -> None:
+    from babel import Locale
+
+    if value.upper() not in Locale("en").territories or not re.fullmatch(r"[A-Z]{2}", value):
+        raise ValidationError(f"“{value}” is not an ISO 3166 country code (e.g. DE, FR, US).")
+
+
+def validate_zone(value: str) -> None:
+    if not is_zone(value):
+        raise ValidationError(f"“{value}” is not a known time zone (e.g. Europe/Berlin).")
+
+
+def validate_locale(value: str) -> None:
+    if value not in SUPPORTED_LOCALES:
+        raise ValidationError(
+            f"“{value}” is not a supported language (one of {', '.join(sorted(SUPPORTED_LOCALES))})."
+        )
+
+
+def validate_colour(value: str) -> None:
+    if not HEX_COLOUR.match(value):
+        raise ValidationError(f"“{value}” is not a colour like #1f6feb.")
+
+
+_SVG_FORBIDDEN = re.compile(rb"<script|javascript:|\son[a-z]+\s*=|<foreignObject|<!ENTITY", re.I)
+
+
+def check_logo(data: bytes, name: str) -> str:
+    """Check a logo's bytes (not its name) and return its real type: 'png' or 'svg'."""
+    if len(data) > settings.LOGO_MAX_BYTES:
+        raise ValidationError(
+            f"The logo is {len(data) // 1024} KB; the limit is {settings.LOGO_MAX_BYTES // 1024} KB."
+        )
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(BytesIO(data)) as image:
+                image.verify()
+                if image.format != "PNG":
+                    raise ValidationError("The logo is not a PNG image.")
+        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+            raise ValidationError("The logo file is damaged: it is not a readable PNG.") from exc
+        return "png"
+    head = data[:2048].lstrip()
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    if (head.startswith(b"<?xml") or head.startswith(b"<svg")) and b"<svg" in data[:4096]:
+        # Logos are shown inline on pages and invoices, so active content is refused outright.
+        if _SVG_FORBIDDEN.search(data):
+            raise ValidationError("The SVG logo contains scripts or external entities; remove them.")
+        return "svg"
+    raise ValidationError(
+        f"“{name}” is not a PNG or SVG image (its content was checked, not its name)."
+    )

@@ -1,0 +1,356 @@
+"""Every change to projects, tasks, assignments and rates, and the rate resolver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from punchclock.accounts.models import Membership, Organization
+from punchclock.accounts.permissions import require
+from punchclock.clients.models import Client
+from punchclock.core.money import Money, is_currency
+from punchclock.core.services import apply_fields, clean_and_save, field_error
+from punchclock.core.timeutil import local_date, now
+from punchclock.projects.models import (
+    BillingMethod,
+    BudgetKind,
+    Project,
+    ProjectMember,
+    ProjectStatus,
+    Rate,
+    RateKind,
+    RateScope,
+    Task,
+)
+
+PROJECT_FIELDS = {
+    "name", "code", "description", "billing_method", "fixed_fee", "budget_kind", "budget_hours",
+    "budget_amount", "budget_alert_percent", "billable_default", "rounding_minutes",
+    "rounding_direction",
+}
+TASK_FIELDS = {"name", "billable_default"}
+MAX_RATE = Decimal("1000000")
+
+
+def _same_org(organization_id: int, by: Membership) -> None:
+    if organization_id != by.organization_id:
+        raise PermissionDenied("That belongs to another organization.")
+
+
+# Projects ------------------------------------------------------------------------------
+
+
+def _check_project(project: Project) -> None:
+    errors: dict[str, list[str]] = {}
+    project.code = (project.code or "").lower()
+    if project.billing_method == BillingMethod.FIXED_FEE and project.fixed_fee is None:
+        errors["fixed_fee"] = ["A fixed-fee project needs its fee."]
+    if project.billing_method != BillingMethod.FIXED_FEE:
+        project.fixed_fee = None
+    if project.budget_kind == BudgetKind.HOURS and not project.budget_hours:
+        errors["budget_hours"] = ["An hours budget needs the number of hours."]
+    if project.budget_kind == BudgetKind.MONEY and not project.budget_amount:
+        errors["budget_amount"] = ["A money budget needs an amount."]
+    if project.budget_kind != BudgetKind.HOURS:
+        project.budget_hours = None
+    if project.budget_kind != BudgetKind.MONEY:
+        project.budget_amount = None
+    if project.billing_method == BillingMethod.NON_BILLABLE:
+        project.billable_default = False
+    if project.rounding_minutes and 1440 % project.rounding_minutes:
+        errors["rounding_minutes"] = ["The rounding increment must divide a day (e.g. 6, 15, 30)."]
+    if errors:
+        raise ValidationError(errors)
+    clash = Project.objects.filter(client_id=project.client_id, code=project.code)
+    if clash.exclude(pk=project.pk).exists():
+        raise field_error("code", f"This client already has a project with the code “{project.code}”.")
+
+
+@transaction.atomic
+def create_project(*, by: Membership, client: Client, name: str, **fields: Any) -> Project:
+    require(by, "projects.create")
+    _same_org(client.organization_id, by)
+    if client.is_archived:
+        raise field_error("client", "The client is archived; restore it first.")
+    project = Project(organization_id=by.organization_id, client=client, name=name.strip())
+    apply_fields(project, fields, PROJECT_FIELDS)
+    if not project.code:
+        project.code = _free_code(client, slugify(project.name)[:40] or "project")
+    _check_project(project)
+    clean_and_save(project)
+    return project
+
+
+def _free_code(client: Client, base: str) -> str:
+    code, n = base, 1
+    while Project.objects.filter(client=client, code=code).exists():
+        n += 1
+        code = f"{base[:36]}{n}"
+    return code
+
+
+@transaction.atomic
+def update_project(project: Project, *, by: Membership, **fields: Any) -> Project:
+    require(by, "projects.manage", project)
+    apply_fields(project, fields, PROJECT_FIELDS)
+    _check_project(project)
+    clean_and_save(project)
+    return project
+
+
+@transaction.atomic
+def set_project_status(project: Project, *, by: Membership, status: str) -> Project:
+    require(by, "projects.manage", project)
+    if status not in ProjectStatus.values:
+        raise field_error("status", f"“{status}” is not a project status.")
+    if status == ProjectStatus.ACTIVE and project.client.is_archived:
+        raise field_error("status", "The client is archived; restore the client first.")
+    project.status = status
+    project.save(update_fields=["status"])
+    return project
+
+
+@transaction.atomic
+def assign_member(
+    project: Project, *, by: Membership, membership: Membership, is_manager: bool = False
+) -> ProjectMember:
+    require(by, "projects.manage", project)
+    _same_org(membership.organization_id, by)
+    if not membership.is_active:
+        raise field_error("membership", "That person is no longer in the organization.")
+    if is_manager and not _may_set_managers(by):
+        raise field_error("is_manager", "Only admins and owners choose project managers.")
+    assignment, _ = ProjectMember.objects.update_or_create(
+        project=project, membership=membership, defaults={"is_manager": is_manager}
+    )
+    return assignment
+
+
+def _may_set_managers(by: Membership) -> bool:
+    from punchclock.accounts.permissions import can
+
+    return can(by, "projects.create")
+
+
+@transaction.atomic
+def unassign_member(project: Project, *, by: Membership, membership: Membership) -> None:
+    require(by, "projects.manage", project)
+    ProjectMember.objects.filter(project=project, membership=membership).delete()
+
+
+# Tasks ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_task(project: Project, *, by: Membership, name: str, **fields: Any) -> Task:
+    require(by, "projects.manage", project)
+    task = Task(project=project, name=name.strip())
+    apply_fields(task, fields, TASK_FIELDS)
+    if project.billing_method == BillingMethod.NON_BILLABLE:
+        task.billable_default = False
+    clean_and_save(task)
+    return task
+
+
+@transaction.atomic
+def update_task(task: Task, *, by: Membership, **fields: Any) -> Task:
+    require(by, "projects.manage", task.project)
+    apply_fields(task, fields, TASK_FIELDS | {"is_archived"})
+    clean_and_save(task)
+    return task
+
+
+# Rates ---------------------------------------------------------------------------------
+
+
+def _rate_currency(
+    organization: Organization, kind: str, client: Client | None, currency: str | None
+) -> str:
+    if kind == RateKind.COST:
+        # Cost is accounted in the organization's own currency.
+        return organization.default_currency
+    if client is not None:
+        if currency and currency.upper() != client.currency:
+            raise field_error(
+                "currency", f"Rates for {client.name} are in its currency, {client.currency}."
+            )
+        return client.currency
+    code = (currency or organization.default_currency).upper()
+    if not is_currency(code):
+        raise field_error("currency", f"“{code}” is not an ISO 4217 currency code.")
+    return code
+
+
+@transaction.atomic
+def set_rate(
+    *,
+    by: Membership,
+    kind: str,
+    amount: Decimal,
+    effective_from: date,
+    client: Client | None = None,
+    project: Project | None = None,
+    task: Task | None = None,
+    membership: Membership | None = None,
+    currency: str | None = None,
+) -> Rate:
+    """Add a rate valid from a date on; earlier periods and the work in them are untouched."""
+    scope = _scope_of(kind, client=client, project=project, task=task, membership=membership)
+    if task is not None:
+        project = task.project
+    if project is not None:
+        client = project.client
+    targets = [t.organization_id for t in (client, project, membership) if t is not None]
+    for organization_id in targets:
+        _same_org(organization_id, by)
+    if kind == RateKind.COST:
+        require(by, "cost_rates.manage")
+    elif scope in (RateScope.TASK, RateScope.PROJECT, RateScope.PROJECT_MEMBER):
+        require(by, "rates.manage", project)
+    else:
+        require(by, "rates.manage")
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise field_error("amount", "The rate must be a number.")
+    if amount < 0:
+        raise field_error("amount", "A rate cannot be negative.")
+    if amount > MAX_RATE:
+        raise field_error("amount", f"A rate above {MAX_RATE:,} per hour is surely a typo.")
+    if amount.as_tuple().exponent < -4:  # type: ignore[operator]
+        raise field_error("amount", "A rate has at most 4 decimal places.")
+    organization = by.organization
+    code = _rate_currency(organization, kind, client, currency)
+    key = Rate.key_for(
+        scope,
+        client_id=client.pk if client else None,
+        project_id=project.pk if project else None,
+        task_id=task.pk if task else None,
+        membership_id=membership.pk if membership else None,
+    )
+    if kind == RateKind.BILL and scope in (RateScope.MEMBER, RateScope.ORGANIZATION):
+        # Defaults may exist once per currency, so a USD client finds its USD default.
+        key = f"{key}:{code}"
+    clash = Rate.objects.filter(
+        organization=organization, kind=kind, scope_key=key, effective_from=effective_from
+    )
+    if clash.exists():
+        raise field_error(
+            "effective_from",
+            f"A {RateKind(kind).label.lower()} for this already starts on {effective_from}; "
+            "change that one or pick another date.",
+        )
+    rate = Rate(
+        organization=organization, kind=kind, scope=scope,
+        client=client if scope == RateScope.CLIENT else None,
+        project=project if scope in (RateScope.TASK, RateScope.PROJECT,
+                                     RateScope.PROJECT_MEMBER) else None,
+        task=task, membership=membership, scope_key=key, amount=amount, currency=code,
+        effective_from=effective_from, created_by=by.user,
+    )
+    clean_and_save(rate, exclude=["scope_key"])
+    return rate
+
+
+def _scope_of(
+    kind: str, *, client: Client | None, project: Project | None, task: Task | None,
+    membership: Membership | None,
+) -> str:
+    if kind not in RateKind.values:
+        raise field_error("kind", f"“{kind}” is not a rate kind (bill or cost).")
+    if kind == RateKind.COST:
+        if membership is None or client or project or task:
+            raise field_error("membership", "A cost rate belongs to one person only.")
+        return RateScope.MEMBER
+    if task is not None:
+        if membership is not None:
+            raise field_error("membership", "A task rate applies to everyone on the task.")
+        return RateScope.TASK
+    if project is not None:
+        return RateScope.PROJECT_MEMBER if membership is not None else RateScope.PROJECT
+    if client is not None:
+        if membership is not None:
+            raise field_error("membership", "Person rates are set per project, not per client.")
+        return RateScope.CLIENT
+    if membership is not None:
+        return RateScope.MEMBER
+    return RateScope.ORGANIZATION
+
+
+@transaction.atomic
+def delete_rate(rate: Rate, *, by: Membership) -> None:
+    """Remove a rate that has not started yet; past rates are history and stay."""
+    _same_org(rate.organization_id, by)
+    if rate.kind == RateKind.COST:
+        require(by, "cost_rates.manage")
+    else:
+        require(by, "rates.manage", rate.project)
+    today = local_date(now(), by.organization.timezone)
+    if rate.effective_from <= today:
+        raise field_error(
+            "effective_from",
+            "This rate is already in force; add a new rate from a later date instead.",
+        )
+    rate.delete()
+
+
+@dataclass(frozen=True)
+class RateQuote:
+    """What a person's hour on a project costs and is billed at an instant."""
+
+    bill: Money | None
+    bill_scope: str | None
+    cost: Money | None
+    billable: bool
+
+
+# Resolution order, most specific first (see docs/decisions/0002-rates.md).
+_BILL_ORDER = [
+    RateScope.TASK, RateScope.PROJECT_MEMBER, RateScope.PROJECT, RateScope.CLIENT,
+    RateScope.MEMBER, RateScope.ORGANIZATION,
+]
+
+
+def resolve_rates(
+    *, membership: Membership, project: Project, at: datetime, task: Task | None = None
+) -> RateQuote:
+    """The bill and cost rate of a person on a project (and task) at an instant."""
+    organization = project.organization
+    if membership.organization_id != organization.pk or (task and task.project_id != project.pk):
+        raise ValueError("person, project and task must belong together")
+    day = local_date(at, organization.timezone)
+    currency = project.client.currency
+    keys = {
+        RateScope.TASK: Rate.key_for(RateScope.TASK, task_id=task.pk) if task else None,
+        RateScope.PROJECT_MEMBER: Rate.key_for(
+            RateScope.PROJECT_MEMBER, project_id=project.pk, membership_id=membership.pk
+        ),
+        RateScope.PROJECT: Rate.key_for(RateScope.PROJECT, project_id=project.pk),
+        RateScope.CLIENT: Rate.key_for(RateScope.CLIENT, client_id=project.client_id),
+        RateScope.MEMBER: f"member:{membership.pk}:{currency}",
+        RateScope.ORGANIZATION: f"organization:{currency}",
+    }
+    wanted = [k for k in keys.values() if k]
+    cost_key = Rate.key_for(RateScope.MEMBER, membership_id=membership.pk)
+    # One query: the latest rate on or before the day for every candidate scope.
+    latest: dict[tuple[str, str], Rate] = {}
+    rates = Rate.objects.filter(
+        organization=organization, scope_key__in=[*wanted, cost_key], effective_from__lte=day
+    ).order_by("effective_from")
+    for rate in rates:
+        latest[(rate.kind, rate.scope_key)] = rate
+    cost_rate = latest.get((RateKind.COST, cost_key))
+    cost = Money(cost_rate.amount, cost_rate.currency) if cost_rate else None
+    billable = project.is_hourly
+    if not billable:
+        return RateQuote(bill=None, bill_scope=None, cost=cost, billable=False)
+    for scope in _BILL_ORDER:
+        key = keys[scope]
+        found = latest.get((RateKind.BILL, key)) if key else None
+        if found is not None:
+            return RateQuote(Money(found.amount, found.currency), scope, cost, True)
+    return RateQuote(bill=None, bill_scope=None, cost=cost, billable=True)

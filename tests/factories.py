@@ -1,0 +1,97 @@
+"""Small factories: real objects made through the services where it matters."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from punchclock.accounts.models import Membership, Organization, Role, User
+from punchclock.clients.models import Client
+from punchclock.projects.models import Project, Rate, RateKind, RateScope, Task
+
+_seq = itertools.count(1)
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(email: str | None = None, **fields: Any) -> User:
+    n = next(_seq)
+    return User.objects.create_user(email or f"person{n}@example.com", PASSWORD, **fields)
+
+
+def make_organization(name: str = "Acme Agency", **fields: Any) -> Organization:
+    fields.setdefault("country", "DE")
+    fields.setdefault("timezone", "Europe/Berlin")
+    return Organization.objects.create(name=name, **fields)
+
+
+def make_membership(
+    organization: Organization, role: str = Role.MEMBER, user: User | None = None, **fields: Any
+) -> Membership:
+    return Membership.objects.create(
+        organization=organization, user=user or make_user(), role=role, **fields
+    )
+
+
+def make_client(organization: Organization, name: str = "Globex", **fields: Any) -> Client:
+    n = next(_seq)
+    fields.setdefault("code", f"client{n}")
+    fields.setdefault("country", "DE")
+    fields.setdefault("currency", "EUR")
+    return Client.objects.create(organization=organization, name=name, **fields)
+
+
+def make_project(client: Client, name: str = "Website", **fields: Any) -> Project:
+    n = next(_seq)
+    fields.setdefault("code", f"project{n}")
+    return Project.objects.create(
+        organization=client.organization, client=client, name=name, **fields
+    )
+
+
+def make_task(project: Project, name: str = "Development", **fields: Any) -> Task:
+    return Task.objects.create(project=project, name=name, **fields)
+
+
+def make_rate(
+    organization: Organization,
+    amount: str,
+    *,
+    kind: str = RateKind.BILL,
+    effective_from: date = date(2020, 1, 1),
+    client: Client | None = None,
+    project: Project | None = None,
+    task: Task | None = None,
+    membership: Membership | None = None,
+    currency: str = "EUR",
+) -> Rate:
+    """A rate written directly, for tests of resolution (set_rate has its own tests)."""
+    if kind == RateKind.COST:
+        scope = RateScope.MEMBER
+    elif task:
+        scope, project = RateScope.TASK, task.project
+    elif project and membership:
+        scope = RateScope.PROJECT_MEMBER
+    elif project:
+        scope = RateScope.PROJECT
+    elif client:
+        scope = RateScope.CLIENT
+    elif membership:
+        scope = RateScope.MEMBER
+    else:
+        scope = RateScope.ORGANIZATION
+    key = Rate.key_for(
+        scope,
+        client_id=client.pk if client else None,
+        project_id=project.pk if project else None,
+        task_id=task.pk if task else None,
+        membership_id=membership.pk if membership else None,
+    )
+    if kind == RateKind.BILL and scope in (RateScope.MEMBER, RateScope.ORGANIZATION):
+        key = f"{key}:{currency}"
+    return Rate.objects.create(
+        organization=organization, kind=kind, scope=scope, client=client, project=project,
+        task=task, membership=membership, scope_key=key, amount=Decimal(amount),
+        currency=currency, effective_from=effective_from,
+    )
