@@ -29,10 +29,12 @@ class Agency:
 @pytest.fixture
 def agency(db) -> Agency:
     organization = factories.make_organization("Acme Agency", default_currency="EUR")
-    owner = factories.make_membership(organization, Role.OWNER,
-                                      factories.make_user("owner@acme.test", name="Olivia Owner"))
-    admin = factories.make_membership(organization, Role.ADMIN,
-                                      factories.make_user("admin@acme.test", name="Adam Admin"))
+    owner = factories.make_membership(
+        organization, Role.OWNER, factories.make_user("owner@acme.test", name="Olivia Owner")
+    )
+    admin = factories.make_membership(
+        organization, Role.ADMIN, factories.make_user("admin@acme.test", name="Adam Admin")
+    )
     manager = factories.make_membership(
         organization, Role.MANAGER, factories.make_user("manager@acme.test", name="Mia Manager")
     )
@@ -45,8 +47,7 @@ def agency(db) -> Agency:
     ProjectMember.objects.create(project=project, membership=manager, is_manager=True)
     ProjectMember.objects.create(project=project, membership=member)
     task = factories.make_task(project, "Development")
-    return Agency(organization, owner, admin, manager, member, client, project, task,
-                  other_project)
+    return Agency(organization, owner, admin, manager, member, client, project, task, other_project)
 
 
 @pytest.fixture

@@ -91,7 +91,15 @@ def make_rate(
     if kind == RateKind.BILL and scope in (RateScope.MEMBER, RateScope.ORGANIZATION):
         key = f"{key}:{currency}"
     return Rate.objects.create(
-        organization=organization, kind=kind, scope=scope, client=client, project=project,
-        task=task, membership=membership, scope_key=key, amount=Decimal(amount),
-        currency=currency, effective_from=effective_from,
+        organization=organization,
+        kind=kind,
+        scope=scope,
+        client=client,
+        project=project,
+        task=task,
+        membership=membership,
+        scope_key=key,
+        amount=Decimal(amount),
+        currency=currency,
+        effective_from=effective_from,
     )

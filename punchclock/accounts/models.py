@@ -84,9 +84,7 @@ class Organization(models.Model):
     website = models.URLField(blank=True)
     logo = models.FileField(upload_to="logos/", blank=True)
     brand_colour = models.CharField(max_length=7, default="#2563eb", validators=[validate_colour])
-    default_currency = models.CharField(
-        max_length=3, default="EUR", validators=[validate_currency]
-    )
+    default_currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
     locale = models.CharField(max_length=8, default="en", validators=[validate_locale])
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_zone])
     created_at = models.DateTimeField(auto_now_add=True)
@@ -189,3 +187,6 @@ class LoginFailure(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["email", "at"], name="loginfailure_email_at")]
+
+    def __str__(self) -> str:
+        return f"failed sign-in for {self.email} at {self.at}"

@@ -64,9 +64,10 @@ def require(membership: Membership | None, action: str, project: Project | None 
 def is_project_manager(membership: Membership, project: Project) -> bool:
     if project.organization_id != membership.organization_id:
         return False
-    return membership.role == MANAGER and project.assignments.filter(
-        membership=membership, is_manager=True
-    ).exists()
+    return (
+        membership.role == MANAGER
+        and project.assignments.filter(membership=membership, is_manager=True).exists()
+    )
 
 
 def visible_projects(membership: Membership) -> QuerySet[Project]:

@@ -31,11 +31,21 @@ from punchclock.core.timeutil import now
 from punchclock.core.validators import check_logo, normalize_bic, normalize_iban, normalize_vat_id
 
 INVITATION_DAYS = 14
-TOKEN_PREFIX = "pc_"
+TOKEN_PREFIX = "pc_"  # noqa: S105 - a public marker, not a secret
 
 PROFILE_FIELDS = {
-    "name", "address_line1", "address_line2", "postal_code", "city", "country", "email",
-    "phone", "website", "brand_colour", "locale", "timezone",
+    "name",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "email",
+    "phone",
+    "website",
+    "brand_colour",
+    "locale",
+    "timezone",
 }
 BILLING_FIELDS = {"legal_name", "vat_id", "tax_number", "iban", "bic", "default_currency"}
 
@@ -59,10 +69,12 @@ def sign_up(
     currency: str = "EUR",
 ) -> tuple[User, Organization]:
     """Create a user and their own organization, with the user as owner."""
-    user = create_user(email=email, password=password, name=name, timezone=timezone,
-                       locale=locale)
+    user = create_user(email=email, password=password, name=name, timezone=timezone, locale=locale)
     organization = create_organization(
-        owner=user, name=organization_name, default_currency=currency, timezone=timezone,
+        owner=user,
+        name=organization_name,
+        default_currency=currency,
+        timezone=timezone,
         locale=locale,
     )
     return user, organization
@@ -125,8 +137,11 @@ def create_organization(*, owner: User, name: str, **fields: Any) -> Organizatio
 
 def _normalize_identity(organization: Organization) -> None:
     errors: dict[str, list[str]] = {}
-    for field, normalize in (("vat_id", normalize_vat_id), ("iban", normalize_iban),
-                             ("bic", normalize_bic)):
+    for field, normalize in (
+        ("vat_id", normalize_vat_id),
+        ("iban", normalize_iban),
+        ("bic", normalize_bic),
+    ):
         try:
             setattr(organization, field, normalize(getattr(organization, field) or ""))
         except ValidationError as exc:
@@ -166,8 +181,9 @@ def set_logo(organization: Organization, *, data: bytes, filename: str, by: Memb
     except ValidationError as exc:
         raise ValidationError({"logo": exc.messages}) from exc
     old = organization.logo.name if organization.logo else None
-    organization.logo.save(f"org{organization.pk}-{secrets.token_hex(6)}.{kind}",
-                           ContentFile(data), save=True)
+    organization.logo.save(
+        f"org{organization.pk}-{secrets.token_hex(6)}.{kind}", ContentFile(data), save=True
+    )
     if old:
         # Removing the old file only after commit keeps it if the transaction rolls back.
         storage = organization.logo.storage
@@ -178,8 +194,8 @@ def set_logo(organization: Organization, *, data: bytes, filename: str, by: Memb
 def remove_logo(organization: Organization, *, by: Membership) -> None:
     require(by, "organization.edit_profile")
     if organization.logo:
-        old, storage = organization.logo.name, organization.logo.storage
-        organization.logo = ""  # type: ignore[assignment]
+        old, storage = organization.logo.name or "", organization.logo.storage
+        organization.logo = ""
         organization.save(update_fields=["logo"])
         transaction.on_commit(lambda: storage.delete(old))
 
@@ -202,20 +218,28 @@ def invite_member(
         raise field_error("email", f"{email} is already a member of {organization}.")
     raw = secrets.token_urlsafe(32)
     invitation = Invitation(
-        organization=organization, email=email, role=role, token_hash=_hash(raw),
-        invited_by=by.user, expires_at=now() + timedelta(days=INVITATION_DAYS),
+        organization=organization,
+        email=email,
+        role=role,
+        token_hash=_hash(raw),
+        invited_by=by.user,
+        expires_at=now() + timedelta(days=INVITATION_DAYS),
     )
     clean_and_save(invitation, exclude=["token_hash"])
     link = settings.SITE_URL + reverse("accounts:accept_invitation", args=[raw])
-    transaction.on_commit(lambda: send_mail(
-        subject=f"{by.user.display_name} invited you to {organization.name} on Punchclock",
-        message=(
-            f"{by.user.display_name} invited you to join {organization.name} on Punchclock as "
-            f"{Role(role).label.lower()}.\n\nAccept the invitation: {link}\n\n"
-            f"The link is valid for {INVITATION_DAYS} days."
-        ),
-        from_email=None, recipient_list=[email], fail_silently=False,
-    ))
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"{by.user.display_name} invited you to {organization.name} on Punchclock",
+            message=(
+                f"{by.user.display_name} invited you to join {organization.name} on Punchclock as "
+                f"{Role(role).label.lower()}.\n\nAccept the invitation: {link}\n\n"
+                f"The link is valid for {INVITATION_DAYS} days."
+            ),
+            from_email=None,
+            recipient_list=[email],
+            fail_silently=False,
+        )
+    )
     return invitation, raw
 
 
@@ -274,7 +298,10 @@ def _owners_left(organization_id: int, excluding: Membership) -> int:
 
 @transaction.atomic
 def update_membership(
-    membership: Membership, *, by: Membership, role: str | None = None,
+    membership: Membership,
+    *,
+    by: Membership,
+    role: str | None = None,
     weekly_capacity_hours: Any = None,
 ) -> Membership:
     require(by, "members.manage")
@@ -284,8 +311,10 @@ def update_membership(
             raise field_error("role", f"“{role}” is not a role.")
         if Role.OWNER in (role, membership.role) and by.role != Role.OWNER:
             raise field_error("role", "Only an owner can grant or take away the owner role.")
-        if membership.role == Role.OWNER and _owners_left(membership.organization_id,
-                                                           membership) == 0:
+        if (
+            membership.role == Role.OWNER
+            and _owners_left(membership.organization_id, membership) == 0
+        ):
             raise field_error("role", "An organization needs at least one owner.")
         membership.role = role
     if weekly_capacity_hours is not None:
@@ -306,7 +335,8 @@ def deactivate_member(membership: Membership, *, by: Membership) -> None:
     membership.is_active = False
     membership.save(update_fields=["is_active"])
     ApiToken.objects.filter(
-        user_id=membership.user_id, organization_id=membership.organization_id,
+        user_id=membership.user_id,
+        organization_id=membership.organization_id,
         revoked_at__isnull=True,
     ).update(revoked_at=now())
 
@@ -324,8 +354,12 @@ def create_api_token(*, membership: Membership, name: str, scope: str) -> tuple[
         raise field_error("name", "Give the token a name so you can recognise it later.")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        user=membership.user, organization=membership.organization, name=name.strip(),
-        prefix=raw[:10], token_hash=_hash(raw), scope=scope,
+        user=membership.user,
+        organization=membership.organization,
+        name=name.strip(),
+        prefix=raw[:10],
+        token_hash=_hash(raw),
+        scope=scope,
     )
     clean_and_save(token)
     return token, raw
@@ -364,3 +398,24 @@ def authenticate_token(raw: str) -> tuple[ApiToken, Membership] | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=stamp)
         token.last_used_at = stamp
     return token, membership
+
+
+# Lookups -------------------------------------------------------------------------------
+
+
+def get_membership_for(membership: Membership, pk: int) -> Membership:
+    """A membership of the same organization, visible to people who may see the team."""
+    from django.http import Http404
+
+    from punchclock.accounts.permissions import can
+
+    if not can(membership, "members.view"):
+        raise Http404("No such person.")
+    found = (
+        Membership.objects.select_related("user", "organization")
+        .filter(organization_id=membership.organization_id, pk=pk)
+        .first()
+    )
+    if found is None:
+        raise Http404("No such person.")
+    return found

@@ -16,9 +16,7 @@ class TaxTreatment(models.TextChoices):
 
 
 class Client(models.Model):
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="clients"
-    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="clients")
     name = models.CharField(max_length=200)
     code = models.SlugField(
         max_length=40, help_text="Short code used on the command line, e.g. acme in acme/api"

@@ -15,8 +15,21 @@ from punchclock.core.services import apply_fields, clean_and_save, field_error
 from punchclock.core.validators import normalize_vat_id, validate_country
 
 CLIENT_FIELDS = {
-    "name", "code", "email", "address_line1", "address_line2", "postal_code", "city", "region",
-    "country", "vat_id", "currency", "language", "payment_terms_days", "tax_treatment", "notes",
+    "name",
+    "code",
+    "email",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+    "vat_id",
+    "currency",
+    "language",
+    "payment_terms_days",
+    "tax_treatment",
+    "notes",
 }
 CONTACT_FIELDS = {"name", "email", "role", "phone", "is_billing_contact"}
 
@@ -38,8 +51,11 @@ def _check_client(client: Client) -> None:
         client.vat_id = normalize_vat_id(client.vat_id or "")
     except ValidationError as exc:
         errors["vat_id"] = exc.messages
-    if client.tax_treatment == TaxTreatment.REVERSE_CHARGE and not client.vat_id and \
-            "vat_id" not in errors:
+    if (
+        client.tax_treatment == TaxTreatment.REVERSE_CHARGE
+        and not client.vat_id
+        and "vat_id" not in errors
+    ):
         errors["vat_id"] = ["EU reverse charge needs the client's VAT ID."]
     if errors:
         raise ValidationError(errors)
@@ -53,8 +69,10 @@ def create_client(*, by: Membership, name: str, **fields: Any) -> Client:
     require(by, "clients.manage")
     organization = by.organization
     client = Client(
-        organization=organization, name=name.strip(),
-        currency=organization.default_currency, language=organization.locale,
+        organization=organization,
+        name=name.strip(),
+        currency=organization.default_currency,
+        language=organization.locale,
         country=organization.country,
     )
     apply_fields(client, fields, CLIENT_FIELDS)
@@ -140,3 +158,25 @@ def delete_contact(contact: Contact, *, by: Membership) -> None:
     require(by, "clients.manage")
     _same_org(contact.client, by)
     contact.delete()
+
+
+# Lookups -------------------------------------------------------------------------------
+
+
+def get_client_for(membership: Membership, pk: int) -> Client:
+    """A client the member may see, or 404 (also for other organizations' clients)."""
+    from django.shortcuts import get_object_or_404
+
+    from punchclock.accounts.permissions import visible_clients
+
+    return get_object_or_404(visible_clients(membership), pk=pk)
+
+
+def get_contact_for(membership: Membership, pk: int) -> Contact:
+    from django.shortcuts import get_object_or_404
+
+    from punchclock.accounts.permissions import visible_clients
+
+    return get_object_or_404(
+        Contact.objects.select_related("client"), pk=pk, client__in=visible_clients(membership)
+    )

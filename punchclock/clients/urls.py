@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from punchclock.core.placeholder import placeholder
 
 app_name = "clients"
-urlpatterns: list = []
+urlpatterns = [
+    path("", placeholder, name="list"),
+]

@@ -17,14 +17,46 @@ from babel.numbers import format_currency, list_currencies
 # ISO 4217 exponents that differ from the usual 2.
 _MINOR_UNITS = {
     **dict.fromkeys(
-        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
+        [
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "UYI",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ],
+        0,
     ),
-    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
-    **dict.fromkeys("CLF UYW".split(), 4),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+    **dict.fromkeys(["CLF", "UYW"], 4),
 }
 # Codes babel knows that are funds, metals or testing codes rather than money people invoice.
-_NOT_INVOICEABLE = {"XAU", "XAG", "XPT", "XPD", "XTS", "XXX", "XDR", "XSU", "XUA", "XBA", "XBB",
-                    "XBC", "XBD"}
+_NOT_INVOICEABLE = {
+    "XAU",
+    "XAG",
+    "XPT",
+    "XPD",
+    "XTS",
+    "XXX",
+    "XDR",
+    "XSU",
+    "XUA",
+    "XBA",
+    "XBB",
+    "XBC",
+    "XBD",
+}
 
 
 class MoneyError(ValueError):
@@ -105,8 +137,11 @@ class Money:
 
     def format(self, locale: str = "en") -> str:
         return format_currency(
-            self.rounded().amount, self.currency, format=_pattern(locale, minor_units(self.currency)),
-            locale=locale, currency_digits=False,
+            self.rounded().amount,
+            self.currency,
+            format=_pattern(locale, minor_units(self.currency)),
+            locale=locale,
+            currency_digits=False,
         )
 
     def __str__(self) -> str:

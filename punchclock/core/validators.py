@@ -76,7 +76,8 @@ def validate_zone(value: str) -> None:
 def validate_locale(value: str) -> None:
     if value not in SUPPORTED_LOCALES:
         raise ValidationError(
-            f"“{value}” is not a supported language (one of {', '.join(sorted(SUPPORTED_LOCALES))})."
+            f"“{value}” is not a supported language "
+            f"(one of {', '.join(sorted(SUPPORTED_LOCALES))})."
         )
 
 
@@ -92,7 +93,8 @@ def check_logo(data: bytes, name: str) -> str:
     """Check a logo's bytes (not its name) and return its real type: 'png' or 'svg'."""
     if len(data) > settings.LOGO_MAX_BYTES:
         raise ValidationError(
-            f"The logo is {len(data) // 1024} KB; the limit is {settings.LOGO_MAX_BYTES // 1024} KB."
+            f"The logo is {len(data) // 1024} KB; "
+            f"the limit is {settings.LOGO_MAX_BYTES // 1024} KB."
         )
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         from PIL import Image, UnidentifiedImageError
@@ -108,10 +110,12 @@ def check_logo(data: bytes, name: str) -> str:
     head = data[:2048].lstrip()
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
-    if (head.startswith(b"<?xml") or head.startswith(b"<svg")) and b"<svg" in data[:4096]:
+    if head.startswith((b"<?xml", b"<svg")) and b"<svg" in data[:4096]:
         # Logos are shown inline on pages and invoices, so active content is refused outright.
         if _SVG_FORBIDDEN.search(data):
-            raise ValidationError("The SVG logo contains scripts or external entities; remove them.")
+            raise ValidationError(
+                "The SVG logo contains scripts or external entities; remove them."
+            )
         return "svg"
     raise ValidationError(
         f"“{name}” is not a PNG or SVG image (its content was checked, not its name)."

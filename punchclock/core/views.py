@@ -35,7 +35,9 @@ def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpR
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message}, status=status)
     return render(
-        request, "error.html", {"title": title, "message": message, "status": status},
+        request,
+        "error.html",
+        {"title": title, "message": message, "status": status},
         status=status,
     )
 

@@ -119,9 +119,7 @@ class ProjectMember(models.Model):
     """A person assigned to a project; project managers may edit it."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
-    membership = models.ForeignKey(
-        Membership, on_delete=models.CASCADE, related_name="assignments"
-    )
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="assignments")
     is_manager = models.BooleanField(default=False)
 
     class Meta:
@@ -199,28 +197,43 @@ class Rate(models.Model):
             models.CheckConstraint(
                 condition=(
                     models.Q(
-                        scope="task", task__isnull=False, project__isnull=False,
+                        scope="task",
+                        task__isnull=False,
+                        project__isnull=False,
                         membership__isnull=True,
                     )
                     | models.Q(
-                        scope="project_member", project__isnull=False, membership__isnull=False,
+                        scope="project_member",
+                        project__isnull=False,
+                        membership__isnull=False,
                         task__isnull=True,
                     )
                     | models.Q(
-                        scope="project", project__isnull=False, task__isnull=True,
+                        scope="project",
+                        project__isnull=False,
+                        task__isnull=True,
                         membership__isnull=True,
                     )
                     | models.Q(
-                        scope="client", client__isnull=False, project__isnull=True,
-                        task__isnull=True, membership__isnull=True,
+                        scope="client",
+                        client__isnull=False,
+                        project__isnull=True,
+                        task__isnull=True,
+                        membership__isnull=True,
                     )
                     | models.Q(
-                        scope="member", membership__isnull=False, client__isnull=True,
-                        project__isnull=True, task__isnull=True,
+                        scope="member",
+                        membership__isnull=False,
+                        client__isnull=True,
+                        project__isnull=True,
+                        task__isnull=True,
                     )
                     | models.Q(
-                        scope="organization", client__isnull=True, project__isnull=True,
-                        task__isnull=True, membership__isnull=True,
+                        scope="organization",
+                        client__isnull=True,
+                        project__isnull=True,
+                        task__isnull=True,
+                        membership__isnull=True,
                     )
                 ),
                 name="rate_scope_matches_targets",

@@ -30,8 +30,17 @@ from punchclock.projects.models import (
 )
 
 PROJECT_FIELDS = {
-    "name", "code", "description", "billing_method", "fixed_fee", "budget_kind", "budget_hours",
-    "budget_amount", "budget_alert_percent", "billable_default", "rounding_minutes",
+    "name",
+    "code",
+    "description",
+    "billing_method",
+    "fixed_fee",
+    "budget_kind",
+    "budget_hours",
+    "budget_amount",
+    "budget_alert_percent",
+    "billable_default",
+    "rounding_minutes",
     "rounding_direction",
 }
 TASK_FIELDS = {"name", "billable_default"}
@@ -69,7 +78,9 @@ def _check_project(project: Project) -> None:
         raise ValidationError(errors)
     clash = Project.objects.filter(client_id=project.client_id, code=project.code)
     if clash.exclude(pk=project.pk).exists():
-        raise field_error("code", f"This client already has a project with the code “{project.code}”.")
+        raise field_error(
+            "code", f"This client already has a project with the code “{project.code}”."
+        )
 
 
 @transaction.atomic
@@ -245,19 +256,31 @@ def set_rate(
             "change that one or pick another date.",
         )
     rate = Rate(
-        organization=organization, kind=kind, scope=scope,
+        organization=organization,
+        kind=kind,
+        scope=scope,
         client=client if scope == RateScope.CLIENT else None,
-        project=project if scope in (RateScope.TASK, RateScope.PROJECT,
-                                     RateScope.PROJECT_MEMBER) else None,
-        task=task, membership=membership, scope_key=key, amount=amount, currency=code,
-        effective_from=effective_from, created_by=by.user,
+        project=project
+        if scope in (RateScope.TASK, RateScope.PROJECT, RateScope.PROJECT_MEMBER)
+        else None,
+        task=task,
+        membership=membership,
+        scope_key=key,
+        amount=amount,
+        currency=code,
+        effective_from=effective_from,
+        created_by=by.user,
     )
     clean_and_save(rate, exclude=["scope_key"])
     return rate
 
 
 def _scope_of(
-    kind: str, *, client: Client | None, project: Project | None, task: Task | None,
+    kind: str,
+    *,
+    client: Client | None,
+    project: Project | None,
+    task: Task | None,
     membership: Membership | None,
 ) -> str:
     if kind not in RateKind.values:
@@ -310,8 +333,12 @@ class RateQuote:
 
 # Resolution order, most specific first (see docs/decisions/0002-rates.md).
 _BILL_ORDER = [
-    RateScope.TASK, RateScope.PROJECT_MEMBER, RateScope.PROJECT, RateScope.CLIENT,
-    RateScope.MEMBER, RateScope.ORGANIZATION,
+    RateScope.TASK,
+    RateScope.PROJECT_MEMBER,
+    RateScope.PROJECT,
+    RateScope.CLIENT,
+    RateScope.MEMBER,
+    RateScope.ORGANIZATION,
 ]
 
 
@@ -354,3 +381,52 @@ def resolve_rates(
         if found is not None:
             return RateQuote(Money(found.amount, found.currency), scope, cost, True)
     return RateQuote(bill=None, bill_scope=None, cost=cost, billable=True)
+
+
+# Lookups -------------------------------------------------------------------------------
+
+
+def get_project_for(membership: Membership, pk: int) -> Project:
+    """A project the member may see, or 404 (also for other organizations' projects)."""
+    from django.shortcuts import get_object_or_404
+
+    from punchclock.accounts.permissions import visible_projects
+
+    return get_object_or_404(
+        visible_projects(membership).select_related("client", "organization"), pk=pk
+    )
+
+
+def get_task_for(membership: Membership, pk: int) -> Task:
+    from django.shortcuts import get_object_or_404
+
+    from punchclock.accounts.permissions import visible_projects
+
+    return get_object_or_404(
+        Task.objects.select_related("project__client", "project__organization"),
+        pk=pk,
+        project__in=visible_projects(membership),
+    )
+
+
+def get_rate_for(membership: Membership, pk: int) -> Rate:
+    """A rate of the member's organization that their role lets them see, or 404."""
+    from django.http import Http404
+
+    from punchclock.accounts.permissions import can
+
+    rate = (
+        Rate.objects.select_related("project", "client", "task", "membership__user")
+        .filter(organization_id=membership.organization_id, pk=pk)
+        .first()
+    )
+    if rate is None:
+        raise Http404("No such rate.")
+    allowed = (
+        can(membership, "cost_rates.view")
+        if rate.kind == RateKind.COST
+        else can(membership, "rates.view", rate.project)
+    )
+    if not allowed:
+        raise Http404("No such rate.")
+    return rate

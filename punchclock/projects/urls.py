@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from punchclock.core.placeholder import placeholder
 
 app_name = "projects"
-urlpatterns: list = []
+urlpatterns = [
+    path("", placeholder, name="list"),
+    path("new/", placeholder, name="new"),
+    path("<int:pk>/", placeholder, name="detail"),
+    path("rates/", placeholder, name="rates"),
+]

@@ -23,8 +23,18 @@ CASES = [
     ({"project": "80", "project_member": "90", "task": "100"}, "task", "100"),
     ({"organization": "50", "task": "100"}, "task", "100"),
     ({"organization": "50", "project_member": "90"}, "project_member", "90"),
-    ({"member": "60", "organization": "50", "client": "70", "project": "80",
-      "project_member": "90", "task": "100"}, "task", "100"),
+    (
+        {
+            "member": "60",
+            "organization": "50",
+            "client": "70",
+            "project": "80",
+            "project_member": "90",
+            "task": "100",
+        },
+        "task",
+        "100",
+    ),
     ({}, None, None),
 ]
 
@@ -46,8 +56,7 @@ def _rates(agency, scopes: dict[str, str]) -> None:
 @pytest.mark.parametrize(("scopes", "winner", "amount"), CASES)
 def test_most_specific_rate_wins(agency, scopes, winner, amount):
     _rates(agency, scopes)
-    quote = resolve_rates(membership=agency.member, project=agency.project, task=agency.task,
-                          at=AT)
+    quote = resolve_rates(membership=agency.member, project=agency.project, task=agency.task, at=AT)
     assert quote.bill_scope == winner
     assert (quote.bill.amount if quote.bill else None) == (Decimal(amount) if amount else None)
 
@@ -70,10 +79,16 @@ def test_a_new_rate_applies_from_its_date_and_not_before(agency):
     org = agency.organization
     make_rate(org, "80", project=agency.project, effective_from=date(2026, 1, 1))
     make_rate(org, "95", project=agency.project, effective_from=date(2026, 7, 1))
-    before = resolve_rates(membership=agency.member, project=agency.project,
-                           at=datetime(2026, 6, 30, 21, 59, tzinfo=UTC))
-    after = resolve_rates(membership=agency.member, project=agency.project,
-                          at=datetime(2026, 6, 30, 22, 0, tzinfo=UTC))
+    before = resolve_rates(
+        membership=agency.member,
+        project=agency.project,
+        at=datetime(2026, 6, 30, 21, 59, tzinfo=UTC),
+    )
+    after = resolve_rates(
+        membership=agency.member,
+        project=agency.project,
+        at=datetime(2026, 6, 30, 22, 0, tzinfo=UTC),
+    )
     # Berlin is UTC+2 in summer: 22:00 UTC on 30 June is already 1 July there.
     assert before.bill.amount == Decimal("80")
     assert after.bill.amount == Decimal("95")
@@ -98,15 +113,18 @@ def test_defaults_in_another_currency_do_not_apply_to_a_usd_client(agency):
 
 def test_cost_rate_is_the_persons_versioned_cost(agency):
     org = agency.organization
-    make_rate(org, "40", kind=RateKind.COST, membership=agency.member,
-              effective_from=date(2025, 1, 1))
-    make_rate(org, "45", kind=RateKind.COST, membership=agency.member,
-              effective_from=date(2026, 6, 1))
+    make_rate(
+        org, "40", kind=RateKind.COST, membership=agency.member, effective_from=date(2025, 1, 1)
+    )
+    make_rate(
+        org, "45", kind=RateKind.COST, membership=agency.member, effective_from=date(2026, 6, 1)
+    )
     make_rate(org, "60", membership=agency.member)  # a bill default does not leak into cost
     quote = resolve_rates(membership=agency.member, project=agency.project, at=AT)
     assert quote.cost.amount == Decimal("45")
-    old = resolve_rates(membership=agency.member, project=agency.project,
-                        at=datetime(2025, 12, 1, tzinfo=UTC))
+    old = resolve_rates(
+        membership=agency.member, project=agency.project, at=datetime(2025, 12, 1, tzinfo=UTC)
+    )
     assert old.cost.amount == Decimal("40")
 
 
@@ -126,8 +144,10 @@ def test_projects_that_are_not_hourly_have_no_bill_rate(agency, method):
 def test_resolution_is_one_query(agency, django_assert_num_queries):
     _rates(agency, {"project": "80", "task": "100", "organization": "50"})
     task = make_task(agency.project, "Review")
-    project = type(agency.project).objects.select_related("organization", "client").get(
-        pk=agency.project.pk
+    project = (
+        type(agency.project)
+        .objects.select_related("organization", "client")
+        .get(pk=agency.project.pk)
     )
     with django_assert_num_queries(1):
         resolve_rates(membership=agency.member, project=project, task=task, at=AT)
