@@ -1,0 +1,26 @@
+"""The `punch` command.
+
+Two halves: client commands (time tracking, coming with the tracking API) talk to a server
+over HTTP and must never import Django, so `punch` starts fast; server commands (`serve`,
+`demo`, `createuser`) run inside this installation and import Django only when invoked.
+"""
+
+from __future__ import annotations
+
+import click
+
+from punchclock.cli import server
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="punchclock", prog_name="punch")
+def main() -> None:
+    """Punchclock: time billing and invoicing from your terminal.
+
+    \b
+    Start the app with the demo organization:
+      punch serve --demo
+    """
+
+
+server.register(main)

@@ -1,0 +1,166 @@
+"""Server-side commands: they run Django in this process, imported only when called."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+
+def _django() -> None:
+    """Set up Django for a command; local defaults suit the embedded single-user mode."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "punchclock.config.settings")
+    import django
+
+    django.setup()
+
+
+def _fail_on_validation(exc: Exception) -> click.ClickException:
+    from django.core.exceptions import ValidationError
+
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        lines = [f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()]
+        return click.ClickException("\n".join(lines))
+    if isinstance(exc, ValidationError):
+        return click.ClickException(" ".join(exc.messages))
+    return click.ClickException(str(exc))
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--demo", is_flag=True, help="Load the demo organization if the database is empty.")
+def serve(host: str, port: int, workers: int, demo: bool) -> None:
+    """Migrate the database and serve Punchclock.
+
+    Without DATABASE_URL it uses the embedded SQLite database in the data folder
+    (PUNCHCLOCK_DATA_DIR, default ~/.local/share/punchclock).
+
+    \b
+    Example:
+      punch serve --port 8000 --demo
+    """
+    if host in {"127.0.0.1", "localhost", "::1"}:
+        # Plain HTTP on the loopback address: secure-only cookies would never be sent back.
+        os.environ.setdefault("SECURE_HTTPS", "0")
+        os.environ.setdefault("SITE_URL", f"http://{host}:{port}")
+    _django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    click.echo(f"Database: {_describe_db(settings.DATABASES['default'])}")
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    if demo:
+        from punchclock.core import demo as demo_data
+
+        if demo_data.database_is_empty():
+            demo_data.load()
+            click.echo("Loaded the demo organization.")
+        click.echo(
+            f"Demo login: {demo_data.OWNER_EMAIL} / {demo_data.PASSWORD}"
+            "  (other demo people use the same password)"
+        )
+    click.echo(f"Punchclock is running on http://{_url_host(host)}:{port}/  (Ctrl+C stops it)")
+    _run_gunicorn(host, port, workers)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _describe_db(db: dict[str, Any]) -> str:
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"SQLite at {db['NAME']}"
+    return f"{db['ENGINE'].rsplit('.', 1)[-1]} {db.get('NAME')} on {db.get('HOST') or 'localhost'}"
+
+
+def _run_gunicorn(host: str, port: int, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from punchclock.config.wsgi import application
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{_url_host(host)}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", 4)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("graceful_timeout", 5)
+
+        def load(self) -> Any:
+            return application
+
+    Server().run()
+
+
+@click.command()
+def demo() -> None:
+    """Load the demo organization (a small IT agency) into the database."""
+    _django()
+    from django.core.management import call_command
+
+    from punchclock.core import demo as demo_data
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if demo_data.demo_exists():
+        raise click.ClickException(
+            f"The demo organization already exists (log in as {demo_data.OWNER_EMAIL})."
+        )
+    demo_data.load()
+    click.echo(
+        f"Demo organization loaded. Log in as {demo_data.OWNER_EMAIL} / {demo_data.PASSWORD}"
+    )
+
+
+@click.command()
+@click.option("--email", prompt=True, help="Sign-in email address.")
+@click.option("--name", default="", help="Full name.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Password (prompted when omitted).",
+)
+@click.option(
+    "--organization",
+    "organization_name",
+    default="",
+    help="Also create this organization with the user as owner.",
+)
+@click.option("--superuser", is_flag=True, help="Allow the Django admin site.")
+def createuser(
+    email: str, name: str, password: str, organization_name: str, superuser: bool
+) -> None:
+    """Create a user, optionally with a new organization they own.
+
+    \b
+    Example:
+      punch createuser --email lena@example.com --name "Lena" --organization "Lena Codes"
+    """
+    _django()
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from punchclock.accounts import services
+
+    try:
+        with transaction.atomic():
+            user = services.create_user(email=email, password=password, name=name)
+            if superuser:
+                user.is_staff = user.is_superuser = True
+                user.save(update_fields=["is_staff", "is_superuser"])
+            if organization_name:
+                services.create_organization(owner=user, name=organization_name)
+    except ValidationError as exc:
+        raise _fail_on_validation(exc) from exc
+    suffix = f" and organization “{organization_name}”" if organization_name else ""
+    click.echo(f"Created {user.email}{suffix}.")
+
+
+def register(group: click.Group) -> None:
+    for command in (serve, demo, createuser):
+        group.add_command(command)

@@ -1,0 +1,38 @@
+"""The demo organization is believable and complete enough to click through."""
+
+from datetime import UTC, datetime
+
+from punchclock.accounts.models import Role
+from punchclock.core import demo
+from punchclock.projects.models import BillingMethod, BudgetKind, Project, RateKind
+from punchclock.projects.services import resolve_rates
+
+
+def test_demo_agency_has_people_clients_projects_and_rates(db):
+    organization = demo.load()
+    memberships = organization.memberships.select_related("user")
+    roles = sorted(m.role for m in memberships)
+    assert roles == sorted([Role.OWNER, Role.MANAGER, Role.MEMBER, Role.MEMBER])
+    clients = organization.clients.all()
+    assert clients.count() == 5
+    assert {c.currency for c in clients} == {"EUR", "USD", "GBP"}
+    assert len({c.country for c in clients}) >= 4
+    projects = Project.objects.filter(organization=organization)
+    assert projects.count() == 10
+    assert {p.billing_method for p in projects} == set(BillingMethod.values)
+    assert {p.budget_kind for p in projects} >= {BudgetKind.HOURS, BudgetKind.MONEY}
+    assert all(p.tasks.exists() for p in projects)
+    costs = organization.rates.filter(kind=RateKind.COST)
+    assert costs.values("membership").distinct().count() == 4
+
+
+def test_every_demo_person_on_an_hourly_project_has_a_bill_and_cost_rate(db):
+    organization = demo.load()
+    at = datetime(2026, 10, 1, 9, tzinfo=UTC)
+    for project in Project.objects.filter(organization=organization).select_related("client"):
+        for assignment in project.assignments.select_related("membership"):
+            quote = resolve_rates(membership=assignment.membership, project=project, at=at)
+            assert quote.cost is not None
+            if project.is_hourly:
+                assert quote.bill is not None, project
+                assert quote.bill.currency == project.client.currency
