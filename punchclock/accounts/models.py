@@ -87,6 +87,8 @@ class Organization(models.Model):
     default_currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
     locale = models.CharField(max_length=8, default="en", validators=[validate_locale])
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_zone])
+    # Time on or before this local date can no longer be changed by members.
+    lock_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

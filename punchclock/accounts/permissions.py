@@ -38,6 +38,9 @@ MATRIX: dict[str, frozenset[str]] = {
     "cost_rates.view": frozenset({OWNER, ADMIN}),
     "cost_rates.manage": frozenset({OWNER, ADMIN}),
     "tokens.own": frozenset({OWNER, ADMIN, MANAGER, MEMBER}),
+    "time.track": frozenset({OWNER, ADMIN, MANAGER, MEMBER}),
+    "time.view_all": frozenset({OWNER, ADMIN}),
+    "time.manage_all": frozenset({OWNER, ADMIN}),
 }
 
 # Actions a manager may also take on the projects they manage.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -95,7 +96,7 @@ CLIENTS = [
     ),
 ]
 
-PROJECTS = [
+PROJECTS: list[tuple[str, str, str, str, dict[str, Any], list[tuple[str, bool, str | None]]]] = [
     # client code, name, code, billing method, extras, tasks
     (
         "acme",

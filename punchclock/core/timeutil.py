@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -32,3 +34,75 @@ def local_date(instant: datetime, zone: str) -> date:
 def start_of_day(day: date, zone: str) -> datetime:
     """The UTC instant at which a local calendar day begins in a zone."""
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+class TimeInputError(ValueError):
+    """A time or duration a person typed that cannot be used."""
+
+
+def to_utc(day: date, clock: time, zone: str) -> datetime:
+    """The UTC instant of a local wall-clock time.
+
+    A time that does not exist (skipped by the spring-forward gap) is refused. A time that
+    exists twice (the fall-back hour) means its first occurrence, the one still on summer
+    time: people write down the time their clock showed as the hour began.
+    """
+    tz = ZoneInfo(zone)
+    local = datetime.combine(day, clock.replace(tzinfo=None), tzinfo=tz).replace(fold=0)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise TimeInputError(
+            f"{day.isoformat()} {clock.strftime('%H:%M')} does not exist in {zone}: the clocks "
+            "jumped forward over it (daylight saving time). Pick a time after the change."
+        )
+    return instant
+
+
+_DURATION = re.compile(
+    r"""^\s*(?:
+        (?P<hm_h>\d+):(?P<hm_m>[0-5]?\d)                                   # 1:30
+      | (?P<bare>\d+(?:[.,]\d+)?)                                          # 1.5 (hours)
+      | (?:(?P<h>\d+(?:[.,]\d+)?)\s*h(?:ours?|rs?)?)?\s*
+        (?:(?P<m>\d+(?:[.,]\d+)?)\s*m(?:in(?:utes?|s)?)?)?                 # 1h30m, 1.5h, 90m
+        (?P<trail>\d{1,2})?                                                # the 30 of 1h30
+    )\s*$""",
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+def parse_duration(text: str) -> timedelta:
+    """A duration as people write it: 1h30, 1h 30m, 1.5h, 90m, 1:30, or hours as 1.5."""
+    match = _DURATION.match(text or "")
+    if not match or not text.strip():
+        raise TimeInputError(f"“{text}” is not a duration; write it like 1h30, 1.5h, 90m or 1:30.")
+    parts = match.groupdict()
+
+    def number(value: str | None) -> Decimal:
+        return Decimal(value.replace(",", ".")) if value else Decimal(0)
+
+    if parts["hm_h"] is not None:
+        minutes = number(parts["hm_h"]) * 60 + number(parts["hm_m"])
+    elif parts["bare"] is not None:
+        minutes = number(parts["bare"]) * 60
+    else:
+        if parts["h"] is None and parts["m"] is None:
+            raise TimeInputError(f"“{text}” is not a duration; write it like 1h30 or 90m.")
+        if parts["trail"] and (parts["h"] is None or parts["m"] is not None):
+            raise TimeInputError(f"“{text}” is not a duration; write it like 1h30 or 90m.")
+        minutes = number(parts["h"]) * 60 + number(parts["m"]) + number(parts["trail"])
+    seconds = int((minutes * 60).to_integral_value())
+    if seconds <= 0:
+        raise TimeInputError("A duration must be longer than zero.")
+    return timedelta(seconds=seconds)
+
+
+def format_duration(seconds: int) -> str:
+    """Hours and minutes as 1:05 (seconds are dropped, not rounded)."""
+    sign = "-" if seconds < 0 else ""
+    minutes = abs(seconds) // 60
+    return f"{sign}{minutes // 60}:{minutes % 60:02d}"
+
+
+def week_start(day: date) -> date:
+    """The Monday of the ISO week a day falls in."""
+    return day - timedelta(days=day.weekday())

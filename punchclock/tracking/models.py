@@ -1,0 +1,157 @@
+"""Time entries, running timers, tags and timesheet approval."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import models
+from django.db.models import F, Q
+
+from punchclock.accounts.models import Membership, Organization, User
+from punchclock.projects.models import Project, Task
+
+
+class Source(models.TextChoices):
+    WEB = "web", "Web"
+    CLI = "cli", "Command line"
+    API = "api", "API"
+    IMPORT = "import", "Import"
+
+
+class Tag(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="tag_name_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TimeEntry(models.Model):
+    """Tracked time of one person; `end` is empty while the timer runs.
+
+    Start and end are aware UTC instants exactly as tracked: billing rounds a copy of the
+    duration when invoicing and never writes back here.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="time_entries"
+    )
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="time_entries"
+    )
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="time_entries")
+    task = models.ForeignKey(
+        Task, on_delete=models.PROTECT, null=True, blank=True, related_name="time_entries"
+    )
+    description = models.CharField(max_length=500, blank=True)
+    start = models.DateTimeField()
+    end = models.DateTimeField(null=True, blank=True)
+    billable = models.BooleanField(default=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="entries")
+    source = models.CharField(max_length=6, choices=Source.choices, default=Source.WEB)
+    external_ref = models.CharField(
+        "external reference",
+        max_length=200,
+        blank=True,
+        help_text="Issue key, pull request or commit",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-start"]
+        constraints = [
+            # The database, not the application, guarantees one running timer per person:
+            # concurrent starts race on this index and all but one fail cleanly.
+            models.UniqueConstraint(
+                fields=["membership"], condition=Q(end__isnull=True), name="one_running_timer"
+            ),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gt=F("start")), name="entry_ends_after_start"
+            ),
+        ]
+        indexes = [
+            # Reports cut by period first; leading with start keeps month queries on a range
+            # scan instead of walking a project's whole history.
+            models.Index(fields=["organization", "start", "project"], name="entry_org_start"),
+            models.Index(fields=["membership", "start"], name="entry_person_start"),
+            models.Index(fields=["project", "start"], name="entry_project_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}: {self.description or 'time'} from {self.start}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.end is None
+
+    def seconds(self, until: datetime | None = None) -> int:
+        """Tracked seconds; a running entry counts up to `until` (default: now)."""
+        from punchclock.core.timeutil import now
+
+        stop = self.end or until or now()
+        return max(0, int((stop - self.start).total_seconds()))
+
+
+class TimesheetStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class Timesheet(models.Model):
+    """A person's submission of a period (a week or a month) for approval."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="timesheets"
+    )
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="timesheets")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    status = models.CharField(
+        max_length=9, choices=TimesheetStatus.choices, default=TimesheetStatus.SUBMITTED
+    )
+    submitted_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-period_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "period_start"], name="one_timesheet_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="timesheet_period_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership} {self.period_start}–{self.period_end} ({self.status})"
+
+
+class LockEvent(models.Model):
+    """An append-only record of lock-date changes and unlocks by admins."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="lock_events"
+    )
+    by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=40)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.at}"
