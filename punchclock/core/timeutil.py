@@ -106,3 +106,62 @@ def format_duration(seconds: int) -> str:
 def week_start(day: date) -> date:
     """The Monday of the ISO week a day falls in."""
     return day - timedelta(days=day.weekday())
+
+
+_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def parse_day(text: str, zone: str, today: date | None = None) -> date:
+    """A calendar day as typed: today, yesterday, a weekday (the latest one), or 2026-11-20."""
+    value = (text or "").strip().lower()
+    today = today or local_date(now(), zone)
+    if value in ("", "today"):
+        return today
+    if value == "yesterday":
+        return today - timedelta(days=1)
+    if value[:3] in _WEEKDAYS and value.isalpha():
+        back = (today.weekday() - _WEEKDAYS.index(value[:3])) % 7
+        return today - timedelta(days=back)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise TimeInputError(
+            f"“{text}” is not a day; write today, yesterday, a weekday or 2026-11-20."
+        ) from None
+
+
+_CLOCK = re.compile(r"^(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?$")
+
+
+def parse_clock(text: str) -> time:
+    match = _CLOCK.match((text or "").strip())
+    hours = int(match["h"]) if match else 99
+    minutes = int(match["m"] or 0) if match else 99
+    if hours > 23 or minutes > 59:
+        raise TimeInputError(f"“{text}” is not a time of day; write it like 9:15 or 17:00.")
+    return time(hours, minutes)
+
+
+def parse_when(text: str, zone: str, reference: datetime | None = None) -> datetime:
+    """An instant as typed: ISO 8601 with offset, or local “9:15”, “yesterday 17:00”,
+    “2026-11-20 9:15” in the given zone."""
+    value = (text or "").strip()
+    if not value:
+        raise TimeInputError("A time is needed.")
+    if "T" in value or value.endswith("Z") or re.search(r"[+-]\d{2}:?\d{2}$", value):
+        try:
+            instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise TimeInputError(f"“{text}” is not an ISO 8601 date and time.") from None
+        if instant.tzinfo is None:
+            return to_utc(instant.date(), instant.time(), zone)
+        return instant.astimezone(UTC)
+    reference = reference or now()
+    parts = value.split()
+    if len(parts) == 1:
+        day, clock = local_date(reference, zone), parts[0]
+    elif len(parts) == 2:
+        day, clock = parse_day(parts[0], zone, local_date(reference, zone)), parts[1]
+    else:
+        raise TimeInputError(f"“{text}” is not a time; write it like 9:15 or yesterday 17:00.")
+    return to_utc(day, parse_clock(clock), zone)

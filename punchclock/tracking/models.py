@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import models
 from django.db.models import F, Q
@@ -52,6 +53,9 @@ class TimeEntry(models.Model):
     description = models.CharField(max_length=500, blank=True)
     start = models.DateTimeField()
     end = models.DateTimeField(null=True, blank=True)
+    # end - start in whole seconds, kept by the services so reports sum integers in SQL
+    # (SQLite has no native interval arithmetic); empty while running.
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True, editable=False)
     billable = models.BooleanField(default=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="entries")
     source = models.CharField(max_length=6, choices=Source.choices, default=Source.WEB)
@@ -75,6 +79,11 @@ class TimeEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(end__gt=F("start")), name="entry_ends_after_start"
             ),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True, duration_seconds__isnull=True)
+                | Q(end__isnull=False, duration_seconds__gt=0),
+                name="entry_duration_with_end",
+            ),
         ]
         indexes = [
             # Reports cut by period first; leading with start keeps month queries on a range
@@ -86,6 +95,15 @@ class TimeEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id}: {self.description or 'time'} from {self.start}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.duration_seconds = (
+            None if self.end is None else int((self.end - self.start).total_seconds())
+        )
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "end" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "duration_seconds"}
+        super().save(*args, **kwargs)
 
     @property
     def is_running(self) -> bool:

@@ -149,6 +149,11 @@ def _tags(organization: Organization, names: Iterable[str]) -> list[Tag]:
     return [Tag.objects.get_or_create(organization=organization, name=n)[0] for n in cleaned]
 
 
+def _whole_second(instant: datetime) -> datetime:
+    """Tracked time is kept to the second; sub-second noise would only skew sums."""
+    return instant.replace(microsecond=0)
+
+
 def _check_span(start: datetime, end: datetime | None, *, allow_long: bool) -> None:
     if start.tzinfo is None or (end is not None and end.tzinfo is None):
         raise ValueError("instants must be aware")
@@ -214,7 +219,7 @@ def start_timer(
     external_ref: str = "",
 ) -> TimerChange:
     """Start a timer; a running one of the same person stops at the same instant (switch)."""
-    at = at or now()
+    at = _whole_second(at or now())
     try:
         with transaction.atomic():
             _lock_person(membership)
@@ -252,7 +257,7 @@ def start_timer(
 
 @transaction.atomic
 def stop_timer(membership: Membership, *, at: datetime | None = None) -> TimeEntry:
-    at = at or now()
+    at = _whole_second(at or now())
     _lock_person(membership)
     entry = running_entry(membership)
     if entry is None:
@@ -317,6 +322,7 @@ def add_entry(
     allow_long: bool = False,
 ) -> TimeEntry:
     """Record finished time for a person (normally oneself)."""
+    start, end = _whole_second(start), _whole_second(end)
     _check_target(by, owner, project, task)
     _check_span(start, end, allow_long=allow_long)
     _refuse_if_locked(owner, start, end)
@@ -359,7 +365,7 @@ def update_entry(
     if moved and "task" not in fields and entry.task_id is not None:
         fields["task"] = None
     for name, value in fields.items():
-        setattr(entry, name, value)
+        setattr(entry, name, _whole_second(value) if name in ("start", "end") and value else value)
     if entry.end is None and "end" in fields:
         raise field_error("end", "Stop the timer instead of clearing the end.")
     _check_target(by, owner, entry.project, entry.task)
@@ -389,6 +395,7 @@ def split_entry(entry: TimeEntry, *, by: Membership, at: datetime) -> tuple[Time
         raise PermissionDenied("You may not change this entry.")
     if entry.end is None:
         raise field_error("at", "Stop the timer before splitting the entry.")
+    at = _whole_second(at)
     if not entry.start < at < entry.end:
         raise field_error("at", "The split time must lie inside the entry.")
     _refuse_if_locked(entry.membership, entry.start, entry.end)
@@ -540,3 +547,84 @@ def set_lock_date(organization: Organization, *, by: Membership, lock_date: date
     )
     organization.lock_date = lock_date
     organization.save(update_fields=["lock_date"])
+
+
+# Lookups by what people type ------------------------------------------------------------
+
+
+def find_project(membership: Membership, code: str) -> Project:
+    """A trackable project from “client/project” (unique prefixes of either part suffice)."""
+    text = (code or "").strip().lower()
+    if not text:
+        raise field_error("project", "Name a project like acme/api.")
+    client_part, _, project_part = text.partition("/")
+    candidates = (
+        visible_projects(membership)
+        .filter(
+            status=ProjectStatus.ACTIVE,
+            client__is_archived=False,
+            client__code__startswith=client_part,
+            code__startswith=project_part,
+        )
+        .select_related("client")
+    )
+    exact = [p for p in candidates if p.full_code == text]
+    found = exact or list(candidates[:20])
+    if not found:
+        raise field_error("project", f"No active project of yours matches “{code}”.")
+    if len(found) > 1:
+        names = ", ".join(sorted(p.full_code for p in found))
+        raise field_error("project", f"“{code}” matches several projects: {names}.")
+    return found[0]
+
+
+def find_task(project: Project, name: str | None) -> Task | None:
+    if not name:
+        return None
+    tasks = [
+        t
+        for t in project.tasks.filter(is_archived=False)
+        if t.name.lower().startswith(name.strip().lower())
+    ]
+    exact = [t for t in tasks if t.name.lower() == name.strip().lower()]
+    if exact:
+        return exact[0]
+    if len(tasks) == 1:
+        return tasks[0]
+    if not tasks:
+        raise field_error("task", f"{project.full_code} has no task “{name}”.")
+    raise field_error(
+        "task", f"“{name}” matches several tasks: {', '.join(t.name for t in tasks)}."
+    )
+
+
+@transaction.atomic
+def add_duration(
+    owner: Membership,
+    *,
+    by: Membership,
+    project: Project,
+    day: date,
+    seconds: int,
+    **fields: Any,
+) -> TimeEntry:
+    """Record “1h30 on Tuesday”: placed after that day's last entry, or from 09:00 local."""
+    from punchclock.core.timeutil import start_of_day, to_utc
+
+    zone = owner.user.timezone
+    day_start = start_of_day(day, zone)
+    next_day = start_of_day(day + timedelta(days=1), zone)
+    last_end = (
+        TimeEntry.objects.filter(
+            membership=owner, start__gte=day_start, start__lt=next_day, end__isnull=False
+        )
+        .order_by("-end")
+        .values_list("end", flat=True)
+        .first()
+    )
+    from datetime import time as clock
+
+    start = last_end or to_utc(day, clock(9, 0), zone)
+    return add_entry(
+        owner, by=by, project=project, start=start, end=start + timedelta(seconds=seconds), **fields
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -29,6 +30,8 @@ def test_start_then_stop_records_the_exact_span(agency):
     stopped = services.stop_timer(agency.member, at=T0 + timedelta(minutes=90, seconds=7))
     assert stopped.pk == started.pk
     assert stopped.seconds() == 90 * 60 + 7
+    stopped.refresh_from_db()
+    assert stopped.duration_seconds == 90 * 60 + 7
 
 
 def test_starting_while_running_switches_at_the_same_instant(agency):
@@ -145,5 +148,5 @@ def test_twenty_concurrent_starts_leave_exactly_one_running(agency):
     assert TimeEntry.objects.filter(membership=agency.member, end__isnull=True).count() == 1
     # Every entry that is not running ended exactly when a later one started.
     entries = list(TimeEntry.objects.filter(membership=agency.member).order_by("start"))
-    for earlier, later in zip(entries, entries[1:], strict=False):
+    for earlier, later in itertools.pairwise(entries):
         assert earlier.end == later.start
