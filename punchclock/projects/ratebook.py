@@ -1,0 +1,88 @@
+"""Rates of an organization held in memory, for pricing many groups of work at once."""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from datetime import date, datetime
+
+from punchclock.accounts.models import Membership, Organization
+from punchclock.core.money import Money
+from punchclock.core.timeutil import local_date
+from punchclock.projects.models import Project, Rate, RateKind, RateScope, Task
+
+# Resolution order, most specific first (docs/decisions/0002-rates.md).
+BILL_ORDER = [
+    RateScope.TASK,
+    RateScope.PROJECT_MEMBER,
+    RateScope.PROJECT,
+    RateScope.CLIENT,
+    RateScope.MEMBER,
+    RateScope.ORGANIZATION,
+]
+
+
+def candidate_keys(
+    membership: Membership, project: Project, task: Task | None
+) -> dict[str, str | None]:
+    """The scope keys that could price this person's hour on this project and task."""
+    currency = project.client.currency
+    return {
+        RateScope.TASK: Rate.key_for(RateScope.TASK, task_id=task.pk) if task else None,
+        RateScope.PROJECT_MEMBER: Rate.key_for(
+            RateScope.PROJECT_MEMBER, project_id=project.pk, membership_id=membership.pk
+        ),
+        RateScope.PROJECT: Rate.key_for(RateScope.PROJECT, project_id=project.pk),
+        RateScope.CLIENT: Rate.key_for(RateScope.CLIENT, client_id=project.client_id),
+        RateScope.MEMBER: f"member:{membership.pk}:{currency}",
+        RateScope.ORGANIZATION: f"organization:{currency}",
+    }
+
+
+def cost_key(membership: Membership) -> str:
+    return Rate.key_for(RateScope.MEMBER, membership_id=membership.pk)
+
+
+class RateBook:
+    """Every rate history of an organization (or of some scope keys), looked up by date."""
+
+    def __init__(self, organization: Organization, rates: list[Rate]) -> None:
+        self.zone = organization.timezone
+        self._dates: dict[tuple[str, str], list[date]] = defaultdict(list)
+        self._rates: dict[tuple[str, str], list[Rate]] = defaultdict(list)
+        for rate in sorted(rates, key=lambda r: r.effective_from):
+            self._dates[(rate.kind, rate.scope_key)].append(rate.effective_from)
+            self._rates[(rate.kind, rate.scope_key)].append(rate)
+
+    @classmethod
+    def load(cls, organization: Organization, keys: list[str] | None = None) -> RateBook:
+        rates = Rate.objects.filter(organization=organization)
+        if keys is not None:
+            rates = rates.filter(scope_key__in=keys)
+        return cls(organization, list(rates))
+
+    def at(self, kind: str, key: str | None, day: date) -> Rate | None:
+        if key is None:
+            return None
+        dates = self._dates.get((kind, key))
+        if not dates:
+            return None
+        index = bisect.bisect_right(dates, day)
+        return self._rates[(kind, key)][index - 1] if index else None
+
+    def bill(
+        self, membership: Membership, project: Project, task: Task | None, at: datetime
+    ) -> tuple[Money | None, str | None]:
+        if not project.is_hourly:
+            return None, None
+        day = local_date(at, self.zone)
+        keys = candidate_keys(membership, project, task)
+        for scope in BILL_ORDER:
+            found = self.at(RateKind.BILL, keys[scope], day)
+            if found is not None:
+                return Money(found.amount, found.currency), scope
+        return None, None
+
+    def cost(self, membership: Membership, at: datetime) -> Money | None:
+        found = self.at(RateKind.COST, cost_key(membership), local_date(at, self.zone))
+        return Money(found.amount, found.currency) if found else None
