@@ -1,6 +1,6 @@
 """The `punch` command.
 
-Two halves: client commands (time tracking, coming with the tracking API) talk to a server
+Two halves: client commands (time tracking) talk to a server
 over HTTP and must never import Django, so `punch` starts fast; server commands (`serve`,
 `demo`, `createuser`) run inside this installation and import Django only when invoked.
 """
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import click
 
-from punchclock.cli import server
+from punchclock.cli import client, server
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=client.ClientGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="punchclock", prog_name="punch")
 def main() -> None:
     """Punchclock: time billing and invoicing from your terminal.
@@ -20,7 +20,11 @@ def main() -> None:
     \b
     Start the app with the demo organization:
       punch serve --demo
+    Then, with an API token from the web app:
+      punch login http://127.0.0.1:8000
+      punch start acme/api "fix login"
     """
 
 
+client.register(main)
 server.register(main)

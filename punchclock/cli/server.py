@@ -71,7 +71,7 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _describe_db(db: dict[str, Any]) -> str:
+def _describe_db(db: Any) -> str:
     if db["ENGINE"].endswith("sqlite3"):
         return f"SQLite at {db['NAME']}"
     return f"{db['ENGINE'].rsplit('.', 1)[-1]} {db.get('NAME')} on {db.get('HOST') or 'localhost'}"
@@ -82,7 +82,7 @@ def _run_gunicorn(host: str, port: int, workers: int) -> None:
 
     from punchclock.config.wsgi import application
 
-    class Server(BaseApplication):  # type: ignore[misc]
+    class Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{_url_host(host)}:{port}")
             self.cfg.set("workers", workers)

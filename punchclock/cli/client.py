@@ -1,0 +1,612 @@
+"""Client commands: a thin, fast client of the REST API. This module never imports Django.
+
+The environment (config file, output streams, HTTP transport) is injectable so the tests run
+these commands in-process against a live test server.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlencode, urlsplit
+
+import click
+
+EXIT_ERROR, EXIT_CONNECT, EXIT_AUTH = 1, 3, 4
+
+
+class ClientError(Exception):
+    """Something to tell the user, with the exit code to leave with."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def config_path() -> Path:
+    explicit = os.environ.get("PUNCH_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "punchclock" / "config.json"
+
+
+@dataclass
+class Config:
+    url: str = ""
+    token: str = ""
+
+    @classmethod
+    def load(cls, path: Path) -> Config:
+        data: dict[str, Any] = {}
+        if path.exists():
+            try:
+                data = json.loads(path.read_text())
+            except (OSError, ValueError) as exc:
+                raise ClientError(f"Cannot read {path}: {exc}") from exc
+        return cls(
+            url=os.environ.get("PUNCH_URL") or data.get("url", ""),
+            token=os.environ.get("PUNCH_TOKEN") or data.get("token", ""),
+        )
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created with 0600 from the start: the token must never be readable by others.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump({"url": self.url, "token": self.token}, handle)
+        path.chmod(0o600)
+
+
+class Api:
+    """JSON over HTTP with the standard library only (fast to import)."""
+
+    def __init__(self, url: str, token: str, timeout: float = 15) -> None:
+        if not url:
+            raise ClientError("Not logged in: run `punch login URL` first.", EXIT_AUTH)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ClientError(f"“{url}” is not a server address like http://127.0.0.1:8000")
+        self.url, self.token, self.timeout = url.rstrip("/"), token, timeout
+        self._parts = parts
+        self._connection: http.client.HTTPConnection | None = None
+
+    def _connect(self) -> http.client.HTTPConnection:
+        if self._connection is None:
+            host, port = self._parts.hostname or "", self._parts.port
+            if self._parts.scheme == "https":
+                self._connection = http.client.HTTPSConnection(host, port, timeout=self.timeout)
+            else:
+                self._connection = http.client.HTTPConnection(host, port, timeout=self.timeout)
+        return self._connection
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        query: dict[str, Any] | None = None,
+    ) -> Any:
+        target = self._parts.path.rstrip("/") + "/api/v1" + path
+        if query:
+            clean = {k: v for k, v in query.items() if v not in (None, "")}
+            if clean:
+                target += "?" + urlencode(clean)
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        try:
+            connection = self._connect()
+            connection.request(method, target, body=payload, headers=headers)
+            response = connection.getresponse()
+            raw = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            raise ClientError(
+                f"Cannot reach the Punchclock server at {self.url} ({exc}). Is it running?",
+                EXIT_CONNECT,
+            ) from exc
+        data: Any = None
+        if raw:
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                data = {"detail": raw[:200].decode(errors="replace")}
+        if response.status >= 400:
+            raise _error_from(response.status, data)
+        return data
+
+
+def _error_from(status: int, data: Any) -> ClientError:
+    detail = data.get("detail") if isinstance(data, dict) else None
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if status == 401:
+        return ClientError("The server refused the token: run `punch login URL` again.", EXIT_AUTH)
+    lines = [
+        f"{e.get('field')}: {e.get('message')}" if e.get("field") else str(e.get("message"))
+        for e in errors or []
+        if isinstance(e, dict)
+    ]
+    message = "\n".join(lines) or str(detail or f"The server answered {status}.")
+    return ClientError(message, EXIT_AUTH if status == 403 else EXIT_ERROR)
+
+
+@dataclass
+class Env:
+    """What the commands touch outside themselves; tests pass their own."""
+
+    config_file: Path = field(default_factory=config_path)
+    out: IO[str] = field(default_factory=lambda: sys.stdout)
+    api_factory: Any = Api
+
+    def api(self) -> Api:
+        config = Config.load(self.config_file)
+        return self.api_factory(config.url, config.token)
+
+    def echo(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+
+    def dump(self, data: Any) -> None:
+        self.out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+pass_env = click.make_pass_decorator(Env, ensure=True)
+
+
+# Formatting -----------------------------------------------------------------------------
+
+
+def _clock(iso: str | None) -> str:
+    if not iso:
+        return "…"
+    return datetime.fromisoformat(iso).astimezone().strftime("%H:%M")
+
+
+def _day(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone().strftime("%a %d %b")
+
+
+def _hm(seconds: int) -> str:
+    minutes = seconds // 60
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def _describe(entry: dict[str, Any]) -> str:
+    what = entry["project"]
+    if entry.get("task"):
+        what += f" [{entry['task']}]"
+    if entry.get("description"):
+        what += f" “{entry['description']}”"
+    return what
+
+
+def _entry_line(entry: dict[str, Any]) -> str:
+    tags = " ".join(f"#{t}" for t in entry.get("tags", []))
+    money = "" if entry.get("billable") else "  (non-billable)"
+    return (
+        f"{entry['id']:>7}  {_day(entry['start'])}  {_clock(entry['start'])}–"
+        f"{_clock(entry.get('end'))}  {_hm(entry['seconds']):>6}  {_describe(entry)}"
+        f"{'  ' + tags if tags else ''}{money}"
+    )
+
+
+# Commands -------------------------------------------------------------------------------
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+at_option = click.option("--at", help="When, instead of now: 9:15, yesterday 17:00, or ISO 8601.")
+
+
+@click.command()
+@click.argument("url")
+@click.option("--token", help="An API token (create one under API tokens); prompted if omitted.")
+@pass_env
+def login(env: Env, url: str, token: str | None) -> None:
+    """Remember the server and your API token.
+
+    \b
+    Example:
+      punch login http://127.0.0.1:8000
+    """
+    token = token or click.prompt("API token", hide_input=True)
+    me = env.api_factory(url, token).request("GET", "/me")
+    Config(url=url, token=token).save(env.config_file)
+    who = me.get("user", {}).get("email", "?")
+    env.echo(f"Logged in to {me.get('organization', {}).get('name', url)} as {who}.")
+
+
+def _start_body(
+    project: str,
+    description: str,
+    task: str | None,
+    at: str | None,
+    tags: tuple[str, ...],
+    ref: str | None,
+    billable: bool | None,
+) -> dict[str, Any]:
+    return {
+        "project": project,
+        "description": description,
+        "task": task,
+        "at": at,
+        "tags": list(tags),
+        "external_ref": ref or "",
+        "billable": billable,
+    }
+
+
+def _start(env: Env, body: dict[str, Any], as_json: bool) -> None:
+    result = env.api().request("POST", "/timer/start", body)
+    if as_json:
+        env.dump(result)
+        return
+    if result.get("stopped"):
+        stopped = result["stopped"]
+        env.echo(
+            f"Stopped {_describe(stopped)} at {_clock(stopped['end'])} ({_hm(stopped['seconds'])})."
+        )
+    started = result["started"]
+    env.echo(f"Started {_describe(started)} at {_clock(started['start'])}.")
+
+
+_start_options = [
+    click.argument("project"),
+    click.argument("description", required=False, default=""),
+    click.option("--task", "-t", help="Task name (a unique prefix is enough)."),
+    at_option,
+    click.option("--tag", "tags", multiple=True, help="Tag, repeatable."),
+    click.option("--ref", help="Issue key, pull request or commit."),
+    click.option("--billable/--non-billable", default=None, help="Override the default."),
+    json_option,
+]
+
+
+def _with(options: list[Any]) -> Any:
+    def wrap(function: Any) -> Any:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return wrap
+
+
+@click.command()
+@_with(_start_options)
+@pass_env
+def start(
+    env: Env,
+    project: str,
+    description: str,
+    task: str | None,
+    at: str | None,
+    tags: tuple[str, ...],
+    ref: str | None,
+    billable: bool | None,
+    as_json: bool,
+) -> None:
+    """Start a timer on a project (stopping the running one at the same instant).
+
+    \b
+    Example:
+      punch start acme/api "fix login" --at 9:15 --tag bug
+    """
+    _start(env, _start_body(project, description, task, at, tags, ref, billable), as_json)
+
+
+@click.command()
+@_with(_start_options)
+@pass_env
+def switch(
+    env: Env,
+    project: str,
+    description: str,
+    task: str | None,
+    at: str | None,
+    tags: tuple[str, ...],
+    ref: str | None,
+    billable: bool | None,
+    as_json: bool,
+) -> None:
+    """Stop the running timer and start another at the same instant.
+
+    \b
+    Example:
+      punch switch globex/web "review PR #42"
+    """
+    _start(env, _start_body(project, description, task, at, tags, ref, billable), as_json)
+
+
+@click.command()
+@at_option
+@json_option
+@pass_env
+def stop(env: Env, at: str | None, as_json: bool) -> None:
+    """Stop the running timer.
+
+    \b
+    Example:
+      punch stop --at 18:30
+    """
+    entry = env.api().request("POST", "/timer/stop", {"at": at})
+    if as_json:
+        env.dump(entry)
+    else:
+        env.echo(f"Stopped {_describe(entry)} at {_clock(entry['end'])} ({_hm(entry['seconds'])}).")
+
+
+@click.command()
+@at_option
+@json_option
+@pass_env
+def resume(env: Env, at: str | None, as_json: bool) -> None:
+    """Start again what you tracked last."""
+    _start_result = env.api().request("POST", "/timer/resume", {"at": at})
+    if as_json:
+        env.dump(_start_result)
+    else:
+        started = _start_result["started"]
+        env.echo(f"Resumed {_describe(started)} at {_clock(started['start'])}.")
+
+
+@click.command()
+@json_option
+@pass_env
+def status(env: Env, as_json: bool) -> None:
+    """Show the running timer."""
+    result = env.api().request("GET", "/timer")
+    if as_json:
+        env.dump(result)
+        return
+    running = result.get("running")
+    if not running:
+        env.echo("No timer is running.")
+        return
+    env.echo(
+        f"Tracking {_describe(running)} since {_clock(running['start'])} "
+        f"({_hm(running['seconds'])})."
+    )
+
+
+@click.command()
+@click.argument("project")
+@click.argument("duration")
+@click.argument("description", required=False, default="")
+@click.option(
+    "--date",
+    "day",
+    default="today",
+    show_default=True,
+    help="today, yesterday, a weekday or 2026-11-20.",
+)
+@click.option("--task", "-t", help="Task name (a unique prefix is enough).")
+@click.option("--tag", "tags", multiple=True, help="Tag, repeatable.")
+@click.option("--ref", help="Issue key, pull request or commit.")
+@click.option("--billable/--non-billable", default=None)
+@json_option
+@pass_env
+def add(
+    env: Env,
+    project: str,
+    duration: str,
+    description: str,
+    day: str,
+    task: str | None,
+    tags: tuple[str, ...],
+    ref: str | None,
+    billable: bool | None,
+    as_json: bool,
+) -> None:
+    """Add finished time: a duration like 1h30, 1.5h, 90m or 1:30.
+
+    \b
+    Example:
+      punch add acme/api 1h30 "review" --date yesterday
+    """
+    entry = env.api().request(
+        "POST",
+        "/entries",
+        {
+            "project": project,
+            "duration": duration,
+            "date": day,
+            "description": description,
+            "task": task,
+            "tags": list(tags),
+            "external_ref": ref or "",
+            "billable": billable,
+        },
+    )
+    if as_json:
+        env.dump(entry)
+    else:
+        env.echo(f"Added {_hm(entry['seconds'])} on {_describe(entry)}, {_day(entry['start'])}.")
+        for warning in entry.get("warnings", []):
+            env.echo(f"Note: {warning}")
+
+
+@click.command(name="log")
+@click.option("--week", "period", flag_value="week", help="This week.")
+@click.option("--month", "period", flag_value="month", help="This month.")
+@click.option(
+    "--period",
+    "period",
+    default="today",
+    show_default=True,
+    type=click.Choice(["today", "yesterday", "week", "last-week", "month", "last-month", "all"]),
+)
+@json_option
+@pass_env
+def log_(env: Env, period: str, as_json: bool) -> None:
+    """List your entries (today by default)."""
+    data = env.api().request("GET", "/entries", query={"period": period, "limit": 500})
+    if as_json:
+        env.dump(data)
+        return
+    items = data["items"]
+    if not items:
+        env.echo(f"No entries ({period}).")
+        return
+    for entry in items:
+        env.echo(_entry_line(entry))
+    total = sum(e["seconds"] for e in items)
+    more = f" (showing {len(items)} of {data['count']})" if data["count"] > len(items) else ""
+    env.echo(f"{'':>7}  Total {_hm(total)}{more}")
+
+
+@click.command()
+@click.argument("entry_id", type=int)
+@click.option("--description", "-d")
+@click.option("--start", help="New start: 9:15, yesterday 17:00 or ISO 8601.")
+@click.option("--end", help="New end.")
+@click.option("--project", help="Move to another project (acme/api).")
+@click.option("--task", "-t")
+@click.option("--billable/--non-billable", default=None)
+@json_option
+@pass_env
+def edit(
+    env: Env,
+    entry_id: int,
+    description: str | None,
+    start: str | None,
+    end: str | None,
+    project: str | None,
+    task: str | None,
+    billable: bool | None,
+    as_json: bool,
+) -> None:
+    """Change an entry.
+
+    \b
+    Example:
+      punch edit 1234 --end 18:30 -d "fix login and tests"
+    """
+    changes = {
+        k: v
+        for k, v in {
+            "description": description,
+            "start": start,
+            "end": end,
+            "project": project,
+            "task": task,
+            "billable": billable,
+        }.items()
+        if v is not None
+    }
+    if not changes:
+        raise ClientError(
+            "Nothing to change: give --description, --start, --end, --project, "
+            "--task or --billable."
+        )
+    entry = env.api().request("PATCH", f"/entries/{entry_id}", changes)
+    if as_json:
+        env.dump(entry)
+    else:
+        env.echo("Changed: " + _entry_line(entry).strip())
+
+
+@click.command()
+@click.argument("entry_id", type=int)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_env
+def delete(env: Env, entry_id: int, yes: bool) -> None:
+    """Delete an entry."""
+    if not yes:
+        click.confirm(f"Delete entry {entry_id}?", abort=True)
+    env.api().request("DELETE", f"/entries/{entry_id}")
+    env.echo(f"Deleted entry {entry_id}.")
+
+
+@click.command()
+@json_option
+@pass_env
+def projects(env: Env, as_json: bool) -> None:
+    """List the projects you can track time on, with their codes and tasks."""
+    data = env.api().request("GET", "/tracking/projects")
+    if as_json:
+        env.dump(data)
+        return
+    for project in data["items"]:
+        tasks = ", ".join(project["tasks"])
+        env.echo(
+            f"{project['code']:<24} {project['name']} ({project['client']})"
+            f"{'  — ' + tasks if tasks else ''}"
+        )
+
+
+@click.command()
+@click.option(
+    "--period",
+    default="month",
+    show_default=True,
+    type=click.Choice(
+        [
+            "today",
+            "yesterday",
+            "week",
+            "last-week",
+            "month",
+            "last-month",
+            "year",
+            "last-year",
+            "all",
+        ]
+    ),
+)
+@click.option("--all", "everything", is_flag=True, help="All time (same as --period all).")
+@click.option(
+    "--by",
+    default="project",
+    show_default=True,
+    type=click.Choice(["client", "project", "task", "person"]),
+)
+@json_option
+@pass_env
+def report(env: Env, period: str, everything: bool, by: str, as_json: bool) -> None:
+    """Hours and billable amounts, summed by the server.
+
+    \b
+    Example:
+      punch report --period last-month --by client
+    """
+    data = env.api().request(
+        "GET", "/reports/time", query={"period": "all" if everything else period, "by": by}
+    )
+    if as_json:
+        env.dump(data)
+        return
+    rows = data["rows"]
+    if not rows:
+        env.echo("No time in this period.")
+        return
+    width = max(len(r["label"]) for r in [*rows, data["total"]])
+    env.echo(f"{by.capitalize():<{width}}  {'Hours':>9}  {'Billable':>9}  Amount")
+    for row in [*rows, data["total"]]:
+        amounts = ", ".join(f"{a} {c}" for c, a in row["amounts"].items())
+        env.echo(
+            f"{row['label']:<{width}}  {row['hours']:>9}  {row['billable_hours']:>9}  {amounts}"
+        )
+
+
+COMMANDS = [login, start, switch, stop, resume, status, add, log_, edit, delete, projects, report]
+
+
+class ClientGroup(click.Group):
+    """Maps every ClientError to its message and exit code: never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ClientError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.code)
+
+
+def register(group: click.Group) -> None:
+    for command in COMMANDS:
+        group.add_command(command)
