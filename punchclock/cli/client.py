@@ -98,7 +98,11 @@ class Api:
             clean = {k: v for k, v in query.items() if v not in (None, "")}
             if clean:
                 target += "?" + urlencode(clean)
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Accept": "application/json",
+            "User-Agent": "punch/cli",
+        }
         payload = None
         if body is not None:
             payload = json.dumps(body).encode()

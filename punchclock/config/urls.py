@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("punchclock.accounts.urls")),
     path("clients/", include("punchclock.clients.urls")),
     path("projects/", include("punchclock.projects.urls")),
+    path("time/", include("punchclock.tracking.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from datetime import time as clock_time
 from decimal import Decimal
 from typing import Any
 
@@ -221,7 +222,9 @@ def load() -> Organization:
         locale="en",
         currency="EUR",
     )
-    owner = Membership.objects.get(user=owner_user, organization=organization)
+    owner = Membership.objects.select_related("user", "organization").get(
+        user=owner_user, organization=organization
+    )
     accounts.update_organization_profile(
         organization,
         by=owner,
@@ -382,4 +385,92 @@ def load() -> Organization:
                 amount=Decimal("100") if client_code == "acme" else Decimal("92"),
                 effective_from=since,
             )
+    _track_history(organization, people, owner)
     return organization
+
+
+DESCRIPTIONS = {
+    "api": [
+        "Shipment status endpoint",
+        "Fix pagination bug",
+        "Rate limiting",
+        "Review PR",
+        "Webhook retries",
+        "OpenAPI docs",
+    ],
+    "app": ["Push notifications", "Offline sync", "Login screen", "Crash fixes", "Release 2.3"],
+    "shop": ["Product page", "Checkout flow", "Payment provider", "Launch checklist"],
+    "maint": ["Dependency updates", "Security patch", "Support ticket"],
+    "data": ["Airflow DAGs", "dbt models", "Dashboard for sales", "On-call incident"],
+    "audit": ["Threat model", "Pen-test findings", "Audit report"],
+    "search": ["Relevance tuning", "Search UI", "Indexing pipeline"],
+    "presales": ["Workshop prep", "Workshop"],
+    "portal": ["Accessibility audit", "Form builder", "BITV fixes", "Sprint planning"],
+    "tools": ["CI pipeline", "Internal wiki", "Laptop setup"],
+}
+
+
+def _track_history(
+    organization: Organization, people: dict[str, Membership], owner: Membership
+) -> None:
+    """Six months of believable workdays for everyone, and one running timer."""
+    import random
+    from datetime import timedelta
+
+    from punchclock.core.timeutil import local_date, now, to_utc
+    from punchclock.projects.models import Project
+    from punchclock.tracking import services as tracking
+    from punchclock.tracking.models import TimeEntry
+
+    rng = random.Random(2026)  # noqa: S311 - demo data, not security
+    zone = organization.timezone
+    today = local_date(now(), zone)
+    assignments: dict[int, list[Project]] = {}
+    for project in Project.objects.filter(organization=organization).select_related("client"):
+        for membership_id in project.assignments.values_list("membership_id", flat=True):
+            assignments.setdefault(membership_id, []).append(project)
+    tasks = {p.pk: list(p.tasks.all()) for ps in assignments.values() for p in ps}
+    entries: list[TimeEntry] = []
+    day = today - timedelta(days=183)
+    while day < today:
+        if day.weekday() < 5:
+            for membership in people.values():
+                if rng.random() < 0.06:  # holidays and sick days
+                    continue
+                mine = assignments.get(membership.pk, [])
+                if not mine:
+                    continue
+                clock = to_utc(day, clock_time(8, rng.choice([30, 45, 0, 15])), zone)
+                for _ in range(rng.randint(2, 4)):
+                    project = rng.choice(mine)
+                    minutes = rng.choice([45, 60, 75, 90, 105, 120, 150, 180])
+                    task = rng.choice(tasks[project.pk]) if tasks[project.pk] else None
+                    billable = project.is_billable_method and (
+                        task.billable_default if task else project.billable_default
+                    )
+                    entries.append(
+                        TimeEntry(
+                            organization=organization,
+                            membership=membership,
+                            project=project,
+                            task=task,
+                            description=rng.choice(DESCRIPTIONS[project.code]),
+                            start=clock,
+                            end=(
+                                end := clock
+                                + timedelta(minutes=minutes, seconds=rng.randint(0, 59))
+                            ),
+                            billable=billable,
+                            source=rng.choice(["web", "cli", "cli", "api"]),
+                            external_ref=f"#{rng.randint(100, 999)}" if rng.random() < 0.3 else "",
+                        )
+                    )
+                    clock = end + timedelta(minutes=rng.choice([0, 5, 10, 30]))
+        day += timedelta(days=1)
+    tracking.record_history(organization, entries)
+    lea = people["lea@punchclock.test"]
+    running_project = assignments[lea.pk][0]
+    started = max(now() - timedelta(hours=1, minutes=17), to_utc(today, clock_time(0, 5), zone))
+    tracking.start_timer(
+        lea, project=running_project, description="Pairing on the release", at=started
+    )

@@ -165,3 +165,50 @@ def parse_when(text: str, zone: str, reference: datetime | None = None) -> datet
     else:
         raise TimeInputError(f"“{text}” is not a time; write it like 9:15 or yesterday 17:00.")
     return to_utc(day, parse_clock(clock), zone)
+
+
+PERIODS = (
+    "today",
+    "yesterday",
+    "week",
+    "last-week",
+    "month",
+    "last-month",
+    "year",
+    "last-year",
+    "all",
+)
+
+
+def period_bounds(
+    period: str, zone: str, today: date | None = None
+) -> tuple[datetime | None, datetime | None]:
+    """[start, end) as UTC instants of a named period cut in a zone; (None, None) for all."""
+    today = today or local_date(now(), zone)
+    match period:
+        case "today":
+            first, last = today, today
+        case "yesterday":
+            first = last = today - timedelta(days=1)
+        case "week":
+            first = week_start(today)
+            last = first + timedelta(days=6)
+        case "last-week":
+            first = week_start(today) - timedelta(days=7)
+            last = first + timedelta(days=6)
+        case "month":
+            first = today.replace(day=1)
+            last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        case "last-month":
+            last = today.replace(day=1) - timedelta(days=1)
+            first = last.replace(day=1)
+        case "year":
+            first, last = today.replace(month=1, day=1), today.replace(month=12, day=31)
+        case "last-year":
+            first = today.replace(year=today.year - 1, month=1, day=1)
+            last = first.replace(month=12, day=31)
+        case "all":
+            return None, None
+        case _:
+            raise TimeInputError(f"“{period}” is not a period (one of {', '.join(PERIODS)}).")
+    return start_of_day(first, zone), start_of_day(last + timedelta(days=1), zone)

@@ -36,3 +36,17 @@ def test_every_demo_person_on_an_hourly_project_has_a_bill_and_cost_rate(db):
             if project.is_hourly:
                 assert quote.bill is not None, project
                 assert quote.bill.currency == project.client.currency
+
+
+def test_demo_has_six_months_of_time_and_one_running_timer(db):
+    from punchclock.tracking.models import TimeEntry
+
+    organization = demo.load()
+    entries = TimeEntry.objects.filter(organization=organization)
+    assert entries.filter(end__isnull=True).count() == 1
+    finished = entries.filter(end__isnull=False)
+    assert finished.count() > 1000
+    first, last = finished.order_by("start").first(), finished.order_by("start").last()
+    assert (last.start - first.start).days >= 170
+    assert finished.filter(billable=False).exists()
+    assert not finished.filter(duration_seconds__isnull=True).exists()
