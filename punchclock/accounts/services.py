@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -318,6 +319,11 @@ def update_membership(
             raise field_error("role", "An organization needs at least one owner.")
         membership.role = role
     if weekly_capacity_hours is not None:
+        # Checked here for a message naming the field; the database constraint would not.
+        if isinstance(weekly_capacity_hours, int | Decimal) and not (
+            0 <= weekly_capacity_hours <= 168
+        ):
+            raise field_error("weekly_capacity_hours", "Weekly capacity is 0 to 168 hours.")
         membership.weekly_capacity_hours = weekly_capacity_hours
     clean_and_save(membership)
     return membership
