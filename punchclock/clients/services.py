@@ -57,6 +57,9 @@ def _check_client(client: Client) -> None:
         and "vat_id" not in errors
     ):
         errors["vat_id"] = ["EU reverse charge needs the client's VAT ID."]
+    terms = client.payment_terms_days
+    if isinstance(terms, int) and not 0 <= terms <= 365:
+        errors["payment_terms_days"] = ["Payment terms are between 0 and 365 days."]
     if errors:
         raise ValidationError(errors)
     duplicate = Client.objects.filter(organization_id=client.organization_id, code=client.code)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -58,14 +59,23 @@ def _same_org(organization_id: int, by: Membership) -> None:
 def _check_project(project: Project) -> None:
     errors: dict[str, list[str]] = {}
     project.code = (project.code or "").lower()
-    if project.billing_method == BillingMethod.FIXED_FEE and project.fixed_fee is None:
-        errors["fixed_fee"] = ["A fixed-fee project needs its fee."]
     if project.billing_method != BillingMethod.FIXED_FEE:
         project.fixed_fee = None
-    if project.budget_kind == BudgetKind.HOURS and not project.budget_hours:
+    elif project.fixed_fee is None:
+        errors["fixed_fee"] = ["A fixed-fee project needs its fee."]
+    elif project.fixed_fee < 0:
+        errors["fixed_fee"] = ["The fixed fee cannot be negative."]
+    hours, amount = project.budget_hours, project.budget_amount
+    if project.budget_kind == BudgetKind.HOURS and hours is None:
         errors["budget_hours"] = ["An hours budget needs the number of hours."]
-    if project.budget_kind == BudgetKind.MONEY and not project.budget_amount:
+    elif project.budget_kind == BudgetKind.HOURS and hours is not None and hours <= 0:
+        errors["budget_hours"] = ["The hours budget must be more than zero."]
+    if project.budget_kind == BudgetKind.MONEY and amount is None:
         errors["budget_amount"] = ["A money budget needs an amount."]
+    elif project.budget_kind == BudgetKind.MONEY and amount is not None and amount <= 0:
+        errors["budget_amount"] = ["The budget amount must be more than zero."]
+    if not 1 <= (project.budget_alert_percent or 0) <= 100:
+        errors["budget_alert_percent"] = ["The alert threshold is a percentage from 1 to 100."]
     if project.budget_kind != BudgetKind.HOURS:
         project.budget_hours = None
     if project.budget_kind != BudgetKind.MONEY:
@@ -108,6 +118,7 @@ def _free_code(client: Client, base: str) -> str:
 
 @transaction.atomic
 def update_project(project: Project, *, by: Membership, **fields: Any) -> Project:
+    _same_org(project.organization_id, by)
     require(by, "projects.manage", project)
     apply_fields(project, fields, PROJECT_FIELDS)
     _check_project(project)
@@ -117,6 +128,7 @@ def update_project(project: Project, *, by: Membership, **fields: Any) -> Projec
 
 @transaction.atomic
 def set_project_status(project: Project, *, by: Membership, status: str) -> Project:
+    _same_org(project.organization_id, by)
     require(by, "projects.manage", project)
     if status not in ProjectStatus.values:
         raise field_error("status", f"“{status}” is not a project status.")
@@ -131,12 +143,18 @@ def set_project_status(project: Project, *, by: Membership, status: str) -> Proj
 def assign_member(
     project: Project, *, by: Membership, membership: Membership, is_manager: bool = False
 ) -> ProjectMember:
+    _same_org(project.organization_id, by)
     require(by, "projects.manage", project)
     _same_org(membership.organization_id, by)
     if not membership.is_active:
         raise field_error("membership", "That person is no longer in the organization.")
     if is_manager and not _may_set_managers(by):
         raise field_error("is_manager", "Only admins and owners choose project managers.")
+    if not _may_set_managers(by):
+        # A project manager may add people but never change who manages the project:
+        # re-assigning an existing project manager keeps their flag.
+        assignment, _ = ProjectMember.objects.get_or_create(project=project, membership=membership)
+        return assignment
     assignment, _ = ProjectMember.objects.update_or_create(
         project=project, membership=membership, defaults={"is_manager": is_manager}
     )
@@ -151,8 +169,12 @@ def _may_set_managers(by: Membership) -> bool:
 
 @transaction.atomic
 def unassign_member(project: Project, *, by: Membership, membership: Membership) -> None:
+    _same_org(project.organization_id, by)
     require(by, "projects.manage", project)
-    ProjectMember.objects.filter(project=project, membership=membership).delete()
+    assignment = ProjectMember.objects.filter(project=project, membership=membership)
+    if not _may_set_managers(by) and assignment.filter(is_manager=True).exists():
+        raise field_error("membership", "Only admins and owners remove a project manager.")
+    assignment.delete()
 
 
 # Tasks ---------------------------------------------------------------------------------
@@ -160,21 +182,36 @@ def unassign_member(project: Project, *, by: Membership, membership: Membership)
 
 @transaction.atomic
 def create_task(project: Project, *, by: Membership, name: str, **fields: Any) -> Task:
+    _same_org(project.organization_id, by)
     require(by, "projects.manage", project)
+    if project.status == ProjectStatus.ARCHIVED:
+        raise field_error("project", "The project is archived; restore it before adding tasks.")
     task = Task(project=project, name=name.strip())
     apply_fields(task, fields, TASK_FIELDS)
     if project.billing_method == BillingMethod.NON_BILLABLE:
         task.billable_default = False
+    _check_task_name(task)
     clean_and_save(task)
     return task
 
 
 @transaction.atomic
 def update_task(task: Task, *, by: Membership, **fields: Any) -> Task:
+    _same_org(task.project.organization_id, by)
     require(by, "projects.manage", task.project)
     apply_fields(task, fields, TASK_FIELDS | {"is_archived"})
+    task.name = (task.name or "").strip()
+    _check_task_name(task)
     clean_and_save(task)
     return task
+
+
+def _check_task_name(task: Task) -> None:
+    # Checked here for a message naming the field; the database constraint would only
+    # say that "project and name" clash.
+    clash = Task.objects.filter(project_id=task.project_id, name__iexact=task.name)
+    if task.name and clash.exclude(pk=task.pk).exists():
+        raise field_error("name", f"This project already has a task called “{task.name}”.")
 
 
 # Rates ---------------------------------------------------------------------------------
@@ -381,6 +418,51 @@ def resolve_rates(
         if found is not None:
             return RateQuote(Money(found.amount, found.currency), scope, cost, True)
     return RateQuote(bill=None, bill_scope=None, cost=cost, billable=True)
+
+
+# Rate history --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateRow:
+    """A rate with its period: in force until the day before the next one starts."""
+
+    rate: Rate
+    state: str  # "scheduled", "current" or "past"
+    until: date | None
+
+    @property
+    def deletable(self) -> bool:
+        return self.state == "scheduled"
+
+
+def rate_histories(rates: Iterable[Rate], *, today: date) -> dict[str, list[RateRow]]:
+    """Rates grouped by kind and scope key, newest first, marked scheduled, current or past."""
+    by_key: dict[str, list[Rate]] = {}
+    for rate in sorted(rates, key=lambda r: r.effective_from):
+        by_key.setdefault(f"{rate.kind}:{rate.scope_key}", []).append(rate)
+    histories: dict[str, list[RateRow]] = {}
+    for key, ordered in by_key.items():
+        rows: list[RateRow] = []
+        current_seen = False
+        for index in range(len(ordered) - 1, -1, -1):
+            rate = ordered[index]
+            following = ordered[index + 1] if index + 1 < len(ordered) else None
+            until = following.effective_from - timedelta(days=1) if following else None
+            if rate.effective_from > today:
+                state = "scheduled"
+            elif not current_seen:
+                state, current_seen = "current", True
+            else:
+                state = "past"
+            rows.append(RateRow(rate, state, until))
+        histories[key] = rows
+    return histories
+
+
+def organization_today(organization: Organization) -> date:
+    """Today's date where the organization is; rates switch at its local midnight."""
+    return local_date(now(), organization.timezone)
 
 
 # Lookups -------------------------------------------------------------------------------
