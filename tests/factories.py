@@ -103,3 +103,31 @@ def make_rate(
         currency=currency,
         effective_from=effective_from,
     )
+
+
+def make_entry_and_timesheet(membership: Membership) -> tuple[Any, Any]:
+    """A finished entry last January and a submitted timesheet around it."""
+    from datetime import UTC, datetime, timedelta
+
+    from punchclock.tracking.models import TimeEntry, Timesheet
+
+    if not membership.organization.projects.exists():
+        make_project(make_client(membership.organization, "Entry client"), "Entry project")
+    project = membership.organization.projects.first()
+    assert project is not None
+    start = datetime(2026, 1, 6, 9, tzinfo=UTC)
+    entry = TimeEntry.objects.create(
+        organization=membership.organization,
+        membership=membership,
+        project=project,
+        start=start,
+        end=start + timedelta(hours=2),
+    )
+    sheet = Timesheet.objects.create(
+        organization=membership.organization,
+        membership=membership,
+        period_start=date(2026, 1, 5),
+        period_end=date(2026, 1, 11),
+        submitted_at=start,
+    )
+    return entry, sheet

@@ -227,8 +227,12 @@ def start_timer(
             _check_span(at, None, allow_long=False)
             _refuse_if_locked(membership, at)
             stopped = running_entry(membership)
+            if stopped is not None and at == stopped.start:
+                # A switch within the same second: the first timer never really ran.
+                stopped.delete()
+                stopped = None
             if stopped is not None:
-                if at <= stopped.start:
+                if at < stopped.start:
                     raise field_error(
                         "start",
                         "The running timer started after that time; stop it first or pick "
@@ -262,6 +266,8 @@ def stop_timer(membership: Membership, *, at: datetime | None = None) -> TimeEnt
     entry = running_entry(membership)
     if entry is None:
         raise field_error("timer", "No timer is running.")
+    if at == entry.start:
+        raise field_error("at", "The timer has run for less than a second: discard it instead.")
     _check_span(entry.start, at, allow_long=True)
     entry.end = at
     entry.save(update_fields=["end", "updated_at"])

@@ -38,8 +38,12 @@ def chromium():
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
                 "--disable-sync",
             ],
         )
@@ -49,8 +53,9 @@ def chromium():
 
 @pytest.fixture
 def page(chromium, live_server) -> Iterator:
-    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280,
-                                                                         "height": 860})
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 860}
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []

@@ -53,6 +53,13 @@ def test_a_start_before_the_running_timer_began_is_refused(agency):
     assert TimeEntry.objects.count() == 1
 
 
+def test_a_switch_in_the_same_second_replaces_the_zero_length_timer(agency):
+    services.start_timer(agency.member, project=agency.project, at=T0)
+    change = services.start_timer(agency.member, project=agency.project, task=agency.task, at=T0)
+    assert change.stopped is None
+    assert TimeEntry.objects.get().task == agency.task
+
+
 def test_stop_without_a_timer_says_so(agency):
     with pytest.raises(ValidationError, match="No timer is running"):
         services.stop_timer(agency.member, at=T0)
