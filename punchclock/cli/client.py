@@ -303,27 +303,19 @@ def start(
     _start(env, _start_body(project, description, task, at, tags, ref, billable), as_json)
 
 
-@click.command()
-@_with(_start_options)
-@pass_env
-def switch(
-    env: Env,
-    project: str,
-    description: str,
-    task: str | None,
-    at: str | None,
-    tags: tuple[str, ...],
-    ref: str | None,
-    billable: bool | None,
-    as_json: bool,
-) -> None:
-    """Stop the running timer and start another at the same instant.
+# `switch` is `start` under the name people reach for after lunch: starting always switches.
+switch = click.Command(
+    name="switch",
+    callback=start.callback,
+    params=start.params,
+    help="""Stop the running timer and start another at the same instant.
 
     \b
     Example:
       punch switch globex/web "review PR #42"
-    """
-    _start(env, _start_body(project, description, task, at, tags, ref, billable), as_json)
+    """,
+    short_help="Stop the running timer and start another at the same instant.",
+)
 
 
 @click.command()
