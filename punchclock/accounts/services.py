@@ -425,3 +425,98 @@ def get_membership_for(membership: Membership, pk: int) -> Membership:
     if found is None:
         raise Http404("No such person.")
     return found
+
+
+# Added for the web pages ---------------------------------------------------------------
+
+
+def login_retry_minutes(*, email: str) -> int:
+    """Whole minutes until a throttled account may try to sign in again (at least 1)."""
+    window = timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    stamp = now()
+    recent = list(
+        LoginFailure.objects.filter(email=email.strip().lower(), at__gte=stamp - window)
+        .order_by("at")
+        .values_list("at", flat=True)
+    )
+    # Sign-in opens again once enough of the oldest failures have left the window.
+    must_expire = len(recent) - settings.LOGIN_MAX_FAILURES + 1
+    if must_expire <= 0:
+        return 1
+    wait = recent[must_expire - 1] + window - stamp
+    return max(1, -(-int(wait.total_seconds()) // 60))
+
+
+@transaction.atomic
+def change_password(user: User, *, password: str) -> None:
+    """Set a new password (checked by the configured validators) and forget failed sign-ins."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    clear_login_failures(email=user.email)
+
+
+@transaction.atomic
+def sign_up_with_invitation(*, raw_token: str, password: str, name: str = "") -> Membership:
+    """Create an account for an invitation's address and join its organization."""
+    invitation = find_invitation(raw_token)
+    if invitation is None:
+        raise field_error("token", "This invitation link is invalid, used or expired.")
+    organization = invitation.organization
+    user = create_user(
+        email=invitation.email,
+        password=password,
+        name=name,
+        timezone=organization.timezone,
+        locale=organization.locale,
+    )
+    return accept_invitation(raw_token=raw_token, user=user)
+
+
+@transaction.atomic
+def leave_organization(membership: Membership) -> None:
+    """Leave an organization of one's own accord; the last owner has to stay."""
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if not membership.is_active:
+        return
+    if membership.role == Role.OWNER and _owners_left(membership.organization_id, membership) == 0:
+        raise field_error(
+            "role",
+            "You are the only owner: make someone else an owner before you leave.",
+        )
+    membership.is_active = False
+    membership.save(update_fields=["is_active"])
+    ApiToken.objects.filter(
+        user_id=membership.user_id,
+        organization_id=membership.organization_id,
+        revoked_at__isnull=True,
+    ).update(revoked_at=now())
+
+
+def get_invitation_for(membership: Membership, pk: int) -> Invitation:
+    """An invitation of the member's own organization, else 404."""
+    from django.http import Http404
+
+    found = (
+        Invitation.objects.select_related("organization", "invited_by")
+        .filter(organization_id=membership.organization_id, pk=pk)
+        .first()
+    )
+    if found is None:
+        raise Http404("No such invitation.")
+    return found
+
+
+def get_token_for(membership: Membership, pk: int) -> ApiToken:
+    """One of the member's own API tokens for this organization, else 404."""
+    from django.http import Http404
+
+    found = ApiToken.objects.filter(
+        pk=pk, user_id=membership.user_id, organization_id=membership.organization_id
+    ).first()
+    if found is None:
+        raise Http404("No such token.")
+    return found
