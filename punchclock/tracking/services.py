@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -15,7 +15,7 @@ from punchclock.accounts.models import Membership, Organization, Role
 from punchclock.accounts.permissions import can, is_project_manager, visible_projects
 from punchclock.core.services import field_error
 from punchclock.core.timeutil import local_date, now
-from punchclock.projects.models import Project, ProjectStatus, Task
+from punchclock.projects.models import Project, ProjectMember, ProjectStatus, Task
 from punchclock.tracking.models import (
     LockEvent,
     Source,
@@ -656,3 +656,75 @@ def record_history(organization: Organization, entries: list[TimeEntry]) -> int:
         entry.duration_seconds = int((entry.end - entry.start).total_seconds())
     TimeEntry.objects.bulk_create(entries, batch_size=500)
     return len(entries)
+
+
+# Read-only helpers for the web pages (many rows, a fixed number of queries) ---------------
+
+
+def visible_people(by: Membership) -> QuerySet[Membership]:
+    """People whose time a member may look at: everyone for admins, the people on their
+    projects for managers (and themselves), only themselves for members."""
+    people = Membership.objects.filter(organization_id=by.organization_id)
+    if can(by, "time.view_all"):
+        return people
+    if by.role == Role.MANAGER:
+        managed = ProjectMember.objects.filter(membership=by, is_manager=True).values("project_id")
+        return people.filter(Q(pk=by.pk) | Q(assignments__project_id__in=managed)).distinct()
+    return people.filter(pk=by.pk)
+
+
+def edit_rights(by: Membership) -> Callable[[int, int], bool]:
+    """can_edit_entry as a test on (person id, project id), with one query for all rows."""
+    if can(by, "time.manage_all"):
+        return lambda _person_id, _project_id: True
+    managed: set[int] = set()
+    if by.role == Role.MANAGER:
+        managed = set(
+            ProjectMember.objects.filter(membership=by, is_manager=True).values_list(
+                "project_id", flat=True
+            )
+        )
+    return lambda person_id, project_id: person_id == by.pk or project_id in managed
+
+
+def lock_reasons(owner: Membership, first: date, last: date) -> dict[date, str]:
+    """lock_reason for every day of [first, last] at once: {day: why it is locked}."""
+    reasons: dict[date, str] = {}
+    sheets = Timesheet.objects.filter(
+        membership=owner,
+        period_start__lte=last,
+        period_end__gte=first,
+        status__in=[TimesheetStatus.SUBMITTED, TimesheetStatus.APPROVED],
+    )
+    for sheet in sheets:
+        state = "approved" if sheet.status == TimesheetStatus.APPROVED else "submitted for approval"
+        text = (
+            f"The timesheet {sheet.period_start}–{sheet.period_end} is {state}; "
+            "ask an admin to reopen it."
+        )
+        day = max(first, sheet.period_start)
+        while day <= min(last, sheet.period_end):
+            reasons[day] = text
+            day += timedelta(days=1)
+    lock_date = owner.organization.lock_date
+    day = first
+    # The lock date wins over a timesheet, as in lock_reason.
+    while lock_date and day <= min(last, lock_date):
+        reasons[day] = f"Time up to {lock_date} is locked."
+        day += timedelta(days=1)
+    return reasons
+
+
+def decidable_timesheets(by: Membership) -> QuerySet[Timesheet]:
+    """Timesheets this member may approve or reject (the rule of decide_timesheet)."""
+    sheets = Timesheet.objects.filter(organization_id=by.organization_id)
+    if can(by, "time.manage_all"):
+        return sheets
+    if by.role != Role.MANAGER:
+        return sheets.none()
+    managed = ProjectMember.objects.filter(membership=by, is_manager=True).values("project_id")
+    return (
+        sheets.filter(membership__assignments__project_id__in=managed)
+        .exclude(membership=by)
+        .distinct()
+    )

@@ -1,0 +1,1 @@
+"""Time-tracking pages, one module per page: timer, day, week, team (with approvals)."""

@@ -1,0 +1,281 @@
+"""Every web URL, walked from the URL configuration: outsiders never read or change anything.
+
+A URL pattern that is not in OBJECTS or OPEN fails the test, so a new page cannot be
+forgotten. The REST API has its own walk over the OpenAPI document (tests/api).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from django.core import serializers
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from punchclock.accounts.models import ApiToken, Invitation, Membership, Organization
+from punchclock.accounts.services import create_api_token, invite_member
+from punchclock.clients.models import Client, Contact
+from punchclock.clients.services import add_contact
+from punchclock.projects.models import Project, ProjectMember, Rate, Task
+from punchclock.tracking.models import TimeEntry, Timesheet
+from tests import factories
+
+# URL name -> {kwarg: kind of agency object it takes}. Kinds are filled by `agency_objects`.
+OBJECTS: dict[str, dict[str, str]] = {
+    "clients:detail": {"pk": "client"},
+    "clients:edit": {"pk": "client"},
+    "clients:archive": {"pk": "client"},
+    "clients:restore": {"pk": "client"},
+    "clients:delete": {"pk": "client"},
+    "clients:contact_add": {"pk": "client"},
+    "clients:contact_edit": {"pk": "contact"},
+    "clients:contact_delete": {"pk": "contact"},
+    "clients:rate_add": {"pk": "client"},
+    "projects:detail": {"pk": "project"},
+    "projects:edit": {"pk": "project"},
+    "projects:status": {"pk": "project"},
+    "projects:task_add": {"pk": "project"},
+    "projects:task_edit": {"pk": "task"},
+    "projects:task_archive": {"pk": "task"},
+    "projects:member_assign": {"pk": "project"},
+    "projects:member_manager": {"pk": "project", "membership_pk": "member"},
+    "projects:member_unassign": {"pk": "project", "membership_pk": "member"},
+    "projects:rate_add": {"pk": "project"},
+    "projects:rate_delete": {"pk": "rate"},
+    "accounts:logo": {"pk": "organization"},
+    "accounts:invitation_revoke": {"pk": "invitation"},
+    "accounts:member_update": {"pk": "member"},
+    "accounts:member_deactivate": {"pk": "member"},
+    "accounts:token_revoke": {"pk": "token"},
+    "accounts:accept_invitation": {"token": "invitation_token"},
+    "tracking:entry_row": {"pk": "entry"},
+    "tracking:entry_edit": {"pk": "entry"},
+    "tracking:entry_delete": {"pk": "entry"},
+    "tracking:entry_split": {"pk": "entry"},
+    "tracking:entry_duplicate": {"pk": "entry"},
+    "tracking:timesheet_decide": {"pk": "timesheet"},
+    "tracking:timesheet_reopen": {"pk": "timesheet"},
+}
+# Pages without agency ids: an outsider may open them, but sees only their own organization.
+OPEN = {
+    "core:home",
+    "core:healthz",
+    "clients:list",
+    "clients:new",
+    "projects:list",
+    "projects:new",
+    "projects:rates",
+    "projects:rates_add",
+    "accounts:login",
+    "accounts:logout",
+    "accounts:signup",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+    "accounts:profile",
+    "accounts:password_change",
+    "accounts:organization_settings",
+    "accounts:organization_billing",
+    "accounts:logo_upload",
+    "accounts:logo_remove",
+    "accounts:organization_new",
+    "accounts:switch_organization",
+    "accounts:leave_organization",
+    "accounts:team",
+    "accounts:invite",
+    "accounts:tokens",
+    "tracking:day",
+    "tracking:week",
+    "tracking:week_cell",
+    "tracking:week_row",
+    "tracking:week_submit",
+    "tracking:timer",
+    "tracking:timer_start",
+    "tracking:timer_stop",
+    "tracking:timer_resume",
+    "tracking:timer_discard",
+    "tracking:entry_create",
+    "tracking:team",
+    "tracking:approvals",
+    "tracking:lock_date",
+}
+# Posted last in the walks: they end the session or the membership the walk runs as.
+LAST = ["accounts:logout", "accounts:leave_organization"]
+# Kinds of slug/str arguments that are not object ids.
+STATIC_ARGS = {"scope": "organization", "uidb64": "MQ", "token": "set-password"}
+# Strings that only the agency's data contains.
+MARKERS = ["Globex", "Max Member", "member@acme.test", "Acme Agency"]
+
+
+def web_patterns() -> list[tuple[str, URLPattern]]:
+    found: list[tuple[str, URLPattern]] = []
+
+    def walk(patterns: list[Any], namespace: str | None) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if str(pattern.pattern).startswith("api/"):
+                    continue
+                walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                found.append(
+                    (f"{namespace}:{pattern.name}" if namespace else pattern.name, pattern)
+                )
+
+    walk(get_resolver().url_patterns, None)
+    return sorted(found, key=lambda item: item[0] in LAST)
+
+
+@pytest.fixture
+def agency_objects(agency) -> dict[str, Any]:
+    contact = add_contact(agency.client, by=agency.owner, name="Hank Scorpio")
+    rate = factories.make_rate(
+        agency.organization, "95", project=agency.project, effective_from=date(2099, 1, 1)
+    )
+    invitation, raw_invitation = invite_member(
+        agency.organization, email="new@acme.test", role="member", by=agency.owner
+    )
+    token, _ = create_api_token(membership=agency.member, name="laptop", scope="read")
+    entry, sheet = factories.make_entry_and_timesheet(agency.member)
+    return {
+        "client": agency.client.pk,
+        "contact": contact.pk,
+        "project": agency.project.pk,
+        "task": agency.task.pk,
+        "member": agency.member.pk,
+        "rate": rate.pk,
+        "organization": agency.organization.pk,
+        "invitation": invitation.pk,
+        "invitation_token": raw_invitation,
+        "token": token.pk,
+        "entry": entry.pk,
+        "timesheet": sheet.pk,
+    }
+
+
+def _fingerprint(organization: Organization) -> str:
+    """Every row the agency owns, serialised: any change an outsider causes shows up."""
+    rows: list[Any] = [organization]
+    rows += list(Membership.objects.filter(organization=organization))
+    rows += list(Client.objects.filter(organization=organization))
+    rows += list(Contact.objects.filter(client__organization=organization))
+    rows += list(Project.objects.filter(organization=organization))
+    rows += list(ProjectMember.objects.filter(project__organization=organization))
+    rows += list(Task.objects.filter(project__organization=organization))
+    rows += list(Rate.objects.filter(organization=organization))
+    rows += list(Invitation.objects.filter(organization=organization))
+    rows += list(ApiToken.objects.filter(organization=organization))
+    rows += list(TimeEntry.objects.filter(organization=organization))
+    rows += list(Timesheet.objects.filter(organization=organization))
+    return serializers.serialize("json", rows)
+
+
+def _url(name: str, pattern: URLPattern, objects: dict[str, Any]) -> str:
+    kwargs = {}
+    kinds = OBJECTS.get(name, {})
+    for key in pattern.pattern.converters:
+        kind = kinds.get(key) or STATIC_ARGS.get(key)
+        assert kind, f"{name}: say what <{key}> is in OBJECTS"
+        kwargs[key] = objects.get(kind, kind)
+    return reverse(name, kwargs=kwargs)
+
+
+def test_every_url_is_classified():
+    unknown = [name for name, _ in web_patterns() if name not in OBJECTS and name not in OPEN]
+    assert not unknown, f"add these URL names to OBJECTS or OPEN in {__file__}: {unknown}"
+
+
+GARBAGE = {
+    "name": "Hijack",
+    "status": "archived",
+    "amount": "1",
+    "role": "owner",
+    "email": "x@rival.test",
+    "description": "hijack",
+    "is_manager": "1",
+    "effective_from": "2099-01-01",
+    "comment": "ok",
+    "reason": "x",
+}
+
+
+def test_outsiders_get_404_for_agency_objects_and_change_nothing(
+    agency, agency_objects, as_outsider
+):
+    before = _fingerprint(agency.organization)
+    checked = 0
+    for name, pattern in web_patterns():
+        if name not in OBJECTS:
+            continue
+        url = _url(name, pattern, agency_objects)
+        got = as_outsider.get(url)
+        assert got.status_code in (404, 405), (name, url, got.status_code)
+        posted = as_outsider.post(url, GARBAGE)
+        assert posted.status_code == 404, (name, url, posted.status_code)
+        checked += 1
+    assert checked == len([n for n, _ in web_patterns() if n in OBJECTS])
+    assert _fingerprint(agency.organization) == before
+
+
+def test_ids_beyond_any_database_integer_are_404_not_500(agency, agency_objects, as_owner):
+    huge = {
+        kind: 10**20 if isinstance(value, int) else value for kind, value in agency_objects.items()
+    }
+    for name, pattern in web_patterns():
+        if name not in OBJECTS or "token" in pattern.pattern.converters:
+            continue
+        url = _url(name, pattern, huge)
+        for response in (as_owner.get(url), as_owner.post(url, GARBAGE)):
+            assert response.status_code in (404, 405), (name, url, response.status_code)
+
+
+def test_outsiders_open_pages_show_none_of_the_agency(agency, agency_objects, as_outsider):
+    before = _fingerprint(agency.organization)
+    for name, pattern in web_patterns():
+        if name not in OPEN:
+            continue
+        url = _url(name, pattern, agency_objects)
+        response = as_outsider.get(url)
+        assert response.status_code in (200, 302, 403, 405), (name, response.status_code)
+        html = response.content.decode(errors="replace")
+        for marker in MARKERS:
+            assert marker not in html, (name, marker)
+        as_outsider.post(url, GARBAGE)
+    assert _fingerprint(agency.organization) == before
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "manager", "member"])
+def test_no_url_answers_500_to_any_role(agency, agency_objects, role):
+    from tests.conftest import login
+
+    http = login(getattr(agency, role))
+    for name, pattern in web_patterns():
+        url = _url(name, pattern, agency_objects)
+        for response in (http.get(url), http.post(url, {"page": "x", "pk": "999999999999"})):
+            assert response.status_code < 500, (role, name, url, response.status_code)
+
+
+# Pages guarded by one permission: each role gets 200 exactly when the matrix allows it.
+GUARDED = {
+    "accounts:team": "members.view",
+    "accounts:organization_settings": "organization.edit_profile",
+    "clients:new": "clients.manage",
+    "clients:edit": "clients.manage",
+    "projects:new": "projects.create",
+    "projects:rates": "rates.view",
+}
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "manager", "member"])
+def test_each_role_gets_what_the_matrix_says(agency, agency_objects, role):
+    from punchclock.accounts.permissions import can
+    from tests.conftest import login
+
+    membership = getattr(agency, role)
+    http = login(membership)
+    for name, action in GUARDED.items():
+        pattern = dict(web_patterns())[name]
+        status = http.get(_url(name, pattern, agency_objects)).status_code
+        expected = 200 if can(membership, action) else 403
+        assert status == expected, (role, name, status)
