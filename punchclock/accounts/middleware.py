@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 from punchclock.accounts.models import Membership
 
@@ -36,6 +37,9 @@ class ActiveOrganizationMiddleware:
         membership = None
         if not request.path.startswith(("/api/", "/static/")):
             membership = active_membership(request)
+        if request.user.is_authenticated:
+            # The person's language for the interface (English is the only one so far).
+            translation.activate(request.user.locale)
         request.membership = membership  # type: ignore[attr-defined]
         request.organization = membership.organization if membership else None  # type: ignore[attr-defined]
         return self.get_response(request)

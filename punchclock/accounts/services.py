@@ -105,11 +105,23 @@ def update_preferences(user: User, **fields: Any) -> User:
     return user
 
 
+# Failures from all addresses together may reach this multiple of the per-address limit.
+ACCOUNT_FAILURE_FACTOR = 4
+
+
 def login_throttled(*, email: str, address: str) -> bool:
-    """True once an account has seen too many failed sign-ins within the window."""
+    """True once an account has seen too many failed sign-ins within the window.
+
+    Counted per (account, address), so a stranger who knows someone's email cannot lock
+    them out from elsewhere with a few tries; and per account across all addresses with a
+    higher limit, so guessing from many addresses is bounded too.
+    """
     since = now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
     failures = LoginFailure.objects.filter(email=email.strip().lower(), at__gte=since)
-    return failures.count() >= settings.LOGIN_MAX_FAILURES
+    limit = settings.LOGIN_MAX_FAILURES
+    if failures.filter(address=address[:64]).count() >= limit:
+        return True
+    return failures.count() >= limit * ACCOUNT_FAILURE_FACTOR
 
 
 def record_login_failure(*, email: str, address: str) -> None:
@@ -215,7 +227,8 @@ def invite_member(
         raise field_error("role", f"“{role}” is not a role.")
     if role not in grantable_roles(by):
         raise field_error("role", "Only an owner can invite another owner.")
-    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+    members = Membership.objects.filter(organization=organization, user__email__iexact=email)
+    if members.filter(is_active=True).exists():
         raise field_error("email", f"{email} is already a member of {organization}.")
     raw = secrets.token_urlsafe(32)
     invitation = Invitation(

@@ -187,11 +187,12 @@ def overlapping(entry: TimeEntry) -> QuerySet[TimeEntry]:
 
 
 def running_entry(membership: Membership) -> TimeEntry | None:
-    return (
-        TimeEntry.objects.select_related("project__client", "task")
-        .filter(membership=membership, end__isnull=True)
-        .first()
+    # No ORDER BY (which .first() would add): it can lead PostgreSQL with stale statistics
+    # to walk the person's whole history instead of the one_running_timer index.
+    running = TimeEntry.objects.select_related("project__client", "task").filter(
+        membership=membership, end__isnull=True
     )
+    return next(iter(running.order_by()[:1]), None)
 
 
 def _lock_person(membership: Membership) -> None:

@@ -172,3 +172,25 @@ def test_users_are_created_with_lowercase_unique_emails(db):
     with pytest.raises(ValidationError) as caught:
         services.create_user(email=" DUP@Example.com ", password="a long fresh passphrase")
     assert "email" in caught.value.message_dict
+
+
+def test_failures_from_one_address_do_not_lock_the_account_out_elsewhere(db, settings):
+    settings.LOGIN_MAX_FAILURES = 3
+    for _ in range(3):
+        services.record_login_failure(email="lena@example.com", address="203.0.113.9")
+    assert services.login_throttled(email="lena@example.com", address="203.0.113.9")
+    assert not services.login_throttled(email="lena@example.com", address="198.51.100.1")
+    for n in range(3 * services.ACCOUNT_FAILURE_FACTOR):
+        services.record_login_failure(email="lena@example.com", address=f"192.0.2.{n}")
+    # Guessing from many addresses is bounded by the account-wide limit.
+    assert services.login_throttled(email="lena@example.com", address="198.51.100.1")
+
+
+def test_a_removed_member_can_be_invited_again(agency):
+    services.deactivate_member(agency.member, by=agency.owner)
+    invitation, raw = services.invite_member(
+        agency.organization, email=agency.member.user.email, role="member", by=agency.owner
+    )
+    membership = services.accept_invitation(raw_token=raw, user=agency.member.user)
+    assert membership.pk == agency.member.pk
+    assert membership.is_active
