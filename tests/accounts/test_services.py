@@ -188,7 +188,7 @@ def test_failures_from_one_address_do_not_lock_the_account_out_elsewhere(db, set
 
 def test_a_removed_member_can_be_invited_again(agency):
     services.deactivate_member(agency.member, by=agency.owner)
-    invitation, raw = services.invite_member(
+    _invitation, raw = services.invite_member(
         agency.organization, email=agency.member.user.email, role="member", by=agency.owner
     )
     membership = services.accept_invitation(raw_token=raw, user=agency.member.user)
