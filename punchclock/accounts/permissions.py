@@ -41,6 +41,10 @@ MATRIX: dict[str, frozenset[str]] = {
     "time.track": frozenset({OWNER, ADMIN, MANAGER, MEMBER}),
     "time.view_all": frozenset({OWNER, ADMIN}),
     "time.manage_all": frozenset({OWNER, ADMIN}),
+    "expenses.record": frozenset({OWNER, ADMIN, MANAGER, MEMBER}),
+    "expenses.view_all": frozenset({OWNER, ADMIN}),
+    "expenses.manage_all": frozenset({OWNER, ADMIN}),
+    "expenses.categories": frozenset({OWNER, ADMIN}),
 }
 
 # Actions a manager may also take on the projects they manage.

@@ -145,6 +145,9 @@ def create_organization(*, owner: User, name: str, **fields: Any) -> Organizatio
     _normalize_identity(organization)
     clean_and_save(organization)
     Membership.objects.create(user=owner, organization=organization, role=Role.OWNER)
+    from punchclock.expenses.services import create_starter_categories
+
+    create_starter_categories(organization)
     return organization
 
 

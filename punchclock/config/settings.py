@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "punchclock.clients",
     "punchclock.projects",
     "punchclock.tracking",
+    "punchclock.expenses",
 ]
 
 MIDDLEWARE = [
@@ -115,7 +116,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 LOGO_MAX_BYTES = env_int("LOGO_MAX_BYTES", 512 * 1024)
+RECEIPT_MAX_BYTES = env_int("RECEIPT_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
 
 CACHES = {
     "default": {

@@ -120,3 +120,46 @@ def check_logo(data: bytes, name: str) -> str:
     raise ValidationError(
         f"“{name}” is not a PNG or SVG image (its content was checked, not its name)."
     )
+
+
+RECEIPT_TYPES = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "webp": "image/webp",
+}
+
+
+def check_receipt(data: bytes, name: str) -> str:
+    """Check a receipt's bytes and return its real type: pdf, png, jpeg or webp."""
+    limit = settings.RECEIPT_MAX_BYTES
+    if not data:
+        raise ValidationError(f"“{name}” is empty.")
+    if len(data) > limit:
+        raise ValidationError(
+            f"“{name}” is {len(data) / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB."
+        )
+    if data.startswith(b"%PDF-"):
+        if b"%%EOF" not in data[-2048:]:
+            raise ValidationError(f"“{name}” is a damaged or incomplete PDF.")
+        return "pdf"
+    image_kind = None
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        image_kind = "png"
+    elif data.startswith(b"\xff\xd8\xff"):
+        image_kind = "jpeg"
+    elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        image_kind = "webp"
+    if image_kind is None:
+        raise ValidationError(
+            f"“{name}” is not a PDF, PNG, JPEG or WebP file (its content was checked, "
+            "not its name)."
+        )
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(BytesIO(data)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(f"“{name}” is a damaged image.") from exc
+    return image_kind
