@@ -131,3 +131,42 @@ def make_entry_and_timesheet(membership: Membership) -> tuple[Any, Any]:
         submitted_at=start,
     )
     return entry, sheet
+
+
+def make_expense_with_receipt(membership: Membership) -> tuple[Any, Any]:
+    """A draft EUR expense of this person with one small PNG receipt (under MEDIA_ROOT)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from punchclock.expenses.models import Expense, ExpenseCategory, Receipt
+
+    organization = membership.organization
+    client = organization.clients.first() or make_client(organization, "Expense client")
+    category, _ = ExpenseCategory.objects.get_or_create(organization=organization, name="Travel")
+    expense = Expense.objects.create(
+        organization=organization,
+        membership=membership,
+        client=client,
+        category=category,
+        spent_on=date(2026, 1, 6),
+        description="Train to client",
+        amount=Decimal("42.50"),
+        currency="EUR",
+        client_currency=client.currency,
+        net_amount=Decimal("42.50"),
+        billable_amount=Decimal("42.50"),
+    )
+    out = BytesIO()
+    Image.new("RGB", (4, 4), "white").save(out, "PNG")
+    receipt = Receipt(
+        expense=expense,
+        original_name="ticket.png",
+        content_type="image/png",
+        size=len(out.getvalue()),
+        sha256="0" * 64,
+    )
+    from django.core.files.base import ContentFile
+
+    receipt.file.save("ticket.png", ContentFile(out.getvalue()), save=True)
+    return expense, receipt

@@ -10,7 +10,8 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlencode, urlsplit
@@ -100,6 +101,32 @@ class Api:
         if body is not None:
             payload = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
+        return self._exchange(method, target, payload, headers)
+
+    def upload(self, path: str, name: str, data: bytes, field_name: str = "file") -> Any:
+        """POST one file as multipart/form-data (receipts, rate files)."""
+        boundary = "punch-" + os.urandom(12).hex()
+        safe = name.replace('"', "%22").replace("\r", "").replace("\n", "")
+        disposition = f'form-data; name="{field_name}"; filename="{safe}"'
+        payload = b"".join(
+            [
+                f"--{boundary}\r\nContent-Disposition: {disposition}\r\n".encode(),
+                b"Content-Type: application/octet-stream\r\n\r\n",
+                data,
+                f"\r\n--{boundary}--\r\n".encode(),
+            ]
+        )
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Accept": "application/json",
+            "User-Agent": "punch/cli",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        }
+        return self._exchange(
+            "POST", self._parts.path.rstrip("/") + "/api/v1" + path, payload, headers
+        )
+
+    def _exchange(self, method: str, target: str, payload: bytes, headers: dict[str, str]) -> Any:
         try:
             if self._parts.scheme == "https":
                 status, raw = self._https(method, target, payload, headers)
@@ -623,7 +650,221 @@ def report(env: Env, period: str, everything: bool, by: str, as_json: bool) -> N
         )
 
 
-COMMANDS = [login, start, switch, stop, resume, status, add, log_, edit, delete, projects, report]
+# Expenses and exchange rates --------------------------------------------------------------
+
+
+def _local_today() -> date:
+    # The terminal's own day: "yesterday" means the user's yesterday, wherever the server is.
+    return datetime.now().astimezone().date()
+
+
+def _expense_day(text: str) -> str:
+    word = text.strip().lower()
+    if word == "today":
+        return _local_today().isoformat()
+    if word == "yesterday":
+        return (_local_today() - timedelta(days=1)).isoformat()
+    try:
+        return date.fromisoformat(word).isoformat()
+    except ValueError:
+        raise ClientError(f"“{text}” is not a date: use today, yesterday or 2026-11-20.") from None
+
+
+def _read_file(path: str, what: str) -> tuple[str, bytes]:
+    file = Path(path).expanduser()
+    try:
+        return file.name, file.read_bytes()
+    except OSError as exc:
+        raise ClientError(f"Cannot read the {what} {path}: {exc.strerror or exc}.") from exc
+
+
+def _expense_line(expense: dict[str, Any]) -> str:
+    where = expense.get("project") or expense["client"]
+    flags = "".join(
+        [
+            "  [receipt]" if expense.get("receipts") else "",
+            "  (reimbursable)" if expense.get("reimbursable") else "",
+            "" if expense.get("billable") else "  (non-billable)",
+        ]
+    )
+    money = f"{expense['amount']} {expense['currency']}"
+    return (
+        f"{expense['id']:>7}  {expense['spent_on']}  {money:>14}  {expense['category']:<12} "
+        f"{where}  “{expense['description']}”  {expense['status']}{flags}"
+    )
+
+
+@click.group()
+def expense() -> None:
+    """Record and list expenses (with receipts)."""
+
+
+@expense.command(name="add")
+@click.argument("where", metavar="CLIENT_OR_PROJECT")
+@click.argument("amount")
+@click.argument("currency")
+@click.argument("description")
+@click.option("--category", "-c", help="Category name, any case (a unique prefix works).")
+@click.option(
+    "--date", "day", default="today", show_default=True, help="today, yesterday or 2026-11-20."
+)
+@click.option("--vendor", help="Who was paid.")
+@click.option("--tax", help="Tax rate in percent, e.g. 19 (default: the category's).")
+@click.option("--net", is_flag=True, help="The amount is without tax.")
+@click.option("--non-billable", is_flag=True, help="Do not bill it to the client.")
+@click.option("--reimbursable", is_flag=True, help="You paid it yourself; pay it back.")
+@click.option("--receipt", help="A PDF, PNG, JPEG or WebP file to attach.")
+@json_option
+@pass_env
+def expense_add(
+    env: Env,
+    where: str,
+    amount: str,
+    currency: str,
+    description: str,
+    category: str | None,
+    day: str,
+    vendor: str | None,
+    tax: str | None,
+    net: bool,
+    non_billable: bool,
+    reimbursable: bool,
+    receipt: str | None,
+    as_json: bool,
+) -> None:
+    """Record an expense for a client (acme) or a project (acme/api).
+
+    For a unit category such as mileage, give the quantity and the unit instead of an
+    amount and a currency: punch expense add acme 120 km "Drive to Hamburg" -c mileage
+
+    \b
+    Example:
+      punch expense add acme 42.50 EUR "Train to client" --category travel --receipt ticket.pdf
+    """
+    spent_on = _expense_day(day)
+    # Read before recording anything: a wrong path must not leave an expense behind.
+    attachment = _read_file(receipt, "receipt") if receipt else None
+    body: dict[str, Any] = {
+        "project" if "/" in where else "client": where,
+        "category": category,
+        "spent_on": spent_on,
+        "description": description,
+        "vendor": vendor or "",
+        "tax_rate": tax,
+        "amount_includes_tax": not net,
+        "billable": False if non_billable else None,
+        "reimbursable": reimbursable,
+    }
+    if len(currency) == 3 and currency.isalpha() and currency.lower() != "km":
+        body.update(amount=amount, currency=currency.upper())
+    else:
+        body["quantity"] = amount
+    api = env.api()
+    created = api.request("POST", "/expenses", {k: v for k, v in body.items() if v is not None})
+    if attachment is not None:
+        try:
+            created = api.upload(f"/expenses/{created['id']}/receipts", *attachment)
+        except ClientError as exc:
+            # All or nothing, as on the web: the expense goes again with its refused receipt.
+            api.request("DELETE", f"/expenses/{created['id']}")
+            raise ClientError(f"Nothing recorded: the receipt was refused.\n{exc}") from exc
+    if as_json:
+        env.dump(created)
+        return
+    receipt_note = f", receipt {attachment[0]}" if attachment else ""
+    env.echo(
+        f"Recorded expense {created['id']}: {created['amount']} {created['currency']} "
+        f"{created['category']} for {created.get('project') or created['client']} "
+        f"“{created['description']}” on {created['spent_on']}{receipt_note}."
+    )
+
+
+def _period_bounds(period: str) -> tuple[str | None, str | None]:
+    today = _local_today()
+    first = today.replace(day=1)
+    if period == "month":
+        return first.isoformat(), today.isoformat()
+    if period == "last-month":
+        last = first - timedelta(days=1)
+        return last.replace(day=1).isoformat(), last.isoformat()
+    return None, None
+
+
+@expense.command(name="list")
+@click.option(
+    "--period",
+    default="month",
+    show_default=True,
+    type=click.Choice(["month", "last-month", "all"]),
+)
+@json_option
+@pass_env
+def expense_list(env: Env, period: str, as_json: bool) -> None:
+    """List expenses (yours; everyone's for admins), newest first.
+
+    \b
+    Example:
+      punch expense list --period last-month
+    """
+    start, end = _period_bounds(period)
+    data = env.api().request("GET", "/expenses", query={"from": start, "to": end, "limit": 200})
+    if as_json:
+        env.dump(data)
+        return
+    items = data["items"]
+    if not items:
+        env.echo(f"No expenses ({period}).")
+        return
+    totals: dict[str, Decimal] = {}
+    for item in items:
+        env.echo(_expense_line(item))
+        totals[item["currency"]] = totals.get(item["currency"], Decimal(0)) + Decimal(
+            item["amount"]
+        )
+    summed = ", ".join(f"{amount} {currency}" for currency, amount in sorted(totals.items()))
+    more = f" (showing {len(items)} of {data['count']})" if data["count"] > len(items) else ""
+    env.echo(f"{'':>7}  Total {summed}{more}")
+
+
+@click.group()
+def rates() -> None:
+    """Exchange rates for converting expenses into the client's currency."""
+
+
+@rates.command(name="import")
+@click.argument("file")
+@pass_env
+def rates_import(env: Env, file: str) -> None:
+    """Import the ECB's reference rates (eurofxref-daily.xml, -hist-90d or -hist).
+
+    \b
+    Example:
+      punch rates import eurofxref-hist-90d.xml
+    """
+    name, data = _read_file(file, "rates file")
+    added = env.api().upload("/exchange-rates/ecb", name, data)["added"]
+    if added:
+        env.echo(f"Imported {added} exchange rate{'s' if added != 1 else ''} from {name}.")
+    else:
+        env.echo(f"No new rates in {name}: they were all imported before.")
+
+
+COMMANDS = [
+    login,
+    start,
+    switch,
+    stop,
+    resume,
+    status,
+    add,
+    log_,
+    edit,
+    delete,
+    projects,
+    report,
+    expense,
+    rates,
+]
 
 
 class ClientGroup(click.Group):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("clients/", include("punchclock.clients.urls")),
     path("projects/", include("punchclock.projects.urls")),
     path("time/", include("punchclock.tracking.urls")),
+    path("expenses/", include("punchclock.expenses.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -386,6 +386,7 @@ def load() -> Organization:
                 effective_from=since,
             )
     _track_history(organization, people, owner)
+    _expense_history(organization, people, owner)
     return organization
 
 
@@ -474,3 +475,185 @@ def _track_history(
     tracking.start_timer(
         lea, project=running_project, description="Pairing on the release", at=started
     )
+
+
+# Expenses -------------------------------------------------------------------------------
+
+EXPENSES: list[tuple[str, str, str, int, str, str, str, str, str, bool, str, str]] = [
+    # person, project, category, days ago, description, vendor, amount (km for mileage),
+    # currency, tax rate, reimbursable, receipt (png, pdf or ""), then: "", submit, approve,
+    # reject (members' expenses start as drafts; the owner's are approved at once)
+    ("lea", "acme/api", "Travel", 118, "Train Berlin-Hamburg, kickoff", "Deutsche Bahn",
+     "89.90", "EUR", "19", True, "png", "approve"),
+    ("lea", "acme/api", "Accommodation", 117, "Hotel Hamburg, 1 night", "Motel One",
+     "119.00", "EUR", "7", True, "pdf", "approve"),
+    ("lea", "acme/api", "Meals", 117, "Dinner with the Acme team", "Brücke 10",
+     "64.20", "EUR", "19", True, "png", "approve"),
+    ("dana", "acme/api", "Cloud services", 110, "AWS staging account", "Amazon Web Services",
+     "212.40", "USD", "0", False, "pdf", ""),
+    ("tom", "acme/app", "Hardware", 95, "Android test device", "MediaMarkt",
+     "249.00", "EUR", "19", True, "png", "approve"),
+    ("tom", "acme/app", "Software and licences", 90, "Google Play developer fee", "Google",
+     "25.00", "USD", "0", True, "pdf", "submit"),
+    ("sam", "riviere/shop", "Travel", 80, "Flight Berlin-Lyon", "Lufthansa",
+     "286.50", "EUR", "0", True, "pdf", "approve"),
+    ("sam", "riviere/shop", "Accommodation", 79, "Hotel Lyon, 2 nights", "Hôtel des Célestins",
+     "248.00", "EUR", "10", True, "png", "approve"),
+    ("dana", "globex/data", "Travel", 70, "Flight Berlin-Austin", "United Airlines",
+     "1240.00", "EUR", "0", False, "pdf", ""),
+    ("dana", "globex/data", "Accommodation", 68, "Hotel Austin, 3 nights", "Hotel Van Zandt",
+     "687.30", "USD", "0", True, "png", ""),
+    ("dana", "globex/data", "Mileage", 67, "Rental car to the Globex campus", "",
+     "84", "", "0", True, "", ""),
+    ("lea", "globex/audit", "Software and licences", 60, "Burp Suite licence", "PortSwigger",
+     "449.00", "USD", "0", True, "pdf", "submit"),
+    ("lea", "stadtwerke/portal", "Mileage", 40, "Drive to the Musterstadt workshop", "",
+     "186", "", "0", True, "", "approve"),
+    ("sam", "hooli/presales", "Travel", 30, "Eurostar to London", "Eurostar",
+     "164.00", "GBP", "0", True, "pdf", "reject"),
+    ("lea", "hooli/search", "Meals", 20, "Lunch with the Hooli search team", "Dishoom",
+     "58.40", "GBP", "20", True, "png", "approve"),
+    ("tom", "acme/app", "Travel", 12, "Taxi to the Acme office", "Taxi Hamburg",
+     "38.50", "EUR", "7", True, "png", "submit"),
+    ("dana", "stadtwerke/portal", "Software and licences", 8, "Screen reader test licence",
+     "Freedom Scientific", "95.00", "EUR", "19", False, "pdf", ""),
+    ("lea", "acme/api", "Travel", 5, "Train to Hamburg, sprint review", "Deutsche Bahn",
+     "79.90", "EUR", "19", True, "png", ""),
+    ("tom", "riviere/maint", "Cloud services", 2, "Uptime monitoring, monthly", "Better Stack",
+     "29.00", "USD", "0", False, "pdf", ""),
+]  # fmt: skip
+
+
+def _ascii(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def receipt_png(vendor: str, day: date, amount: str) -> bytes:
+    """A small till receipt as a PNG: vendor, date and amount, as a scan would show them."""
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (240, 200), 255)
+    draw = ImageDraw.Draw(image)
+    lines = [
+        _ascii(vendor).upper(),
+        "",
+        day.strftime("%d.%m.%Y"),
+        "",
+        "TOTAL",
+        amount,
+        "",
+        "Thank you!",
+    ]
+    for index, line in enumerate(lines):
+        draw.text((16, 14 + index * 20), line, fill=0)
+    draw.line((16, 86, 224, 86), fill=0)
+    out = BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def receipt_pdf(vendor: str, day: date, amount: str) -> bytes:
+    """A one-page PDF invoice with the same three facts, written by hand (no PDF library)."""
+    lines = [_ascii(vendor), f"Invoice date {day.isoformat()}", f"Total {amount}"]
+    text = " ".join(
+        f"BT /F1 14 Tf 50 {760 - 24 * i} Td ({line.replace('(', '[').replace(')', ']')}) Tj ET"
+        for i, line in enumerate(lines)
+    ).encode()
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Resources<</Font<</F1 4 0 R>>>>"
+        b"/Contents 5 0 R>>",
+        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
+        b"<</Length %d>>stream\n%s\nendstream" % (len(text), text),
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def _expense_history(
+    organization: Organization, people: dict[str, Membership], owner: Membership
+) -> None:
+    """Four months of expenses with receipts, in three currencies, at every approval step."""
+    from datetime import timedelta
+
+    from punchclock.core.timeutil import local_date, now
+    from punchclock.expenses import services as expenses
+    from punchclock.expenses.models import ExpenseCategory
+    from punchclock.projects.models import Project
+
+    today = local_date(now(), organization.timezone)
+    # Rates entered by hand once a week (a rate is used for up to 14 days): the demo needs
+    # no network, and Globex (USD) and Hooli (GBP) expenses still convert.
+    for week in range(0, 130, 7):
+        wobble = Decimal(week % 21) / 1000
+        on = today - timedelta(days=week)
+        expenses.set_manual_rate(
+            organization, by=owner, currency="USD", rate=Decimal("1.0650") + wobble, on=on
+        )
+        expenses.set_manual_rate(
+            organization, by=owner, currency="GBP", rate=Decimal("0.8420") + wobble / 2, on=on
+        )
+    by_name = {c.name: c for c in ExpenseCategory.objects.filter(organization=organization)}
+    by_code = {
+        p.full_code: p
+        for p in Project.objects.filter(organization=organization).select_related("client")
+    }
+    who = {m.user.email.split("@")[0]: m for m in people.values()}
+    who["dana"] = owner
+    for (
+        person, project_code, category, days_ago, description, vendor,
+        amount, currency, tax, reimbursable, receipt, step,
+    ) in EXPENSES:  # fmt: skip
+        membership = who[person]
+        day = today - timedelta(days=days_ago)
+        unit_based = by_name[category].is_unit_based
+        shown = f"{amount} {currency}"
+        receipts = []
+        if receipt == "png":
+            receipts.append((f"receipt-{day.isoformat()}.png", receipt_png(vendor, day, shown)))
+        elif receipt == "pdf":
+            receipts.append((f"invoice-{day.isoformat()}.pdf", receipt_pdf(vendor, day, shown)))
+        expense = expenses.record_expense(
+            membership,
+            by=membership,
+            data=expenses.ExpenseInput(
+                project=by_code[project_code],
+                category=by_name[category],
+                spent_on=day,
+                description=description,
+                vendor=vendor,
+                amount=None if unit_based else amount,
+                quantity=amount if unit_based else None,
+                currency=currency,
+                tax_rate=tax,
+                reimbursable=reimbursable,
+            ),
+            receipts=receipts,
+        )
+        if step in ("submit", "approve", "reject"):
+            expenses.submit_expenses(membership, expenses=[expense])
+        if step == "approve":
+            expenses.decide_expense(expense, by=owner, approve=True)
+        elif step == "reject":
+            expenses.decide_expense(
+                expense,
+                by=owner,
+                approve=False,
+                comment="Pre-sales travel is on us: book it on the internal project.",
+            )

@@ -637,3 +637,93 @@ def reimbursements(organization: Organization, *, start: date, end: date) -> lis
         row.count += 1
         row.total += expense.amount
     return list(rows.values())
+
+
+# Receipts added later --------------------------------------------------------------------
+
+
+def add_receipts(
+    expense: Expense, *, by: Membership, receipts: Iterable[tuple[str, bytes]]
+) -> list[Receipt]:
+    """Attach receipts to an existing expense; a bad file writes none of them."""
+    written: list[tuple[Storage, str]] = []
+    try:
+        with transaction.atomic():
+            expense = Expense.objects.select_for_update().get(pk=expense.pk)
+            if not can_edit(by, expense):
+                raise PermissionDenied("This expense can no longer be changed by you.")
+            before = set(expense.receipts.values_list("pk", flat=True))
+            files = list(receipts)
+            if not files:
+                raise ValidationError({"receipts": ["Attach at least one file."]})
+            _save_receipts(expense, files, written)
+            return list(expense.receipts.exclude(pk__in=before))
+    except BaseException:
+        _cleanup(written)
+        raise
+
+
+# Web helpers: read-only --------------------------------------------------------------------
+
+
+def preview_expense(owner: Membership, *, data: ExpenseInput) -> dict[str, Any]:
+    """The amounts an expense would get, by the same pricing rules, without saving anything.
+
+    Raises the same field errors as record_expense for what pricing needs.
+    """
+    organization = owner.organization
+    client, project = _check_where(owner, owner, data)
+    category = _check_category(organization, data.category)
+    spent_on = data.spent_on or local_date(now(), organization.timezone)
+    expense = Expense(
+        organization=organization,
+        membership=owner,
+        client=client,
+        project=project,
+        category=category,
+        spent_on=_check_day(organization, spent_on),
+    )
+    _price(expense, data, organization)
+    if expense.amount_includes_tax:
+        tax = expense.amount - expense.net_amount
+    else:
+        tax = round_money(expense.net_amount * expense.tax_rate / 100, expense.currency)
+    billable = (data.billable if data.billable is not None else category.billable_default) and (
+        project is None or project.is_billable_method
+    )
+    return {
+        "category": category,
+        "quantity": expense.quantity,
+        "unit": category.unit,
+        "unit_price": category.unit_price,
+        "amount": expense.amount,
+        "currency": expense.currency,
+        "tax_rate": expense.tax_rate,
+        "tax": tax,
+        "net": expense.net_amount,
+        "gross": expense.net_amount + tax,
+        "markup_percent": expense.markup_percent,
+        "client_currency": expense.client_currency,
+        "exchange_rate": expense.exchange_rate,
+        "rate_source": expense.rate_source,
+        "rate_date": expense.rate_date,
+        "billable": billable,
+        "billable_amount": expense.billable_amount,
+    }
+
+
+def expenses_to_decide(by: Membership) -> QuerySet[Expense]:
+    """Submitted expenses this member may approve or reject (the rule of decide_expense)."""
+    submitted = Expense.objects.filter(
+        organization_id=by.organization_id, status=ExpenseStatus.SUBMITTED
+    )
+    if can(by, "expenses.manage_all"):
+        return submitted
+    if by.role != Role.MANAGER or not by.is_active:
+        return submitted.none()
+    managed = Project.objects.filter(
+        organization_id=by.organization_id,
+        assignments__membership=by,
+        assignments__is_manager=True,
+    )
+    return submitted.filter(project__in=managed).exclude(membership=by)

@@ -43,8 +43,9 @@ OTHER_VALUES: list[Any] = [None, "x", 2, [], "2099-13-45"]
 
 
 @pytest.fixture
-def targets(agency, outsider) -> dict[str, dict[str, int]]:
+def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
     """Path ids per kind: the agency's own, unknown ones, and the rival organization's."""
+    settings.MEDIA_ROOT = tmp_path
     rival_client = factories.make_client(outsider.organization, "Rival", code="rival")
     rival_project = factories.make_project(rival_client, "Rival site", code="site")
     rival_task = factories.make_task(rival_project, "Rival task")
@@ -52,6 +53,8 @@ def targets(agency, outsider) -> dict[str, dict[str, int]]:
     rate = factories.make_rate(agency.organization, "95", project=agency.project)
     entry, sheet = factories.make_entry_and_timesheet(agency.member)
     rival_entry, rival_sheet = factories.make_entry_and_timesheet(outsider)
+    expense, receipt = factories.make_expense_with_receipt(agency.member)
+    rival_expense, rival_receipt = factories.make_expense_with_receipt(outsider)
     return {
         "own": {
             "client_id": agency.client.pk,
@@ -64,6 +67,8 @@ def targets(agency, outsider) -> dict[str, dict[str, int]]:
             "invitation_id": 0,
             "entry_id": entry.pk,
             "sheet_id": sheet.pk,
+            "expense_id": expense.pk,
+            "receipt_id": receipt.pk,
         },
         "rival": {
             "client_id": rival_client.pk,
@@ -76,6 +81,8 @@ def targets(agency, outsider) -> dict[str, dict[str, int]]:
             "invitation_id": 10**17,
             "entry_id": rival_entry.pk,
             "sheet_id": rival_sheet.pk,
+            "expense_id": rival_expense.pk,
+            "receipt_id": rival_receipt.pk,
         },
     }
 

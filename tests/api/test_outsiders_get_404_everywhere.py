@@ -19,14 +19,18 @@ from tests.api.openapi_walk import routes, sample
 
 
 @pytest.fixture
-def agency_ids(agency) -> dict[str, int]:
+def agency_ids(agency, settings, tmp_path) -> dict[str, int]:
+    settings.MEDIA_ROOT = tmp_path
     contact = add_contact(agency.client, by=agency.owner, name="Hank Scorpio")
     rate = factories.make_rate(agency.organization, "95", effective_from=date(2099, 1, 1))
     invitation, _raw = invite_member(
         agency.organization, email="new@example.com", role="member", by=agency.owner
     )
     entry, sheet = factories.make_entry_and_timesheet(agency.member)
+    expense, receipt = factories.make_expense_with_receipt(agency.member)
     return {
+        "expense_id": expense.pk,
+        "receipt_id": receipt.pk,
         "entry_id": entry.pk,
         "sheet_id": sheet.pk,
         "client_id": agency.client.pk,

@@ -50,3 +50,23 @@ def test_demo_has_six_months_of_time_and_one_running_timer(db):
     assert (last.start - first.start).days >= 170
     assert finished.filter(billable=False).exists()
     assert not finished.filter(duration_seconds__isnull=True).exists()
+
+
+def test_demo_has_expenses_with_receipts_in_three_currencies(db, settings, tmp_path):
+    from punchclock.expenses.models import Expense, ExpenseStatus, Receipt
+
+    settings.MEDIA_ROOT = tmp_path
+    organization = demo.load()
+    expenses = Expense.objects.filter(organization=organization)
+    assert expenses.count() >= 15
+    assert {e.currency for e in expenses} >= {"EUR", "USD", "GBP"}
+    assert set(expenses.values_list("status", flat=True)) == set(ExpenseStatus.values)
+    assert expenses.filter(category__unit="km").exists()
+    assert expenses.filter(reimbursable=True).exists()
+    on_globex = expenses.filter(client__code="globex").exclude(currency="USD").first()
+    assert on_globex is not None
+    assert on_globex.rate_source == "manual"
+    assert on_globex.billable_amount > on_globex.net_amount  # EUR into USD
+    receipts = Receipt.objects.filter(expense__organization=organization)
+    assert {r.content_type for r in receipts} == {"application/pdf", "image/png"}
+    assert all((tmp_path / r.file.name).stat().st_size == r.size for r in receipts)

@@ -17,9 +17,12 @@ from punchclock.accounts.models import ApiToken, Invitation, Membership, Organiz
 from punchclock.accounts.services import create_api_token, invite_member
 from punchclock.clients.models import Client, Contact
 from punchclock.clients.services import add_contact
+from punchclock.expenses.models import ExchangeRate, Expense, ExpenseCategory, Receipt
+from punchclock.expenses.services import ExpenseInput, create_starter_categories, record_expense
 from punchclock.projects.models import Project, ProjectMember, Rate, Task
 from punchclock.tracking.models import TimeEntry, Timesheet
 from tests import factories
+from tests.expenses.conftest import png_bytes
 
 # URL name -> {kwarg: kind of agency object it takes}. Kinds are filled by `agency_objects`.
 OBJECTS: dict[str, dict[str, str]] = {
@@ -56,6 +59,15 @@ OBJECTS: dict[str, dict[str, str]] = {
     "tracking:entry_duplicate": {"pk": "entry"},
     "tracking:timesheet_decide": {"pk": "timesheet"},
     "tracking:timesheet_reopen": {"pk": "timesheet"},
+    "expenses:detail": {"pk": "expense"},
+    "expenses:edit": {"pk": "expense"},
+    "expenses:submit": {"pk": "expense"},
+    "expenses:decide": {"pk": "expense"},
+    "expenses:delete": {"pk": "expense"},
+    "expenses:receipt": {"pk": "receipt"},
+    "expenses:receipt_remove": {"pk": "receipt"},
+    "expenses:category_edit": {"pk": "expense_category"},
+    "expenses:category_archive": {"pk": "expense_category"},
 }
 # Pages without agency ids: an outsider may open them, but sees only their own organization.
 OPEN = {
@@ -100,6 +112,16 @@ OPEN = {
     "tracking:team",
     "tracking:approvals",
     "tracking:lock_date",
+    "expenses:list",
+    "expenses:new",
+    "expenses:preview",
+    "expenses:approvals",
+    "expenses:categories",
+    "expenses:rates",
+    "expenses:rates_import",
+    "expenses:rates_manual",
+    "expenses:reimbursements",
+    "expenses:reimbursements_csv",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]
@@ -128,7 +150,23 @@ def web_patterns() -> list[tuple[str, URLPattern]]:
 
 
 @pytest.fixture
-def agency_objects(agency) -> dict[str, Any]:
+def agency_objects(agency, settings, tmp_path) -> dict[str, Any]:
+    settings.MEDIA_ROOT = tmp_path
+    create_starter_categories(agency.organization)
+    category = agency.organization.expense_categories.get(name="Travel")
+    expense = record_expense(
+        agency.member,
+        by=agency.member,
+        data=ExpenseInput(
+            client=agency.client,
+            project=agency.project,
+            category=category,
+            spent_on=date(2026, 11, 2),
+            description="Globex taxi",
+            amount="10",
+        ),
+        receipts=[("r.png", png_bytes())],
+    )
     contact = add_contact(agency.client, by=agency.owner, name="Hank Scorpio")
     rate = factories.make_rate(
         agency.organization, "95", project=agency.project, effective_from=date(2099, 1, 1)
@@ -151,6 +189,9 @@ def agency_objects(agency) -> dict[str, Any]:
         "token": token.pk,
         "entry": entry.pk,
         "timesheet": sheet.pk,
+        "expense": expense.pk,
+        "receipt": expense.receipts.get().pk,
+        "expense_category": category.pk,
     }
 
 
@@ -168,6 +209,10 @@ def _fingerprint(organization: Organization) -> str:
     rows += list(ApiToken.objects.filter(organization=organization))
     rows += list(TimeEntry.objects.filter(organization=organization))
     rows += list(Timesheet.objects.filter(organization=organization))
+    rows += list(Expense.objects.filter(organization=organization))
+    rows += list(Receipt.objects.filter(expense__organization=organization))
+    rows += list(ExpenseCategory.objects.filter(organization=organization))
+    rows += list(ExchangeRate.objects.filter(organization=organization))
     return serializers.serialize("json", rows)
 
 
@@ -264,6 +309,9 @@ GUARDED = {
     "clients:edit": "clients.manage",
     "projects:new": "projects.create",
     "projects:rates": "rates.view",
+    "expenses:categories": "expenses.categories",
+    "expenses:rates": "expenses.manage_all",
+    "expenses:reimbursements": "expenses.manage_all",
 }
 
 
