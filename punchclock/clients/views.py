@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -159,6 +160,18 @@ def _detail_context(request: HttpRequest, client: Client) -> dict[str, Any]:
         context["rate_groups"] = [{"label": None, "rows": rows} for rows in histories.values()]
         context["rate_form"] = RateForm(today=today, currency=client.currency, auto_id="id_rate_%s")
         context["may_manage_rates"] = can(membership, "rates.manage")
+    if can(membership, "expenses.view_all"):
+        from punchclock.expenses.services import unbilled_expenses
+
+        unbilled = list(
+            unbilled_expenses(membership.organization)
+            .filter(client=client)
+            .select_related("project", "category")
+            .order_by("-spent_on")
+        )
+        context["unbilled_expenses"] = unbilled
+        # Summed in Python: decimals are REAL on SQLite, so SUM() would not be exact.
+        context["unbilled_expense_total"] = sum((e.billable_amount for e in unbilled), Decimal(0))
     return context
 
 

@@ -243,3 +243,28 @@ def test_reimbursements_per_person_and_currency(agency, categories):
 def test_bad_rate_files_are_refused(agency, data):
     with pytest.raises(ValidationError):
         services.import_ecb_rates(agency.organization, by=agency.owner, data=data)
+
+
+def test_the_client_page_lists_unbilled_expenses_with_markup(agency, categories, as_owner):
+    from django.urls import reverse
+
+    record(
+        agency,
+        category=categories["Software and licences"],
+        amount="119.00",
+        currency="EUR",
+        tax_rate="19",
+        description="IDE licence",
+    )
+    html = as_owner.get(reverse("clients:detail", args=[agency.client.pk])).content.decode()
+    assert "Unbilled expenses" in html
+    assert "IDE licence" in html
+    assert "€110.00" in html
+
+
+def test_members_do_not_see_the_clients_unbilled_expenses(agency, categories, as_member):
+    from django.urls import reverse
+
+    record(agency, category=categories["Travel"], amount="10", currency="EUR")
+    html = as_member.get(reverse("clients:detail", args=[agency.client.pk])).content.decode()
+    assert "Unbilled expenses" not in html
