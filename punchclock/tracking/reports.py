@@ -51,12 +51,14 @@ class SummaryRow:
 def _rate_boundaries(membership: Membership) -> list[datetime]:
     """Instants at which any rate of the organization changes (local midnight, as UTC)."""
     zone = membership.organization.timezone
+    # order_by() first: Rate's default ordering would make DISTINCT keep duplicate days.
     days = (
         Rate.objects.filter(organization_id=membership.organization_id)
+        .order_by()
         .values_list("effective_from", flat=True)
         .distinct()
     )
-    return sorted(start_of_day(day, zone) for day in days)
+    return sorted({start_of_day(day, zone) for day in days})
 
 
 def time_summary(
@@ -88,7 +90,7 @@ def time_summary(
     grouped = (
         entries.order_by()
         .annotate(period=period)
-        .values("membership_id", "project_id", "task_id", "project__client_id", "period")
+        .values("membership_id", "project_id", "task_id", "period")
         .annotate(
             total=Sum("duration_seconds"),
             billable_total=Sum("duration_seconds", filter=Q(billable=True)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -144,18 +144,26 @@ def _hours_of(request: HttpRequest, sheets: list[Timesheet]) -> dict[int, int]:
         return {}
     zone = zone_of(request)
     periods: dict[int, list[Timesheet]] = {}
-    condition = Q()
+    people_by_span: dict[tuple[date, date], set[int]] = {}
     for sheet in sheets:
         periods.setdefault(sheet.membership_id, []).append(sheet)
+        span = (sheet.period_start, sheet.period_end)
+        people_by_span.setdefault(span, set()).add(sheet.membership_id)
+    # One OR term per distinct period with the people in an IN: weekly sheets share their
+    # period, so a page of sheets is a few range seeks on (membership, start), whatever
+    # the planner knows about the table.
+    condition = Q()
+    for (first, last), people in people_by_span.items():
         condition |= Q(
-            membership_id=sheet.membership_id,
-            start__gte=timeutil.start_of_day(sheet.period_start, zone),
-            start__lt=timeutil.start_of_day(sheet.period_end + timedelta(days=1), zone),
+            membership_id__in=sorted(people),
+            start__gte=timeutil.start_of_day(first, zone),
+            start__lt=timeutil.start_of_day(last + timedelta(days=1), zone),
         )
     totals: dict[int, int] = {}
     spans = (
         services.visible_entries(viewer_of(request))
         .filter(condition, end__isnull=False)
+        .order_by()
         .values_list("membership_id", "start", "duration_seconds")
     )
     for person_id, start, seconds in spans:
