@@ -368,56 +368,25 @@ class RateQuote:
     billable: bool
 
 
-# Resolution order, most specific first (see docs/decisions/0002-rates.md).
-_BILL_ORDER = [
-    RateScope.TASK,
-    RateScope.PROJECT_MEMBER,
-    RateScope.PROJECT,
-    RateScope.CLIENT,
-    RateScope.MEMBER,
-    RateScope.ORGANIZATION,
-]
-
-
 def resolve_rates(
     *, membership: Membership, project: Project, at: datetime, task: Task | None = None
 ) -> RateQuote:
-    """The bill and cost rate of a person on a project (and task) at an instant."""
+    """The bill and cost rate of a person on a project (and task) at an instant.
+
+    One query for the candidate scopes only; the order of resolution lives in RateBook
+    (docs/decisions/0002-rates.md), which reports use for many groups at once.
+    """
+    from punchclock.projects.ratebook import RateBook, candidate_keys, cost_key
+
     organization = project.organization
     if membership.organization_id != organization.pk or (task and task.project_id != project.pk):
         raise ValueError("person, project and task must belong together")
-    day = local_date(at, organization.timezone)
-    currency = project.client.currency
-    keys = {
-        RateScope.TASK: Rate.key_for(RateScope.TASK, task_id=task.pk) if task else None,
-        RateScope.PROJECT_MEMBER: Rate.key_for(
-            RateScope.PROJECT_MEMBER, project_id=project.pk, membership_id=membership.pk
-        ),
-        RateScope.PROJECT: Rate.key_for(RateScope.PROJECT, project_id=project.pk),
-        RateScope.CLIENT: Rate.key_for(RateScope.CLIENT, client_id=project.client_id),
-        RateScope.MEMBER: f"member:{membership.pk}:{currency}",
-        RateScope.ORGANIZATION: f"organization:{currency}",
-    }
-    wanted = [k for k in keys.values() if k]
-    cost_key = Rate.key_for(RateScope.MEMBER, membership_id=membership.pk)
-    # One query: the latest rate on or before the day for every candidate scope.
-    latest: dict[tuple[str, str], Rate] = {}
-    rates = Rate.objects.filter(
-        organization=organization, scope_key__in=[*wanted, cost_key], effective_from__lte=day
-    ).order_by("effective_from")
-    for rate in rates:
-        latest[(rate.kind, rate.scope_key)] = rate
-    cost_rate = latest.get((RateKind.COST, cost_key))
-    cost = Money(cost_rate.amount, cost_rate.currency) if cost_rate else None
-    billable = project.is_hourly
-    if not billable:
-        return RateQuote(bill=None, bill_scope=None, cost=cost, billable=False)
-    for scope in _BILL_ORDER:
-        key = keys[scope]
-        found = latest.get((RateKind.BILL, key)) if key else None
-        if found is not None:
-            return RateQuote(Money(found.amount, found.currency), scope, cost, True)
-    return RateQuote(bill=None, bill_scope=None, cost=cost, billable=True)
+    keys = [k for k in candidate_keys(membership, project, task).values() if k]
+    book = RateBook.load(organization, keys=[*keys, cost_key(membership)])
+    bill, scope = book.bill(membership, project, task, at)
+    return RateQuote(
+        bill=bill, bill_scope=scope, cost=book.cost(membership, at), billable=project.is_hourly
+    )
 
 
 # Rate history --------------------------------------------------------------------------
