@@ -164,13 +164,14 @@ def _check_span(start: datetime, end: datetime | None, *, allow_long: bool) -> N
         return
     if end <= start:
         raise field_error("end", "The end must be after the start.")
-    if end > current + CLOCK_SKEW:
-        raise field_error("end", "Time cannot be tracked in the future.")
+    # The length first: "25 hours in one entry" says more than "ends in the future".
     if end - start > LONG_ENTRY and not allow_long:
         hours = (end - start) / timedelta(hours=1)
         raise field_error(
             "end", f"That is {hours:.1f} hours in one entry; confirm it if it is really right."
         )
+    if end > current + CLOCK_SKEW:
+        raise field_error("end", "Time cannot be tracked in the future.")
 
 
 def overlapping(entry: TimeEntry) -> QuerySet[TimeEntry]:
