@@ -45,6 +45,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "expenses.view_all": frozenset({OWNER, ADMIN}),
     "expenses.manage_all": frozenset({OWNER, ADMIN}),
     "expenses.categories": frozenset({OWNER, ADMIN}),
+    "invoices.manage": frozenset({OWNER, ADMIN}),
 }
 
 # Actions a manager may also take on the projects they manage.

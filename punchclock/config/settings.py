@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "punchclock.projects",
     "punchclock.tracking",
     "punchclock.expenses",
+    "punchclock.invoicing",
 ]
 
 MIDDLEWARE = [

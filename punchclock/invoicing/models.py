@@ -1,0 +1,287 @@
+"""Invoices and credit notes, their lines, numbering series, billed work and events.
+
+An issued document never changes: the services refuse, and database triggers (migration
+0002_immutability_triggers) refuse raw UPDATE and DELETE of issued invoices and their lines.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+
+from punchclock.accounts.models import Organization, User
+from punchclock.clients.models import Client
+from punchclock.core.validators import validate_currency, validate_locale
+from punchclock.expenses.models import Expense
+from punchclock.projects.models import Project
+from punchclock.tracking.models import TimeEntry
+
+
+class NumberSeries(models.Model):
+    """A numbering sequence such as 2026-0001, 2026-0002 …; gapless, assigned on issue."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="number_series"
+    )
+    name = models.CharField(max_length=50)
+    pattern = models.CharField(
+        max_length=50, default="{year}-{seq:04}", help_text="{year} and {seq} are replaced"
+    )
+    yearly_reset = models.BooleanField(default=True)
+    # Issue dates never go backwards within a series; kept here because this row is locked
+    # while a number is taken.
+    last_issue_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "number series"
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="series_name_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def format(self, *, year: int, seq: int) -> str:
+        return self.pattern.format(year=year, seq=seq)
+
+
+class SeriesCounter(models.Model):
+    """The last number taken in a series for one year (year 0 when it never resets)."""
+
+    series = models.ForeignKey(NumberSeries, on_delete=models.CASCADE, related_name="counters")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "year"], name="one_counter_per_series_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.year}: {self.last}"
+
+
+class InvoiceChain(models.Model):
+    """The head of an organization's hash chain; locked while a document is issued."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="invoice_chain"
+    )
+    length = models.PositiveIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"chain of {self.organization_id}: {self.length}"
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", "Invoice"
+    CREDIT_NOTE = "credit_note", "Credit note"
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ISSUED = "issued", "Issued"
+
+
+class Invoice(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="invoices"
+    )
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="invoices")
+    kind = models.CharField(max_length=11, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
+    status = models.CharField(
+        max_length=6, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
+    )
+    series = models.ForeignKey(
+        NumberSeries, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices"
+    )
+    # NULL, not "", while a draft: a draft has no number at all (DESIGN rule 5).
+    number = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001
+    issue_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    language = models.CharField(max_length=8, default="en", validators=[validate_locale])
+    discount_percent = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    message = models.TextField(blank=True)
+    # Why a category needs no VAT (exempt, export …): printed with the legal wording.
+    tax_note = models.CharField(max_length=300, blank=True)
+    credits = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"
+    )
+    snapshot = models.JSONField(default=dict, blank=True)
+    net_total = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal(0))
+    tax_total = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal(0))
+    gross_total = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal(0))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    issued_at = models.DateTimeField(null=True, blank=True)
+    chain_position = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    previous_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "number"], name="number_unique_in_series"),
+            models.UniqueConstraint(
+                fields=["organization", "chain_position"], name="one_document_per_chain_position"
+            ),
+            # A draft has no number; an issued document has every legal field.
+            models.CheckConstraint(
+                condition=Q(
+                    status="draft",
+                    number__isnull=True,
+                    chain_position__isnull=True,
+                    issued_at__isnull=True,
+                )
+                | Q(
+                    status="issued",
+                    number__isnull=False,
+                    series__isnull=False,
+                    issue_date__isnull=False,
+                    chain_position__isnull=False,
+                    issued_at__isnull=False,
+                ),
+                name="invoice_number_only_when_issued",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="invoice", credits__isnull=True)
+                | Q(kind="credit_note", credits__isnull=False),
+                name="credit_note_references_invoice",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
+                name="invoice_discount_percent",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "status"], name="invoice_org_status")]
+
+    def __str__(self) -> str:
+        return self.number or f"Draft {self.pk}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == InvoiceStatus.DRAFT
+
+
+class Unit(models.TextChoices):
+    """UN/ECE Recommendation 20 codes, as EN 16931 wants them."""
+
+    HOUR = "HUR", "hours"
+    DAY = "DAY", "days"
+    PIECE = "C62", "pieces"
+
+
+class TaxCategory(models.TextChoices):
+    """UNCL 5305 VAT categories used by EN 16931."""
+
+    STANDARD = "S", "Standard rate"
+    ZERO = "Z", "Zero rated"
+    EXEMPT = "E", "Exempt from VAT"
+    REVERSE_CHARGE = "AE", "Reverse charge"
+    INTRA_COMMUNITY = "K", "Intra-community supply"
+    EXPORT = "G", "Export outside the EU"
+    NOT_SUBJECT = "O", "Not subject to VAT"
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    description = models.CharField(max_length=500)
+    quantity = models.DecimalField(max_digits=12, decimal_places=4)
+    unit = models.CharField(max_length=3, choices=Unit.choices, default=Unit.HOUR)
+    unit_price = models.DecimalField(max_digits=14, decimal_places=4)
+    discount_percent = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    tax_category = models.CharField(
+        max_length=2, choices=TaxCategory.choices, default=TaxCategory.STANDARD
+    )
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal(0))
+    # A second tax on the same base, e.g. Québec's QST beside the federal GST.
+    additional_tax_name = models.CharField(max_length=20, blank=True)
+    additional_tax_rate = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
+    net_amount = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal(0))
+    # Tracked hours before the project's rounding rule, shown beside the billed quantity.
+    raw_hours = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    # A credit note's line names the line it corrects, so no line is credited twice.
+    credits_line = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credited_by"
+    )
+
+    class Meta:
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="line_position_unique"),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
+                name="line_discount_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0) & Q(tax_rate__lte=100), name="line_tax_rate_percent"
+            ),
+            models.CheckConstraint(
+                condition=Q(additional_tax_rate__isnull=True, additional_tax_name="")
+                | Q(additional_tax_rate__gte=0, additional_tax_rate__lte=100)
+                & ~Q(additional_tax_name=""),
+                name="line_additional_tax_named",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.description}"
+
+
+class BilledEntry(models.Model):
+    """A time entry on the line that bills it; the one-to-one makes double billing impossible."""
+
+    entry = models.OneToOneField(TimeEntry, on_delete=models.PROTECT, related_name="billing")
+    line = models.ForeignKey(InvoiceLine, on_delete=models.CASCADE, related_name="billed_entries")
+    billed_seconds = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"entry {self.entry_id} on line {self.line_id}"
+
+
+class BilledExpense(models.Model):
+    expense = models.OneToOneField(Expense, on_delete=models.PROTECT, related_name="billing")
+    line = models.ForeignKey(InvoiceLine, on_delete=models.CASCADE, related_name="billed_expenses")
+
+    def __str__(self) -> str:
+        return f"expense {self.expense_id} on line {self.line_id}"
+
+
+class BilledFixedFee(models.Model):
+    """A fixed-fee project's fee on the line that bills it, at most once."""
+
+    project = models.OneToOneField(Project, on_delete=models.PROTECT, related_name="fee_billing")
+    line = models.ForeignKey(InvoiceLine, on_delete=models.CASCADE, related_name="billed_fees")
+
+    def __str__(self) -> str:
+        return f"fee of project {self.project_id} on line {self.line_id}"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    EDITED = "edited", "Edited"
+    ISSUED = "issued", "Issued"
+    CREDITED = "credited", "Credited"
+
+
+class InvoiceEvent(models.Model):
+    """What happened to an invoice, appended by the service that did it."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    at = models.DateTimeField()
+    by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.at}"
