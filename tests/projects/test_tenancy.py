@@ -57,9 +57,10 @@ def test_outsider_gets_404_on_rate_delete(agency, as_outsider):
 
 
 def test_outsiders_rates_page_shows_only_their_own_organization(agency, as_outsider):
-    make_rate(agency.organization, "123")
+    # A dotted amount: a bare "123" can appear by chance in a CSRF token or an id.
+    make_rate(agency.organization, "123.45")
     html = as_outsider.get(reverse("projects:rates")).content.decode()
-    assert "123" not in html
+    assert "123.45" not in html
 
 
 def test_outsider_does_not_see_the_agencys_projects(agency, as_outsider):
