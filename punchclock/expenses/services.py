@@ -238,8 +238,13 @@ def conversion(organization: Organization, source: str, target: str, on: date) -
 # Expenses --------------------------------------------------------------------------------
 
 
+def is_billed(expense: Expense) -> bool:
+    """On an invoice (draft or issued): then it changes only through the invoice."""
+    return getattr(expense, "billing", None) is not None
+
+
 def can_edit(by: Membership, expense: Expense) -> bool:
-    if expense.organization_id != by.organization_id:
+    if expense.organization_id != by.organization_id or is_billed(expense):
         return False
     if can(by, "expenses.manage_all"):
         return True

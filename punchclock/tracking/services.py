@@ -103,6 +103,25 @@ def lock_reason(entry_owner: Membership, start: datetime) -> str | None:
     return None
 
 
+def billed_on(entry: TimeEntry) -> str | None:
+    """The invoice this entry is billed on ("2026-0007", or "a draft"), or None."""
+    billing = getattr(entry, "billing", None)  # the reverse one-to-one of invoicing
+    if billing is None:
+        return None
+    invoice = billing.line.invoice
+    return invoice.number or "a draft invoice"
+
+
+def _refuse_if_billed(entry: TimeEntry) -> None:
+    where = billed_on(entry)
+    if where:
+        raise field_error(
+            "entry",
+            f"This time is billed on {where}; it can only change through a credit note "
+            "(or by taking it off the draft).",
+        )
+
+
 def _refuse_if_locked(owner: Membership, *instants: datetime | None) -> None:
     for instant in instants:
         if instant is None:
@@ -368,6 +387,7 @@ def update_entry(
     if unknown:
         raise TypeError(f"cannot set {', '.join(sorted(unknown))}")
     owner = entry.membership
+    _refuse_if_billed(entry)
     _refuse_if_locked(owner, entry.start, entry.end)
     moved = "project" in fields and fields["project"].pk != entry.project_id
     if moved and "task" not in fields and entry.task_id is not None:
@@ -392,6 +412,7 @@ def update_entry(
 def delete_entry(entry: TimeEntry, *, by: Membership) -> None:
     if not can_edit_entry(by, entry):
         raise PermissionDenied("You may not delete this entry.")
+    _refuse_if_billed(entry)
     _refuse_if_locked(entry.membership, entry.start, entry.end)
     entry.delete()
 
@@ -406,6 +427,7 @@ def split_entry(entry: TimeEntry, *, by: Membership, at: datetime) -> tuple[Time
     at = _whole_second(at)
     if not entry.start < at < entry.end:
         raise field_error("at", "The split time must lie inside the entry.")
+    _refuse_if_billed(entry)
     _refuse_if_locked(entry.membership, entry.start, entry.end)
     tags = list(entry.tags.all())
     second = TimeEntry.objects.create(
