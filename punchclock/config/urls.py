@@ -9,6 +9,7 @@ urlpatterns = [
     path("projects/", include("punchclock.projects.urls")),
     path("time/", include("punchclock.tracking.urls")),
     path("expenses/", include("punchclock.expenses.urls")),
+    path("invoices/", include("punchclock.invoicing.urls")),
     path("api/v1/", api.urls),
 ]
 

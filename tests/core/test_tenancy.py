@@ -19,6 +19,8 @@ from punchclock.clients.models import Client, Contact
 from punchclock.clients.services import add_contact
 from punchclock.expenses.models import ExchangeRate, Expense, ExpenseCategory, Receipt
 from punchclock.expenses.services import ExpenseInput, create_starter_categories, record_expense
+from punchclock.invoicing.models import Invoice, InvoiceLine
+from punchclock.invoicing.services import add_line, start_draft
 from punchclock.projects.models import Project, ProjectMember, Rate, Task
 from punchclock.tracking.models import TimeEntry, Timesheet
 from tests import factories
@@ -68,6 +70,14 @@ OBJECTS: dict[str, dict[str, str]] = {
     "expenses:receipt_remove": {"pk": "receipt"},
     "expenses:category_edit": {"pk": "expense_category"},
     "expenses:category_archive": {"pk": "expense_category"},
+    "invoicing:detail": {"pk": "invoice"},
+    "invoicing:line_add": {"pk": "invoice"},
+    "invoicing:discount": {"pk": "invoice"},
+    "invoicing:delete": {"pk": "invoice"},
+    "invoicing:issue": {"pk": "invoice"},
+    "invoicing:credit": {"pk": "invoice"},
+    "invoicing:line_edit": {"pk": "invoice_line"},
+    "invoicing:line_delete": {"pk": "invoice_line"},
 }
 # Pages without agency ids: an outsider may open them, but sees only their own organization.
 OPEN = {
@@ -122,6 +132,9 @@ OPEN = {
     "expenses:rates_manual",
     "expenses:reimbursements",
     "expenses:reimbursements_csv",
+    "invoicing:list",
+    "invoicing:unbilled",
+    "invoicing:verify",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]
@@ -176,6 +189,16 @@ def agency_objects(agency, settings, tmp_path) -> dict[str, Any]:
     )
     token, _ = create_api_token(membership=agency.member, name="laptop", scope="read")
     entry, sheet = factories.make_entry_and_timesheet(agency.member)
+    invoice = start_draft(agency.client, by=agency.owner)
+    line = add_line(
+        invoice,
+        by=agency.owner,
+        description="Globex workshop",
+        quantity=1,
+        unit_price=100,
+        tax_category="S",
+        tax_rate=19,
+    )
     return {
         "client": agency.client.pk,
         "contact": contact.pk,
@@ -191,6 +214,8 @@ def agency_objects(agency, settings, tmp_path) -> dict[str, Any]:
         "timesheet": sheet.pk,
         "expense": expense.pk,
         "receipt": expense.receipts.get().pk,
+        "invoice": invoice.pk,
+        "invoice_line": line.pk,
         "expense_category": category.pk,
     }
 
@@ -213,6 +238,8 @@ def _fingerprint(organization: Organization) -> str:
     rows += list(Receipt.objects.filter(expense__organization=organization))
     rows += list(ExpenseCategory.objects.filter(organization=organization))
     rows += list(ExchangeRate.objects.filter(organization=organization))
+    rows += list(Invoice.objects.filter(organization=organization))
+    rows += list(InvoiceLine.objects.filter(invoice__organization=organization))
     return serializers.serialize("json", rows)
 
 
@@ -312,6 +339,7 @@ GUARDED = {
     "expenses:categories": "expenses.categories",
     "expenses:rates": "expenses.manage_all",
     "expenses:reimbursements": "expenses.manage_all",
+    "invoicing:list": "invoices.manage",
 }
 
 

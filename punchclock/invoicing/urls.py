@@ -1,0 +1,18 @@
+from django.urls import path
+
+from punchclock.invoicing import views
+
+app_name = "invoicing"
+urlpatterns = [
+    path("", views.invoice_list, name="list"),
+    path("unbilled/", views.unbilled, name="unbilled"),
+    path("verify/", views.verify, name="verify"),
+    path("<int:pk>/", views.invoice_detail, name="detail"),
+    path("<int:pk>/lines/add/", views.line_add, name="line_add"),
+    path("<int:pk>/discount/", views.discount, name="discount"),
+    path("<int:pk>/delete/", views.delete, name="delete"),
+    path("<int:pk>/issue/", views.issue, name="issue"),
+    path("<int:pk>/credit/", views.credit, name="credit"),
+    path("lines/<int:pk>/edit/", views.line_edit, name="line_edit"),
+    path("lines/<int:pk>/delete/", views.line_delete, name="line_delete"),
+]
