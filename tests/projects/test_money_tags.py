@@ -38,3 +38,10 @@ def test_nothing_to_show_is_empty_and_bad_values_do_not_crash():
 def test_country_names():
     assert _render("{{ 'de'|country_name }}") == "Germany"
     assert _render("{{ ''|country_name }}") == ""
+
+
+def test_quantities_drop_trailing_zeros_in_the_locale():
+    rendered = Template("{% load money %}{% quantity q %}|{% quantity w %}").render(
+        Context({"q": Decimal("33.3000"), "w": Decimal("15.0000")})
+    )
+    assert rendered == "33.3|15"

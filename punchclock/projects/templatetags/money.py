@@ -57,3 +57,17 @@ def country_name(code: str) -> str:
     if not code:
         return ""
     return str(Locale("en").territories.get(code.upper(), code))
+
+
+@register.simple_tag(takes_context=True)
+def quantity(context: template.Context, value: Any) -> str:
+    """{% quantity line.quantity %}: up to 4 decimals, no trailing zeros, in the locale."""
+    from babel.numbers import format_decimal
+
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(value)
+    except (ArithmeticError, ValueError):
+        return str(value)
+    return format_decimal(number, format="#,##0.####", locale=_locale(context))
