@@ -285,3 +285,22 @@ class InvoiceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.at}"
+
+
+class InvoiceDocument(models.Model):
+    """A document rendered once at issue time; downloads return these exact bytes."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=10, default="pdf")
+    content = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "kind"], name="one_document_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.invoice_id}"

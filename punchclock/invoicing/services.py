@@ -27,6 +27,7 @@ from punchclock.invoicing.models import (
     EventKind,
     Invoice,
     InvoiceChain,
+    InvoiceDocument,
     InvoiceEvent,
     InvoiceKind,
     InvoiceLine,
@@ -763,7 +764,36 @@ def _issue(
     chain.length = invoice.chain_position
     chain.last_hash = invoice.sha256
     chain.save(update_fields=["length", "last_hash"])
-    _event(invoice, EventKind.ISSUED, by, number=invoice.number, sha256=invoice.sha256)
+    pdf = _store_pdf(invoice)
+    _event(
+        invoice,
+        EventKind.ISSUED,
+        by,
+        number=invoice.number,
+        sha256=invoice.sha256,
+        pdf_sha256=pdf.sha256,
+    )
+
+
+def _store_pdf(invoice: Invoice) -> InvoiceDocument:
+    """Render the issued invoice once; a template that fails rolls the whole issue back."""
+    from punchclock.invoicing.documents.pdf import DocumentError, render_pdf
+
+    try:
+        content = render_pdf(invoice)
+    except DocumentError as exc:
+        raise field_error("template", f"The invoice could not be rendered: {exc}") from exc
+    return InvoiceDocument.objects.create(
+        invoice=invoice,
+        kind="pdf",
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+    )
+
+
+def stored_pdf(invoice: Invoice) -> InvoiceDocument | None:
+    return InvoiceDocument.objects.filter(invoice=invoice, kind="pdf").first()
 
 
 # Credit notes --------------------------------------------------------------------------

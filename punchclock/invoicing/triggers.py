@@ -70,21 +70,72 @@ POSTGRESQL_DROP = [
 ]
 
 
-def _statements(vendor: str, *, create: bool) -> list[str]:
+# Stored documents (the issued PDF) never change once written.
+DOCUMENT_SQLITE_CREATE = [
+    """CREATE TRIGGER invoicing_document_no_update BEFORE UPDATE ON invoicing_invoicedocument
+    BEGIN SELECT RAISE(ABORT, 'stored invoice documents are immutable'); END""",
+    """CREATE TRIGGER invoicing_document_no_delete BEFORE DELETE ON invoicing_invoicedocument
+    BEGIN SELECT RAISE(ABORT, 'stored invoice documents are immutable'); END""",
+]
+DOCUMENT_SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS invoicing_document_no_update",
+    "DROP TRIGGER IF EXISTS invoicing_document_no_delete",
+]
+DOCUMENT_POSTGRESQL_CREATE = [
+    """CREATE OR REPLACE FUNCTION invoicing_refuse_document_change() RETURNS trigger AS $$
+    BEGIN
+        RAISE EXCEPTION 'stored invoice documents are immutable' USING ERRCODE = '23000';
+    END $$ LANGUAGE plpgsql""",
+    """CREATE TRIGGER invoicing_document_immutable
+    BEFORE UPDATE OR DELETE ON invoicing_invoicedocument
+    FOR EACH ROW EXECUTE FUNCTION invoicing_refuse_document_change()""",
+]
+DOCUMENT_POSTGRESQL_DROP = [
+    "DROP TRIGGER IF EXISTS invoicing_document_immutable ON invoicing_invoicedocument",
+    "DROP FUNCTION IF EXISTS invoicing_refuse_document_change()",
+]
+
+
+def _statements(vendor: str, *, create: bool, documents: bool = False) -> list[str]:
     if vendor == "postgresql":
+        if documents:
+            return DOCUMENT_POSTGRESQL_CREATE if create else DOCUMENT_POSTGRESQL_DROP
         return POSTGRESQL_CREATE if create else POSTGRESQL_DROP
     if vendor == "sqlite":
+        if documents:
+            return DOCUMENT_SQLITE_CREATE if create else DOCUMENT_SQLITE_DROP
         return SQLITE_CREATE if create else SQLITE_DROP
     raise NotImplementedError(f"no immutability triggers for {vendor}")
 
 
-def create_triggers(connection: Any) -> None:
+def _run(connection: Any, statements: list[str]) -> None:
     with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, create=True):
+        for statement in statements:
             cursor.execute(statement)
+
+
+def create_invoice_triggers(connection: Any) -> None:
+    _run(connection, _statements(connection.vendor, create=True))
+
+
+def drop_invoice_triggers(connection: Any) -> None:
+    _run(connection, _statements(connection.vendor, create=False))
+
+
+def create_document_triggers(connection: Any) -> None:
+    _run(connection, _statements(connection.vendor, create=True, documents=True))
+
+
+def drop_document_triggers(connection: Any) -> None:
+    _run(connection, _statements(connection.vendor, create=False, documents=True))
+
+
+def create_triggers(connection: Any) -> None:
+    """Every immutability trigger (tests that wipe tables drop and restore them all)."""
+    create_invoice_triggers(connection)
+    create_document_triggers(connection)
 
 
 def drop_triggers(connection: Any) -> None:
-    with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, create=False):
-            cursor.execute(statement)
+    drop_invoice_triggers(connection)
+    drop_document_triggers(connection)

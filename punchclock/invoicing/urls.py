@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/delete/", views.delete, name="delete"),
     path("<int:pk>/issue/", views.issue, name="issue"),
     path("<int:pk>/credit/", views.credit, name="credit"),
+    path("<int:pk>/pdf/", views.invoice_pdf, name="pdf"),
     path("lines/<int:pk>/edit/", views.line_edit, name="line_edit"),
     path("lines/<int:pk>/delete/", views.line_delete, name="line_delete"),
 ]

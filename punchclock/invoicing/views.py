@@ -395,3 +395,29 @@ def verify(request: HttpRequest) -> HttpResponse:
     broken = services.verify_chain(organization)
     count = Invoice.objects.filter(organization=organization, status=InvoiceStatus.ISSUED).count()
     return render(request, "invoicing/verify.html", {"broken": broken, "count": count})
+
+
+@member_required
+def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """An issued invoice's stored PDF (the exact bytes issued); a draft's live preview."""
+    from punchclock.invoicing.documents.pdf import DocumentError, render_pdf
+
+    invoice = _invoice(_biller(request), pk)
+    stored = services.stored_pdf(invoice) if invoice.number else None
+    if stored is not None:
+        content, name = bytes(stored.content), f"{invoice.number}.pdf"
+    else:
+        try:
+            content = render_pdf(invoice)
+        except DocumentError as exc:
+            return render(
+                request,
+                "error.html",
+                {"title": "The invoice could not be rendered", "message": str(exc), "status": 400},
+                status=400,
+            )
+        name = f"draft-{invoice.pk}.pdf"
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

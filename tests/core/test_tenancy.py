@@ -76,6 +76,7 @@ OBJECTS: dict[str, dict[str, str]] = {
     "invoicing:delete": {"pk": "invoice"},
     "invoicing:issue": {"pk": "invoice"},
     "invoicing:credit": {"pk": "invoice"},
+    "invoicing:pdf": {"pk": "invoice"},
     "invoicing:line_edit": {"pk": "invoice_line"},
     "invoicing:line_delete": {"pk": "invoice_line"},
 }

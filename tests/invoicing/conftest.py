@@ -111,6 +111,7 @@ def wipe_invoices_after():
     yield
     with triggers_disabled(), connection.cursor() as cursor:
         for table in (
+            "invoicing_invoicedocument",
             "invoicing_invoiceevent",
             "invoicing_billedentry",
             "invoicing_billedexpense",

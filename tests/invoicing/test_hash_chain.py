@@ -59,6 +59,7 @@ def test_a_changed_line_is_named(billing):
 def test_a_removed_document_is_named_by_its_successor(billing):
     _, second, third = issue_three(billing)
     with triggers_disabled(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM invoicing_invoicedocument WHERE invoice_id = %s", [second.pk])
         cursor.execute("DELETE FROM invoicing_invoiceevent WHERE invoice_id = %s", [second.pk])
         cursor.execute("DELETE FROM invoicing_invoiceline WHERE invoice_id = %s", [second.pk])
         cursor.execute("DELETE FROM invoicing_invoice WHERE id = %s", [second.pk])
@@ -70,6 +71,7 @@ def test_a_removed_document_is_named_by_its_successor(billing):
 def test_a_removed_last_document_is_noticed(billing):
     *_, third = issue_three(billing)
     with triggers_disabled(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM invoicing_invoicedocument WHERE invoice_id = %s", [third.pk])
         cursor.execute("DELETE FROM invoicing_invoiceevent WHERE invoice_id = %s", [third.pk])
         cursor.execute("DELETE FROM invoicing_invoiceline WHERE invoice_id = %s", [third.pk])
         cursor.execute("DELETE FROM invoicing_invoice WHERE id = %s", [third.pk])

@@ -4,15 +4,15 @@ from django.db import migrations
 
 
 def create(apps, schema_editor):
-    from punchclock.invoicing.triggers import create_triggers
+    from punchclock.invoicing.triggers import create_invoice_triggers
 
-    create_triggers(schema_editor.connection)
+    create_invoice_triggers(schema_editor.connection)
 
 
 def drop(apps, schema_editor):
-    from punchclock.invoicing.triggers import drop_triggers
+    from punchclock.invoicing.triggers import drop_invoice_triggers
 
-    drop_triggers(schema_editor.connection)
+    drop_invoice_triggers(schema_editor.connection)
 
 
 class Migration(migrations.Migration):
