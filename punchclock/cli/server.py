@@ -176,6 +176,42 @@ def createuser(
     click.echo(f"Created {user.email}{suffix}.")
 
 
+@click.command()
+@click.option("--organization", "organization_id", type=int, help="Only this organization (id).")
+def verify(organization_id: int | None) -> None:
+    """Recompute every organization's chain of issued documents and name the first break.
+
+    \b
+    Example:
+      punch verify
+    """
+    _django()
+    from punchclock.accounts.models import Organization
+    from punchclock.invoicing.models import InvoiceChain
+    from punchclock.invoicing.services import verify_chain
+
+    organizations = Organization.objects.order_by("pk")
+    if organization_id is not None:
+        organizations = organizations.filter(pk=organization_id)
+        if not organizations.exists():
+            raise click.ClickException(f"No organization with id {organization_id}.")
+    broken = 0
+    for organization in organizations:
+        chain = InvoiceChain.objects.filter(organization=organization).first()
+        length = chain.length if chain else 0
+        found = verify_chain(organization)
+        if found is None:
+            click.echo(f"{organization.name}: intact ({length} documents)")
+            continue
+        broken += 1
+        what = found.invoice.number if found.invoice is not None else "a missing document"
+        click.echo(
+            f"{organization.name}: BROKEN at position {found.position} ({what}): {found.reason}"
+        )
+    if broken:
+        raise click.exceptions.Exit(1)
+
+
 def register(group: click.Group) -> None:
-    for command in (serve, demo, createuser):
+    for command in (serve, demo, createuser, verify):
         group.add_command(command)

@@ -62,3 +62,22 @@ def test_the_database_refuses_to_change_a_stored_document(billing):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM invoicing_invoicedocument WHERE invoice_id = %s", [invoice.pk])
     assert InvoiceDocument.objects.filter(invoice=invoice).count() == 1
+
+
+def test_punch_verify_reports_intact_and_broken_chains(billing):
+    from click.testing import CliRunner
+
+    from punchclock.cli.main import main
+    from punchclock.invoicing.models import Invoice
+    from tests.invoicing.conftest import triggers_disabled
+
+    invoice = _issued(billing)
+    intact = CliRunner().invoke(main, ["verify"])
+    assert intact.exit_code == 0, intact.output
+    assert "Acme Agency: intact (1 documents)" in intact.output
+    with triggers_disabled():
+        Invoice.objects.filter(pk=invoice.pk).update(net_total=1)
+    broken = CliRunner().invoke(main, ["verify"])
+    assert broken.exit_code == 1
+    assert "BROKEN at position 1" in broken.output
+    assert CliRunner().invoke(main, ["verify", "--organization", "999999"]).exit_code == 1
