@@ -387,7 +387,46 @@ def load() -> Organization:
             )
     _track_history(organization, people, owner)
     _expense_history(organization, people, owner)
+    _invoice_history(organization, owner)
     return organization
+
+
+def _invoice_history(organization: Organization, owner: Membership) -> None:
+    """Two months of issued invoices, and a mistake corrected by a credit note."""
+    from datetime import timedelta
+
+    from punchclock.core.timeutil import local_date, now
+    from punchclock.invoicing import services as invoicing
+
+    today = local_date(now(), organization.timezone)
+    this_month = today.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    before = (last_month - timedelta(days=1)).replace(day=1)
+    months = [
+        (before, last_month - timedelta(days=1)),
+        (last_month, this_month - timedelta(days=1)),
+    ]
+    clients = organization.clients.filter(code__in=["acme", "riviere", "globex", "stadtwerke"])
+    first_riviere = None
+    for start, end in months:
+        issue_date = end + timedelta(days=1)
+        for client in clients.order_by("code"):
+            draft = invoicing.create_draft(
+                client,
+                by=owner,
+                period_start=start,
+                period_end=end,
+                group_by="task" if client.code == "stadtwerke" else "project",
+            )
+            if not draft.lines.exists():
+                invoicing.delete_draft(draft, by=owner)
+                continue
+            issued = invoicing.issue_invoice(draft, by=owner, issue_date=issue_date)
+            if client.code == "riviere" and first_riviere is None:
+                first_riviere = issued
+    if first_riviere is not None:
+        # Journey 5: a wrong invoice is cancelled by a credit note; its work is billable again.
+        invoicing.credit_invoice(first_riviere, by=owner, issue_date=this_month)
 
 
 DESCRIPTIONS = {

@@ -70,3 +70,17 @@ def test_demo_has_expenses_with_receipts_in_three_currencies(db, settings, tmp_p
     receipts = Receipt.objects.filter(expense__organization=organization)
     assert {r.content_type for r in receipts} == {"application/pdf", "image/png"}
     assert all((tmp_path / r.file.name).stat().st_size == r.size for r in receipts)
+
+
+def test_demo_has_issued_invoices_a_credit_note_and_an_intact_chain(db, settings, tmp_path):
+    from punchclock.invoicing.models import Invoice, InvoiceKind
+    from punchclock.invoicing.services import verify_chain
+
+    settings.MEDIA_ROOT = tmp_path
+    organization = demo.load()
+    invoices = Invoice.objects.filter(organization=organization)
+    assert invoices.filter(kind=InvoiceKind.INVOICE, number__isnull=False).count() >= 6
+    assert invoices.filter(kind=InvoiceKind.CREDIT_NOTE).count() == 1
+    assert {i.currency for i in invoices} >= {"EUR", "USD"}
+    assert all(i.documents.count() == 1 for i in invoices)
+    assert verify_chain(organization) is None
