@@ -655,6 +655,13 @@ def add_duration(
     from datetime import time as clock
 
     start = last_end or to_utc(day, clock(9, 0), zone)
+    current = _whole_second(now())
+    latest_start = current - timedelta(seconds=seconds)
+    if start > latest_start and day < local_date(current, zone):
+        # A past day whose last entry ran until just now (after midnight): placing the time
+        # after it would end in the future, so it ends now instead; an overlap is only a
+        # warning. On today itself, time that does not fit yet is refused as future.
+        start = latest_start
     return add_entry(
         owner, by=by, project=project, start=start, end=start + timedelta(seconds=seconds), **fields
     )

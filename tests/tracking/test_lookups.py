@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -98,3 +98,26 @@ def test_weekdays_mean_the_latest_one():
 def test_assignments_decide_visibility_for_members(agency):
     ProjectMember.objects.create(project=agency.other_project, membership=agency.member)
     assert services.find_project(agency.member, "globex/web") == agency.other_project
+
+
+def test_a_duration_that_would_run_into_the_future_ends_now(agency, monkeypatch):
+    late = datetime(2026, 11, 25, 23, 17, tzinfo=UTC)  # 00:17 on the 26th in Berlin
+    monkeypatch.setattr(services, "now", lambda: late)
+    agency.member.user.timezone = "Europe/Berlin"
+    agency.member.user.save()
+    services.add_entry(
+        agency.member,
+        by=agency.member,
+        project=agency.project,
+        start=late - timedelta(hours=1),
+        end=late - timedelta(minutes=1),
+    )
+    entry = services.add_duration(
+        agency.member,
+        by=agency.member,
+        project=agency.project,
+        day=date(2026, 11, 25),
+        seconds=5400,
+    )
+    assert entry.end == late
+    assert entry.duration_seconds == 5400
