@@ -19,6 +19,7 @@ from punchclock.api import errors
 from punchclock.api.auth import TokenAuth
 from punchclock.clients.api import router as clients_router
 from punchclock.expenses.api import router as expenses_router
+from punchclock.invoicing.api import router as invoicing_router
 from punchclock.projects.api import router as projects_router
 from punchclock.tracking.api import router as tracking_router
 
@@ -126,6 +127,7 @@ api.add_router("", clients_router)
 api.add_router("", projects_router)
 api.add_router("", tracking_router)
 api.add_router("", expenses_router)
+api.add_router("", invoicing_router)
 
 # Registered last so that it only sees paths no router claimed: unknown URLs under /api/v1/
 # get the JSON error body instead of the HTML 404 page.

@@ -126,6 +126,36 @@ class Api:
             "POST", self._parts.path.rstrip("/") + "/api/v1" + path, payload, headers
         )
 
+    def download(self, path: str) -> bytes:
+        """GET a file (an invoice PDF) as bytes; errors still arrive as the JSON error body."""
+        headers = {"Authorization": f"Bearer {self.token}", "User-Agent": "punch/cli"}
+        target = self._parts.path.rstrip("/") + "/api/v1" + path
+        status, raw = self._send(lambda: self._transport("GET", target, b"", headers))
+        if status >= 400:
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                data = {"detail": raw[:200].decode(errors="replace")}
+            raise _error_from(status, data)
+        return raw
+
+    def _transport(
+        self, method: str, target: str, payload: bytes, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        if self._parts.scheme == "https":
+            return self._https(method, target, payload, headers)
+        return self._http(method, target, payload, headers)
+
+    def _send(self, call: Any) -> tuple[int, bytes]:
+        try:
+            result: tuple[int, bytes] = call()
+        except (OSError, ValueError) as exc:
+            raise ClientError(
+                f"Cannot reach the Punchclock server at {self.url} ({exc}). Is it running?",
+                EXIT_CONNECT,
+            ) from exc
+        return result
+
     def _exchange(self, method: str, target: str, payload: bytes, headers: dict[str, str]) -> Any:
         try:
             if self._parts.scheme == "https":
@@ -849,6 +879,189 @@ def rates_import(env: Env, file: str) -> None:
         env.echo(f"No new rates in {name}: they were all imported before.")
 
 
+# Invoices ---------------------------------------------------------------------------------
+
+
+def _invoice_period(period: str) -> tuple[str, str]:
+    word = period.strip().lower()
+    first = _local_today().replace(day=1)
+    if word == "month":
+        following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return first.isoformat(), (following - timedelta(days=1)).isoformat()
+    if word == "last-month":
+        last = first - timedelta(days=1)
+        return last.replace(day=1).isoformat(), last.isoformat()
+    first_text, sep, last_text = word.partition(":")
+    try:
+        if not sep:
+            raise ValueError(word)
+        return date.fromisoformat(first_text).isoformat(), date.fromisoformat(last_text).isoformat()
+    except ValueError:
+        raise ClientError(
+            f"“{period}” is not a period: use month, last-month or 2026-11-01:2026-11-30."
+        ) from None
+
+
+def _invoice_line(invoice: dict[str, Any]) -> str:
+    name = invoice.get("number") or "(draft)"
+    kind = "credit note" if invoice["kind"] == "credit_note" else "invoice"
+    day = invoice.get("issue_date") or "—"
+    money = f"{invoice['gross_total']} {invoice['currency']}"
+    return (
+        f"{invoice['id']:>7}  {name:<12}  {day:<10}  {money:>16}  {invoice['client']}"
+        f"  {invoice['status']} {kind}"
+    )
+
+
+def _invoice_summary(invoice: dict[str, Any]) -> str:
+    lines = len(invoice.get("lines", []))
+    return (
+        f"{invoice['gross_total']} {invoice['currency']} gross "
+        f"({invoice['net_total']} net, {invoice['tax_total']} tax), "
+        f"{lines} line{'s' if lines != 1 else ''}"
+    )
+
+
+def _invoice_id(text: str) -> int:
+    if not text.isdigit() or len(text) > 18:
+        raise ClientError(
+            f"“{text}” is not an invoice id: use the number `punch invoice list` shows."
+        )
+    return int(text)
+
+
+@click.group()
+def invoice() -> None:
+    """Draft, issue, credit and download invoices (owners and admins)."""
+
+
+@invoice.command(name="draft")
+@click.argument("client")
+@click.option(
+    "--period",
+    default="last-month",
+    show_default=True,
+    help="month, last-month or 2026-11-01:2026-11-30 (inclusive).",
+)
+@click.option(
+    "--group",
+    "group_by",
+    default="project",
+    show_default=True,
+    type=click.Choice(["project", "task", "person", "day", "entry", "summary"]),
+    help="One line per …",
+)
+@json_option
+@pass_env
+def invoice_draft(env: Env, client: str, period: str, group_by: str, as_json: bool) -> None:
+    """A draft invoice from a client's unbilled time and expenses.
+
+    \b
+    Example:
+      punch invoice draft acme --period last-month --group task
+    """
+    start, end = _invoice_period(period)
+    body = {"client": client, "period_start": start, "period_end": end, "group_by": group_by}
+    created = env.api().request("POST", "/invoices/drafts", body)
+    if as_json:
+        env.dump(created)
+        return
+    env.echo(
+        f"Draft {created['id']} for {created['client']} ({start} to {end}): "
+        f"{_invoice_summary(created)}."
+    )
+    env.echo(f"Issue it with: punch invoice issue {created['id']}")
+
+
+@invoice.command(name="issue")
+@click.argument("invoice_id", metavar="ID")
+@click.option("--date", "day", help="Issue date (default today): today, yesterday or 2026-11-30.")
+@json_option
+@pass_env
+def invoice_issue(env: Env, invoice_id: str, day: str | None, as_json: bool) -> None:
+    """Issue a draft: it gets its number and can never change again.
+
+    \b
+    Example:
+      punch invoice issue 42
+    """
+    pk = _invoice_id(invoice_id)
+    body = {"issue_date": _expense_day(day)} if day else {}
+    issued = env.api().request("POST", f"/invoices/{pk}/issue", body)
+    if as_json:
+        env.dump(issued)
+        return
+    env.echo(
+        f"Issued invoice {issued['number']} to {issued['client']} on {issued['issue_date']}, "
+        f"due {issued['due_date']}: {_invoice_summary(issued)}."
+    )
+
+
+@invoice.command(name="credit")
+@click.argument("invoice_id", metavar="ID")
+@json_option
+@pass_env
+def invoice_credit(env: Env, invoice_id: str, as_json: bool) -> None:
+    """Cancel an issued invoice with a credit note; its work can be billed again.
+
+    \b
+    Example:
+      punch invoice credit 42
+    """
+    pk = _invoice_id(invoice_id)
+    note = env.api().request("POST", f"/invoices/{pk}/credit")
+    if as_json:
+        env.dump(note)
+        return
+    env.echo(f"Issued credit note {note['number']}: {_invoice_summary(note)}.")
+
+
+@invoice.command(name="pdf")
+@click.argument("invoice_id", metavar="ID")
+@click.option("--output", "-o", "output", required=True, help="The file to write.")
+@pass_env
+def invoice_pdf(env: Env, invoice_id: str, output: str) -> None:
+    """Download an invoice's PDF (a preview while it is a draft).
+
+    \b
+    Example:
+      punch invoice pdf 42 -o 2026-0001.pdf
+    """
+    pk = _invoice_id(invoice_id)
+    content = env.api().download(f"/invoices/{pk}/pdf")
+    target = Path(output).expanduser()
+    try:
+        target.write_bytes(content)
+    except OSError as exc:
+        raise ClientError(f"Cannot write {output}: {exc.strerror or exc}.") from exc
+    env.echo(f"Wrote {target} ({len(content):,} bytes).")
+
+
+@invoice.command(name="list")
+@click.option("--status", type=click.Choice(["draft", "issued"]), help="Only drafts or issued.")
+@json_option
+@pass_env
+def invoice_list(env: Env, status: str | None, as_json: bool) -> None:
+    """List invoices and credit notes, newest first.
+
+    \b
+    Example:
+      punch invoice list --status draft
+    """
+    data = env.api().request("GET", "/invoices", query={"status": status, "limit": 200})
+    if as_json:
+        env.dump(data)
+        return
+    items = data["items"]
+    if not items:
+        env.echo("No invoices.")
+        return
+    for item in items:
+        env.echo(_invoice_line(item))
+    if data["count"] > len(items):
+        env.echo(f"(showing {len(items)} of {data['count']})")
+
+
 COMMANDS = [
     login,
     start,
@@ -864,6 +1077,7 @@ COMMANDS = [
     report,
     expense,
     rates,
+    invoice,
 ]
 
 

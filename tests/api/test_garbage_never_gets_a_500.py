@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from punchclock.accounts.models import Role
+from punchclock.invoicing.services import start_draft
 from tests import factories
 from tests.api.helpers import Api, token_for
 from tests.api.openapi_walk import Route, resolve, routes, sample
@@ -55,6 +56,8 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
     rival_entry, rival_sheet = factories.make_entry_and_timesheet(outsider)
     expense, receipt = factories.make_expense_with_receipt(agency.member)
     rival_expense, rival_receipt = factories.make_expense_with_receipt(outsider)
+    invoice = start_draft(agency.client, by=agency.owner)
+    rival_invoice = start_draft(rival_client, by=outsider)
     return {
         "own": {
             "client_id": agency.client.pk,
@@ -69,6 +72,7 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
             "sheet_id": sheet.pk,
             "expense_id": expense.pk,
             "receipt_id": receipt.pk,
+            "invoice_id": invoice.pk,
         },
         "rival": {
             "client_id": rival_client.pk,
@@ -83,6 +87,7 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
             "sheet_id": rival_sheet.pk,
             "expense_id": rival_expense.pk,
             "receipt_id": rival_receipt.pk,
+            "invoice_id": rival_invoice.pk,
         },
     }
 

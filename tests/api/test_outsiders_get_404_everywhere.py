@@ -13,6 +13,7 @@ import pytest
 from punchclock.accounts.models import Invitation
 from punchclock.accounts.services import invite_member
 from punchclock.clients.services import add_contact
+from punchclock.invoicing.services import start_draft
 from tests import factories
 from tests.api.helpers import assert_error
 from tests.api.openapi_walk import routes, sample
@@ -28,6 +29,7 @@ def agency_ids(agency, settings, tmp_path) -> dict[str, int]:
     )
     entry, sheet = factories.make_entry_and_timesheet(agency.member)
     expense, receipt = factories.make_expense_with_receipt(agency.member)
+    invoice = start_draft(agency.client, by=agency.owner)
     return {
         "expense_id": expense.pk,
         "receipt_id": receipt.pk,
@@ -41,6 +43,7 @@ def agency_ids(agency, settings, tmp_path) -> dict[str, int]:
         "contact_id": contact.pk,
         "rate_id": rate.pk,
         "invitation_id": invitation.pk,
+        "invoice_id": invoice.pk,
     }
 
 

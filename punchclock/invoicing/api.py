@@ -1,0 +1,319 @@
+"""REST endpoints for invoices: drafts from unbilled work, issuing, credit notes, PDFs, chain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema, Status
+
+from punchclock.accounts.models import Membership
+from punchclock.accounts.permissions import can
+from punchclock.api.auth import acting
+from punchclock.api.errors import ERROR_RESPONSES, responses
+from punchclock.api.pagination import PageQuery, page_of, paginate
+from punchclock.api.schemas import Id, InputSchema, amount_text, referenced
+from punchclock.clients.models import Client
+from punchclock.invoicing import services
+from punchclock.invoicing.models import (
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+)
+from punchclock.projects.models import Project
+
+router = Router(tags=["Invoices"])
+
+# Dates far from today are no billing period; bounding them keeps date arithmetic (the day
+# after the period, the due date) from overflowing instead of failing validation.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(9000, 12, 31)
+
+
+# Schemas ----------------------------------------------------------------------------------
+
+
+class InvoiceLineOut(Schema):
+    id: int
+    position: int
+    description: str
+    quantity: str
+    unit: str
+    unit_price: str
+    discount_percent: str
+    tax_category: str
+    tax_rate: str
+    net_amount: str
+
+
+class InvoiceOut(Schema):
+    id: int
+    kind: str
+    status: str
+    number: str | None
+    client_id: int
+    client: str
+    currency: str
+    issue_date: date | None
+    due_date: date | None
+    period_start: date | None
+    period_end: date | None
+    discount_percent: str
+    net_total: str
+    tax_total: str
+    gross_total: str
+    credits_id: int | None = Field(description="The invoice a credit note cancels")
+    created_at: datetime
+    issued_at: datetime | None
+    sha256: str
+
+
+class InvoiceDetailOut(InvoiceOut):
+    lines: list[InvoiceLineOut]
+
+
+class InvoiceFilter(PageQuery):
+    status: str | None = Field(None, description=", ".join(InvoiceStatus.values))
+    kind: str | None = Field(None, description=", ".join(InvoiceKind.values))
+    client_id: Id | None = None
+
+
+class DraftIn(InputSchema):
+    client: str | None = Field(None, max_length=100, description="Client code, e.g. acme")
+    client_id: Id | None = None
+    period_start: date = Field(..., ge=EARLIEST, le=LATEST)
+    period_end: date = Field(..., ge=EARLIEST, le=LATEST, description="Inclusive")
+    project_id: Id | None = None
+    group_by: str = Field("project", max_length=20, description=", ".join(services.GROUPINGS))
+
+
+class IssueIn(InputSchema):
+    issue_date: date | None = Field(None, ge=EARLIEST, le=LATEST, description="Default: today")
+
+
+class ChainBreakOut(Schema):
+    position: int
+    invoice_id: int | None
+    number: str | None
+    reason: str
+
+
+class VerifyOut(Schema):
+    intact: bool
+    documents: int
+    break_: ChainBreakOut | None = Field(..., alias="break")
+
+
+# Helpers ----------------------------------------------------------------------------------
+
+
+def _biller(request: HttpRequest) -> Membership:
+    me = acting(request)
+    if not can(me, "invoices.manage"):
+        raise PermissionDenied("Your role does not allow invoicing.")
+    return me
+
+
+def _invoices(me: Membership) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(organization_id=me.organization_id).select_related("client")
+
+
+def _invoice(me: Membership, invoice_id: int) -> Invoice:
+    invoice = _invoices(me).select_related("organization", "credits").filter(pk=invoice_id).first()
+    if invoice is None:
+        raise Http404("No such invoice.")
+    return invoice
+
+
+def _decimal_text(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def invoice_out(invoice: Invoice) -> dict[str, Any]:
+    currency = invoice.currency
+    return {
+        "id": invoice.pk,
+        "kind": invoice.kind,
+        "status": invoice.status,
+        "number": invoice.number,
+        "client_id": invoice.client_id,
+        "client": invoice.client.name,
+        "currency": currency,
+        "issue_date": invoice.issue_date,
+        "due_date": invoice.due_date,
+        "period_start": invoice.period_start,
+        "period_end": invoice.period_end,
+        "discount_percent": _decimal_text(invoice.discount_percent),
+        "net_total": amount_text(invoice.net_total, currency),
+        "tax_total": amount_text(invoice.tax_total, currency),
+        "gross_total": amount_text(invoice.gross_total, currency),
+        "credits_id": invoice.credits_id,
+        "created_at": invoice.created_at,
+        "issued_at": invoice.issued_at,
+        "sha256": invoice.sha256,
+    }
+
+
+def _line_out(line: InvoiceLine, currency: str) -> dict[str, Any]:
+    return {
+        "id": line.pk,
+        "position": line.position,
+        "description": line.description,
+        "quantity": _decimal_text(line.quantity),
+        "unit": line.unit,
+        "unit_price": amount_text(line.unit_price, currency),
+        "discount_percent": _decimal_text(line.discount_percent),
+        "tax_category": line.tax_category,
+        "tax_rate": _decimal_text(line.tax_rate),
+        "net_amount": amount_text(line.net_amount, currency),
+    }
+
+
+def invoice_detail(invoice: Invoice) -> dict[str, Any]:
+    lines = invoice.lines.order_by("position")
+    return {**invoice_out(invoice), "lines": [_line_out(x, invoice.currency) for x in lines]}
+
+
+def _client(me: Membership, payload: DraftIn) -> Client:
+    clients = Client.objects.filter(organization_id=me.organization_id)
+    if payload.client_id is not None:
+        found = referenced(clients, payload.client_id, "client_id", "client")
+        assert found is not None
+        return found
+    if payload.client:
+        by_code = clients.filter(code=payload.client.strip().lower()).first()
+        if by_code is None:
+            raise ValidationError({"client": [f"There is no client “{payload.client}”."]})
+        return by_code
+    raise ValidationError({"client": ["Name the client by client_id or client (its code)."]})
+
+
+# Endpoints --------------------------------------------------------------------------------
+
+
+@router.get("/invoices", response=responses(page_of(InvoiceOut)), summary="Invoices, newest first")
+def list_invoices(request: HttpRequest, filters: Query[InvoiceFilter]) -> dict[str, Any]:
+    me = _biller(request)
+    invoices = _invoices(me)
+    if filters.status:
+        invoices = invoices.filter(status=filters.status)
+    if filters.kind:
+        invoices = invoices.filter(kind=filters.kind)
+    if filters.client_id:
+        invoices = invoices.filter(client_id=filters.client_id)
+    page = paginate(invoices.order_by("-created_at", "-pk"), filters)
+    page["items"] = [invoice_out(i) for i in page["items"]]
+    return page
+
+
+@router.get(
+    "/invoices/verify",
+    response=responses(VerifyOut),
+    summary="Recompute the hash chain of every issued document",
+    by_alias=True,
+)
+def verify_invoices(request: HttpRequest) -> dict[str, Any]:
+    me = _biller(request)
+    broken = services.verify_chain(me.organization)
+    documents = Invoice.objects.filter(
+        organization_id=me.organization_id, status=InvoiceStatus.ISSUED
+    ).count()
+    found = None
+    if broken is not None:
+        found = {
+            "position": broken.position,
+            "invoice_id": broken.invoice.pk if broken.invoice else None,
+            "number": broken.invoice.number if broken.invoice else None,
+            "reason": broken.reason,
+        }
+    return {"intact": broken is None, "documents": documents, "break": found}
+
+
+@router.get(
+    "/invoices/{id:invoice_id}",
+    response=responses(InvoiceDetailOut),
+    summary="An invoice or credit note with its lines and totals",
+)
+def get_invoice(request: HttpRequest, invoice_id: int) -> dict[str, Any]:
+    return invoice_detail(_invoice(_biller(request), invoice_id))
+
+
+@router.post(
+    "/invoices/drafts",
+    response=responses(InvoiceDetailOut, 201),
+    summary="A draft invoice from a client's unbilled time and expenses in a period",
+)
+def create_draft(request: HttpRequest, payload: DraftIn) -> Status:
+    me = _biller(request)
+    client = _client(me, payload)
+    project = referenced(
+        Project.objects.filter(client__organization_id=me.organization_id),
+        payload.project_id,
+        "project_id",
+        "project",
+    )
+    invoice = services.create_draft(
+        client,
+        by=me,
+        period_start=payload.period_start,
+        period_end=payload.period_end,
+        project=project,
+        group_by=payload.group_by,
+    )
+    return Status(201, invoice_detail(_invoice(me, invoice.pk)))
+
+
+@router.post(
+    "/invoices/{id:invoice_id}/issue",
+    response=responses(InvoiceDetailOut),
+    summary="Issue a draft: number, snapshot, hash chain and stored PDF; final from then on",
+)
+def issue_invoice(request: HttpRequest, invoice_id: int, payload: IssueIn) -> dict[str, Any]:
+    me = _biller(request)
+    invoice = _invoice(me, invoice_id)
+    if not invoice.is_draft:
+        raise ValidationError(f"Invoice {invoice.number} is already issued.")
+    issued = services.issue_invoice(invoice, by=me, issue_date=payload.issue_date)
+    return invoice_detail(_invoice(me, issued.pk))
+
+
+@router.post(
+    "/invoices/{id:invoice_id}/credit",
+    response=responses(InvoiceDetailOut, 201),
+    summary="Issue a credit note cancelling the whole invoice (its work can be billed again)",
+)
+def credit_invoice(request: HttpRequest, invoice_id: int) -> Status:
+    me = _biller(request)
+    invoice = _invoice(me, invoice_id)
+    note = services.credit_invoice(invoice, by=me)
+    return Status(201, invoice_detail(_invoice(me, note.pk)))
+
+
+@router.get(
+    "/invoices/{id:invoice_id}/pdf",
+    response=ERROR_RESPONSES,
+    summary="The PDF: the stored bytes of an issued document, a live preview of a draft",
+)
+def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    from punchclock.invoicing.documents.pdf import DocumentError, render_pdf
+
+    invoice = _invoice(_biller(request), invoice_id)
+    stored = services.stored_pdf(invoice) if invoice.number else None
+    if stored is not None:
+        content, name = bytes(stored.content), f"{invoice.number}.pdf"
+    else:
+        try:
+            content = render_pdf(invoice)
+        except DocumentError as exc:
+            raise ValidationError(f"The invoice could not be rendered: {exc}") from exc
+        name = f"draft-{invoice.pk}.pdf"
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
