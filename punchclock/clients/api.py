@@ -40,6 +40,8 @@ class ClientOut(Schema):
     payment_terms_days: int
     tax_treatment: str
     notes: str
+    invoice_message: str
+    invoice_cc: str
     is_archived: bool
     created_at: datetime
 
@@ -62,6 +64,8 @@ class ClientPatch(InputSchema):
     payment_terms_days: int | None = None
     tax_treatment: TaxTreatment | None = None
     notes: str | None = None
+    invoice_message: str | None = None
+    invoice_cc: str | None = None
 
 
 class ClientIn(ClientPatch):

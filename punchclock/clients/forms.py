@@ -154,6 +154,18 @@ class ClientForm(forms.Form):
         choices=TaxTreatment.choices,
         help_text="How VAT is applied to this client's invoices.",
     )
+    invoice_cc = forms.CharField(
+        label="Copies of invoices to",
+        max_length=500,
+        required=False,
+        help_text="Addresses separated by commas; billing contacts are copied too.",
+    )
+    invoice_message = forms.CharField(
+        label="Message on invoices",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Printed on each new invoice for this client; editable per invoice.",
+    )
     notes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
@@ -165,6 +177,7 @@ class ClientForm(forms.Form):
         choice_field(self, "country").choices = [("", "Choose a country…"), *country_choices()]
         choice_field(self, "currency").choices = currency_choices()
         self.fields["notes"].wide = True  # type: ignore[attr-defined]
+        self.fields["invoice_message"].wide = True  # type: ignore[attr-defined]
         self.fields["name"].widget.attrs["autofocus"] = True
         if editing:
             # An existing client keeps a code: the CLI and scripts may rely on it.
@@ -192,6 +205,7 @@ class ClientForm(forms.Form):
                     "Invoicing",
                     ["currency", "language", "payment_terms_days", "tax_treatment", "vat_id"],
                 ),
+                ("Invoice emails", ["invoice_cc", "invoice_message"]),
                 ("Notes", ["notes"]),
             ],
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from punchclock.accounts.models import Organization
-from punchclock.core.validators import validate_currency, validate_locale
+from punchclock.core.validators import validate_currency, validate_email_list, validate_locale
 
 
 class TaxTreatment(models.TextChoices):
@@ -36,6 +36,17 @@ class Client(models.Model):
         max_length=20, choices=TaxTreatment.choices, default=TaxTreatment.DOMESTIC
     )
     notes = models.TextField(blank=True)
+    # Invoicing defaults: the message printed on new invoices, and who gets copies.
+    invoice_message = models.TextField(
+        blank=True, help_text="Printed on every new invoice for this client; editable per invoice"
+    )
+    invoice_cc = models.CharField(
+        "invoice copies to",
+        max_length=500,
+        blank=True,
+        validators=[validate_email_list],
+        help_text="Addresses, separated by commas, copied on every invoice email",
+    )
     is_archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -12,7 +12,12 @@ from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import require
 from punchclock.clients.models import Client, Contact, TaxTreatment
 from punchclock.core.services import apply_fields, clean_and_save, field_error
-from punchclock.core.validators import normalize_vat_id, validate_country
+from punchclock.core.validators import (
+    normalize_vat_id,
+    split_emails,
+    validate_country,
+    validate_email_list,
+)
 
 CLIENT_FIELDS = {
     "name",
@@ -30,6 +35,8 @@ CLIENT_FIELDS = {
     "payment_terms_days",
     "tax_treatment",
     "notes",
+    "invoice_message",
+    "invoice_cc",
 }
 CONTACT_FIELDS = {"name", "email", "role", "phone", "is_billing_contact"}
 
@@ -57,6 +64,12 @@ def _check_client(client: Client) -> None:
         and "vat_id" not in errors
     ):
         errors["vat_id"] = ["EU reverse charge needs the client's VAT ID."]
+    try:
+        validate_email_list(client.invoice_cc or "")
+    except ValidationError as exc:
+        errors["invoice_cc"] = exc.messages
+    else:
+        client.invoice_cc = ", ".join(split_emails(client.invoice_cc or ""))
     terms = client.payment_terms_days
     if isinstance(terms, int) and not 0 <= terms <= 365:
         errors["payment_terms_days"] = ["Payment terms are between 0 and 365 days."]

@@ -7,6 +7,7 @@ from io import BytesIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from stdnum import vatin
@@ -79,6 +80,20 @@ def validate_locale(value: str) -> None:
             f"“{value}” is not a supported language "
             f"(one of {', '.join(sorted(SUPPORTED_LOCALES))})."
         )
+
+
+def split_emails(value: str) -> list[str]:
+    """Addresses separated by commas, semicolons or whitespace, without empty parts."""
+    return [part for part in re.split(r"[,;\s]+", value.strip()) if part]
+
+
+def validate_email_list(value: str) -> None:
+    """Every address of a comma-separated list is a valid email address."""
+    for address in split_emails(value):
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError(f"“{address}” is not an email address.") from None
 
 
 def validate_colour(value: str) -> None:

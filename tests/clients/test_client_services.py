@@ -32,6 +32,7 @@ def test_a_suggested_code_never_clashes(agency):
         ({"code": "globex"}, "code"),
         ({"payment_terms_days": 366}, "payment_terms_days"),
         ({"language": "xx"}, "language"),
+        ({"invoice_cc": "ap@initech.test, not mail"}, "invoice_cc"),
     ],
 )
 def test_invalid_clients_are_refused_naming_the_field(agency, fields, field):
@@ -39,6 +40,13 @@ def test_invalid_clients_are_refused_naming_the_field(agency, fields, field):
         services.create_client(by=agency.owner, name="Initech", **fields)
     assert field in caught.value.message_dict
     assert not Client.objects.filter(name="Initech").exists()
+
+
+def test_invoice_copies_are_stored_as_a_clean_list(agency):
+    client = services.create_client(
+        by=agency.owner, name="Initech", invoice_cc=" ap@initech.test;cfo@initech.test  "
+    )
+    assert client.invoice_cc == "ap@initech.test, cfo@initech.test"
 
 
 def test_reverse_charge_with_a_valid_vat_id_is_accepted(agency):
