@@ -1037,6 +1037,118 @@ def invoice_pdf(env: Env, invoice_id: str, output: str) -> None:
     env.echo(f"Wrote {target} ({len(content):,} bytes).")
 
 
+UNBILLED_PERIODS = (
+    "all",
+    "today",
+    "yesterday",
+    "week",
+    "last-week",
+    "month",
+    "last-month",
+    "year",
+    "last-year",
+)
+
+
+def _unbilled_query(period: str) -> dict[str, str]:
+    word = period.strip().lower()
+    if word in UNBILLED_PERIODS:
+        return {"period": word}
+    first, sep, last = word.partition(":")
+    try:
+        if not sep:
+            raise ValueError(word)
+        return {
+            "from": date.fromisoformat(first).isoformat(),
+            "to": date.fromisoformat(last).isoformat(),
+        }
+    except ValueError:
+        raise ClientError(
+            f"“{period}” is not a period: use {', '.join(UNBILLED_PERIODS)} "
+            "or 2026-11-01:2026-11-30."
+        ) from None
+
+
+def _unbilled_notes(row: dict[str, Any], currency: str) -> str:
+    notes = []
+    if row.get("fixed_fee"):
+        notes.append(f"fixed fee {row['fixed_fee']}")
+    elif row.get("billing_method") == "fixed_fee":
+        notes.append("fixed fee already billed")
+    elif row.get("fixed_fees") and Decimal(row["fixed_fees"]):
+        notes.append(f"fixed fees {row['fixed_fees']}")
+    if row["expenses"]:
+        count = row["expenses"]
+        notes.append(f"{count} expense{'s' if count != 1 else ''} {row['expenses_amount']}")
+    if row["missing_rate"]:
+        count = row["unpriced_entries"]
+        notes.append(f"{count} entr{'ies' if count != 1 else 'y'} without a {currency} rate")
+    return "; ".join(notes)
+
+
+@click.command()
+@click.argument("client", required=False)
+@click.option(
+    "--period",
+    default="all",
+    show_default=True,
+    help="all, month, last-month, week, year, … or 2026-11-01:2026-11-30 (inclusive).",
+)
+@json_option
+@pass_env
+def unbilled(env: Env, client: str | None, period: str, as_json: bool) -> None:
+    """Unbilled time, fixed fees and expenses per client and project (owners and admins).
+
+    \b
+    Example:
+      punch unbilled acme --period last-month
+    """
+    query: dict[str, Any] = {"client": client, **_unbilled_query(period)}
+    data = env.api().request("GET", "/invoices/unbilled", query=query)
+    if as_json:
+        env.dump(data)
+        return
+    span = f"{data['period_start']} to {data['period_end']}" if data["period_start"] else "all time"
+    if not data["clients"]:
+        env.echo(f"Nothing is unbilled ({span}).")
+        return
+    env.echo(f"Unbilled work, {span}:")
+    totals: dict[str, Decimal] = {}
+    incomplete: set[str] = set()
+    for work in data["clients"]:
+        currency = work["currency"]
+        rows = [(r["project"] or "(no project)", r) for r in work["projects"]]
+        rows.append(("Total", work["total"]))
+        width = max(len("Project"), *(len(label) for label, _ in rows))
+        env.echo()
+        env.echo(f"{work['client']} ({work['code']}), {currency}")
+        env.echo(
+            f"  {'Project':<{width}}  {'Hours':>8}  {'Billed':>8}  {'Amount':>12}  "
+            f"{'Oldest':<10}  Notes"
+        )
+        for label, row in rows:
+            amount = row["amount"] if row["amount"] is not None else "no rate"
+            line = (
+                f"  {label:<{width}}  {row['hours']:>8}  {row['billed_hours']:>8}  "
+                f"{amount:>12}  {row['oldest'] or '':<10}  {_unbilled_notes(row, currency)}"
+            )
+            env.echo(line.rstrip())
+        for row in work["projects"]:
+            if row["amount"] is None:
+                # What is known without the unpriced time: the fee and the expenses.
+                incomplete.add(currency)
+                known = Decimal(row["fixed_fee"] or 0) + Decimal(row["expenses_amount"])
+            else:
+                known = Decimal(row["amount"])
+            totals[currency] = totals.get(currency, Decimal(0)) + known
+    env.echo()
+    summed = ", ".join(
+        f"{amount} {currency}{' + time without a rate' if currency in incomplete else ''}"
+        for currency, amount in sorted(totals.items())
+    )
+    env.echo(f"Total unbilled: {summed}")
+
+
 @invoice.command(name="list")
 @click.option("--status", type=click.Choice(["draft", "issued"]), help="Only drafts or issued.")
 @json_option
@@ -1078,6 +1190,7 @@ COMMANDS = [
     expense,
     rates,
     invoice,
+    unbilled,
 ]
 
 

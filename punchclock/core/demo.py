@@ -327,6 +327,9 @@ def load() -> Organization:
             is_billing_contact=True,
         )
     made_clients["globex"].notes = "Pays by card; send invoices to the AP portal."
+    made_clients["globex"].save(update_fields=["notes"])
+    made_clients["acme"].invoice_message = "Thank you for another month of working together."
+    made_clients["acme"].save(update_fields=["invoice_message"])
     projects.set_rate(
         by=owner,
         kind=RateKind.BILL,
@@ -395,9 +398,15 @@ def _invoice_history(organization: Organization, owner: Membership) -> None:
     """Two months of issued invoices, and a mistake corrected by a credit note."""
     from datetime import timedelta
 
-    from punchclock.core.timeutil import local_date, now
+    from punchclock.core.timeutil import local_date, now, start_of_day
     from punchclock.invoicing import services as invoicing
+    from punchclock.invoicing.models import EventKind, InvoiceEvent, InvoiceSettings
 
+    InvoiceSettings.objects.create(
+        organization=organization,
+        footer_text="Northwind Digital GmbH · Registered at Amtsgericht Berlin-Charlottenburg "
+        f"HRB 123456 · Managing director: {PEOPLE[0][1]}",
+    )
     today = local_date(now(), organization.timezone)
     this_month = today.replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
@@ -422,6 +431,15 @@ def _invoice_history(organization: Organization, owner: Membership) -> None:
                 invoicing.delete_draft(draft, by=owner)
                 continue
             issued = invoicing.issue_invoice(draft, by=owner, issue_date=issue_date)
+            # The history says it went out the morning after; no mail leaves the demo.
+            InvoiceEvent.objects.create(
+                invoice=issued,
+                kind=EventKind.SENT,
+                at=start_of_day(issue_date + timedelta(days=1), organization.timezone)
+                + timedelta(hours=9),
+                by=owner.user,
+                detail={"to": [client.email], "cc": [], "bcc": [], "demo": True},
+            )
             if client.code == "riviere" and first_riviere is None:
                 first_riviere = issued
     if first_riviere is not None:

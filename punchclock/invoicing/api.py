@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,8 +16,9 @@ from punchclock.accounts.permissions import can
 from punchclock.api.auth import acting
 from punchclock.api.errors import ERROR_RESPONSES, responses
 from punchclock.api.pagination import PageQuery, page_of, paginate
-from punchclock.api.schemas import Id, InputSchema, amount_text, referenced
+from punchclock.api.schemas import Id, InputSchema, QuerySchema, amount_text, referenced
 from punchclock.clients.models import Client
+from punchclock.core.timeutil import PERIODS, TimeInputError, local_date, period_bounds
 from punchclock.invoicing import services
 from punchclock.invoicing.models import (
     Invoice,
@@ -25,6 +26,7 @@ from punchclock.invoicing.models import (
     InvoiceLine,
     InvoiceStatus,
 )
+from punchclock.invoicing.unbilled import ClientUnbilled, ProjectUnbilled, unbilled_work
 from punchclock.projects.models import Project
 
 router = Router(tags=["Invoices"])
@@ -107,6 +109,55 @@ class VerifyOut(Schema):
     intact: bool
     documents: int
     break_: ChainBreakOut | None = Field(..., alias="break")
+
+
+class UnbilledQuery(QuerySchema):
+    client: str | None = Field(None, max_length=100, description="Client id or code, e.g. acme")
+    period: str | None = Field(None, description=f"One of {', '.join(PERIODS)}; default all")
+    date_from: date | None = Field(None, alias="from", ge=EARLIEST, le=LATEST)
+    date_to: date | None = Field(None, alias="to", ge=EARLIEST, le=LATEST, description="Inclusive")
+
+
+class UnbilledFigures(Schema):
+    entries: int
+    seconds: int = Field(description="Tracked, as recorded")
+    billed_seconds: int = Field(description="After each project's rounding rule")
+    hours: str
+    billed_hours: str
+    missing_rate: bool = Field(description="Some hourly time has no bill rate in the currency")
+    unpriced_entries: int
+    time_amount: str | None = Field(description="Billed hours at the rates; null if missing_rate")
+    expenses: int
+    expenses_amount: str
+    amount: str | None = Field(description="Time, fixed fee and expenses; null if missing_rate")
+    oldest: date | None = Field(description="Day of the oldest unbilled entry or expense")
+
+
+class UnbilledProjectOut(UnbilledFigures):
+    project_id: int | None = Field(description="Null for expenses booked on no project")
+    project: str | None = Field(description="Project code, e.g. acme/api")
+    name: str | None
+    billing_method: str | None
+    fixed_fee: str | None = Field(description="What is left of a fixed fee to bill")
+
+
+class UnbilledTotalOut(UnbilledFigures):
+    fixed_fees: str
+
+
+class UnbilledClientOut(Schema):
+    client_id: int
+    client: str
+    code: str
+    currency: str = Field(description="Every amount of this client is in it")
+    projects: list[UnbilledProjectOut]
+    total: UnbilledTotalOut
+
+
+class UnbilledOut(Schema):
+    period_start: date | None
+    period_end: date | None = Field(description="Inclusive; both null for all time")
+    clients: list[UnbilledClientOut]
 
 
 # Helpers ----------------------------------------------------------------------------------
@@ -193,6 +244,82 @@ def _client(me: Membership, payload: DraftIn) -> Client:
     raise ValidationError({"client": ["Name the client by client_id or client (its code)."]})
 
 
+def _unbilled_period(me: Membership, query: UnbilledQuery) -> tuple[date | None, date | None]:
+    first, last = query.date_from, query.date_to
+    if query.period:
+        zone = me.organization.timezone
+        try:
+            start, end = period_bounds(query.period, zone)
+        except TimeInputError as exc:
+            raise ValidationError({"period": [str(exc)]}) from exc
+        if start is not None and end is not None:
+            named = local_date(start, zone), local_date(end, zone) - timedelta(days=1)
+            first = max(first, named[0]) if first else named[0]
+            last = min(last, named[1]) if last else named[1]
+    if query.date_from and query.date_to and query.date_from > query.date_to:
+        raise ValidationError({"to": ["The period ends before it starts."]})
+    return first, last
+
+
+def _unbilled_clients(me: Membership, wanted: str | None) -> QuerySet[Client]:
+    clients = Client.objects.filter(organization_id=me.organization_id)
+    if wanted is None:
+        return clients
+    text = wanted.strip().lower()
+    # A numeric code is possible, so an id that matches nothing is tried as a code.
+    if text.isdigit() and len(text) <= 18 and clients.filter(pk=int(text)).exists():
+        return clients.filter(pk=int(text))
+    if not clients.filter(code=text).exists():
+        raise Http404(f"There is no client “{wanted}”.")
+    return clients.filter(code=text)
+
+
+def _figures(work: ProjectUnbilled | ClientUnbilled, currency: str) -> dict[str, Any]:
+    return {
+        "entries": work.entries,
+        "seconds": work.raw_seconds,
+        "billed_seconds": work.billed_seconds,
+        "hours": _hours_text(work.raw_seconds),
+        "billed_hours": _hours_text(work.billed_seconds),
+        "missing_rate": work.missing_rate,
+        "unpriced_entries": work.unpriced,
+        "time_amount": amount_text(work.time_amount, currency),
+        "expenses": work.expense_count,
+        "expenses_amount": amount_text(work.expense_amount, currency),
+        "amount": amount_text(work.amount, currency),
+        "oldest": work.oldest,
+    }
+
+
+def _hours_text(seconds: int) -> str:
+    return str((Decimal(seconds) / 3600).quantize(Decimal("0.01")))
+
+
+def _unbilled_client_out(work: ClientUnbilled) -> dict[str, Any]:
+    currency = work.currency
+    projects = []
+    for row in work.projects:
+        project = row.project
+        projects.append(
+            {
+                **_figures(row, currency),
+                "project_id": project.pk if project else None,
+                "project": project.full_code if project else None,
+                "name": project.name if project else None,
+                "billing_method": project.billing_method if project else None,
+                "fixed_fee": amount_text(row.fixed_fee, currency),
+            }
+        )
+    return {
+        "client_id": work.client.pk,
+        "client": work.client.name,
+        "code": work.client.code,
+        "currency": currency,
+        "projects": projects,
+        "total": {**_figures(work, currency), "fixed_fees": amount_text(work.fixed_fees, currency)},
+    }
+
+
 # Endpoints --------------------------------------------------------------------------------
 
 
@@ -232,6 +359,23 @@ def verify_invoices(request: HttpRequest) -> dict[str, Any]:
             "reason": broken.reason,
         }
     return {"intact": broken is None, "documents": documents, "break": found}
+
+
+@router.get(
+    "/invoices/unbilled",
+    response=responses(UnbilledOut),
+    summary="Unbilled time, fixed fees and expenses per client and project, priced",
+)
+def unbilled_invoices(request: HttpRequest, query: Query[UnbilledQuery]) -> dict[str, Any]:
+    me = _biller(request)
+    first, last = _unbilled_period(me, query)
+    clients = _unbilled_clients(me, query.client)
+    found = unbilled_work(clients, first=first, last=last)
+    return {
+        "period_start": first,
+        "period_end": last,
+        "clients": [_unbilled_client_out(work) for work in found],
+    }
 
 
 @router.get(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
@@ -37,6 +38,15 @@ class DraftForm(forms.Form):
     )
     group_by = forms.ChoiceField(
         label="One line per", choices=[(g, g.capitalize()) for g in GROUPINGS], initial="project"
+    )
+    fee_percent = forms.DecimalField(
+        label="Milestone % of the fixed fee",
+        required=False,
+        max_digits=7,
+        decimal_places=4,
+        min_value=Decimal("0.0001"),
+        max_value=100,
+        help_text="Fixed-fee project only; empty bills what is left of the fee.",
     )
 
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
@@ -103,3 +113,81 @@ class DiscountForm(forms.Form):
     discount_percent = forms.DecimalField(
         label="Invoice discount %", max_digits=7, decimal_places=4, min_value=0, max_value=100
     )
+
+
+def _wide(field: forms.Field) -> forms.Field:
+    field.wide = True  # type: ignore[attr-defined]
+    return field
+
+
+class DetailsForm(forms.Form):
+    """What a draft says besides its lines."""
+
+    message = _wide(
+        forms.CharField(
+            label="Personal message",
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text="Printed above the lines; the client's default message fills it in.",
+        )
+    )
+    tax_note = forms.CharField(
+        label="Exemption reason",
+        max_length=300,
+        required=False,
+        help_text="Required for VAT-exempt lines, e.g. “Exempt under § 4 Nr. 14 UStG”.",
+    )
+    time_appendix = forms.BooleanField(
+        label="Add the time record (billed entries) as an appendix", required=False
+    )
+
+
+class SendForm(forms.Form):
+    to = forms.CharField(label="To", max_length=1000, help_text="Separate addresses by commas.")
+    cc = forms.CharField(label="Cc", max_length=1000, required=False)
+    bcc = forms.CharField(label="Bcc", max_length=1000, required=False)
+    subject = _wide(forms.CharField(max_length=200))
+    body = _wide(forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 10})))
+
+
+class CreditForm(forms.Form):
+    """A credit note for some or all remaining lines, dated today unless given."""
+
+    lines = _wide(
+        forms.MultipleChoiceField(
+            label="Lines to credit", widget=forms.CheckboxSelectMultiple, required=False
+        )
+    )
+    issue_date = forms.DateField(label="Date of the credit note", widget=DATE, required=False)
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast("forms.MultipleChoiceField", self.fields["lines"]).choices = choices
+
+
+class InvoiceSettingsForm(forms.Form):
+    footer_text = _wide(
+        forms.CharField(
+            label="Footer text",
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text="Printed at the end of every document, e.g. registration details.",
+        )
+    )
+    bcc = forms.EmailField(
+        label="Always copy to",
+        required=False,
+        help_text="A blind copy of every invoice email, e.g. for your bookkeeping.",
+    )
+
+
+class TemplateUploadForm(forms.Form):
+    template = forms.FileField(
+        label="Typst template (.typ)",
+        help_text="Start from the default template; it reads the invoice from sys.inputs.",
+    )
+
+
+class EmailTemplateForm(forms.Form):
+    subject = _wide(forms.CharField(max_length=200))
+    body = _wide(forms.CharField(label="Text", widget=forms.Textarea(attrs={"rows": 9})))

@@ -110,6 +110,8 @@ class Invoice(models.Model):
     message = models.TextField(blank=True)
     # Why a category needs no VAT (exempt, export …): printed with the legal wording.
     tax_note = models.CharField(max_length=300, blank=True)
+    # Lists the billed time entries after the lines.
+    time_appendix = models.BooleanField(default=False)
     credits = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"
     )
@@ -255,10 +257,23 @@ class BilledExpense(models.Model):
 
 
 class BilledFixedFee(models.Model):
-    """A fixed-fee project's fee on the line that bills it, at most once."""
+    """A share of a fixed-fee project's fee on the line that bills it (milestones).
 
-    project = models.OneToOneField(Project, on_delete=models.PROTECT, related_name="fee_billing")
-    line = models.ForeignKey(InvoiceLine, on_delete=models.CASCADE, related_name="billed_fees")
+    The shares of a project never add up to more than 100 %: the services lock the project
+    row while they add one, and one line bills one share at most.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="fee_billings")
+    line = models.OneToOneField(InvoiceLine, on_delete=models.CASCADE, related_name="billed_fee")
+    share_percent = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(100))
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(share_percent__gt=0) & Q(share_percent__lte=100),
+                name="fee_share_percent",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"fee of project {self.project_id} on line {self.line_id}"
@@ -268,6 +283,7 @@ class EventKind(models.TextChoices):
     CREATED = "created", "Created"
     EDITED = "edited", "Edited"
     ISSUED = "issued", "Issued"
+    SENT = "sent", "Sent"
     CREDITED = "credited", "Credited"
 
 
@@ -304,3 +320,51 @@ class InvoiceDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.invoice_id}"
+
+
+class InvoiceSettings(models.Model):
+    """How an organization's documents look and go out: footer, own template, email copies."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="invoice_settings"
+    )
+    footer_text = models.TextField(
+        blank=True, help_text="Printed at the end of every document, e.g. registration details"
+    )
+    # A Typst file replacing the default design; checked by a test render when uploaded.
+    template_source = models.TextField(blank=True)
+    template_name = models.CharField(max_length=200, blank=True)
+    template_uploaded_at = models.DateTimeField(null=True, blank=True)
+    bcc = models.EmailField(
+        "always copy to",
+        blank=True,
+        help_text="A blind copy of every invoice email, e.g. your books",
+    )
+
+    class Meta:
+        verbose_name_plural = "invoice settings"
+
+    def __str__(self) -> str:
+        return f"invoice settings of {self.organization_id}"
+
+
+class EmailTemplate(models.Model):
+    """The subject and text of invoice emails in one language; built-in wording otherwise."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="email_templates"
+    )
+    language = models.CharField(max_length=8, validators=[validate_locale])
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "language"], name="one_email_template_per_language"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language}: {self.subject}"

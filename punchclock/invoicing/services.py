@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 
 from punchclock.accounts.models import Membership, Organization
 from punchclock.accounts.permissions import can
@@ -31,6 +31,7 @@ from punchclock.invoicing.models import (
     InvoiceEvent,
     InvoiceKind,
     InvoiceLine,
+    InvoiceSettings,
     InvoiceStatus,
     NumberSeries,
     SeriesCounter,
@@ -227,8 +228,12 @@ def create_draft(
     project: Project | None = None,
     group_by: str = "project",
     tax_rate: Decimal | None = None,
+    fee_percent: Decimal | None = None,
 ) -> Invoice:
-    """A draft invoice from the client's unbilled time and expenses in a period (inclusive)."""
+    """A draft invoice from the client's unbilled time and expenses in a period (inclusive).
+
+    A fixed-fee project bills what is left of its fee, or `fee_percent` of it as a
+    milestone (only with `project`)."""
     _require_biller(by, client.organization_id)
     if group_by not in GROUPINGS:
         raise field_error("group_by", f"Group by one of {', '.join(GROUPINGS)}.")
@@ -236,6 +241,12 @@ def create_draft(
         raise field_error("period_end", "The period ends before it starts.")
     if project is not None and project.client_id != client.pk:
         raise field_error("project", "This project belongs to another client.")
+    if fee_percent is not None and (
+        project is None or project.billing_method != BillingMethod.FIXED_FEE
+    ):
+        raise field_error("fee_percent", "A milestone share needs a fixed-fee project.")
+    if fee_percent is not None and not Decimal(0) < fee_percent <= 100:
+        raise field_error("fee_percent", "A milestone share is more than 0 and at most 100 %.")
     organization = client.organization
     zone = organization.timezone
     category, rate = default_tax(client, tax_rate)
@@ -248,6 +259,7 @@ def create_draft(
                 language=client.language,
                 period_start=period_start,
                 period_end=period_end,
+                message=client.invoice_message,
                 created_by=by.user,
             )
             entries = list(
@@ -259,7 +271,9 @@ def create_draft(
                 )
             )
             lines = _time_lines(invoice, entries, group_by=group_by, category=category, rate=rate)
-            lines += _fee_lines(invoice, entries, project, category=category, rate=rate)
+            lines += _fee_lines(
+                invoice, entries, project, category=category, rate=rate, fee_percent=fee_percent
+            )
             lines += _expense_lines(
                 invoice,
                 list(
@@ -292,6 +306,7 @@ def start_draft(client: Client, *, by: Membership) -> Invoice:
             client=client,
             currency=client.currency,
             language=client.language,
+            message=client.invoice_message,
             created_by=by.user,
         )
         _event(invoice, EventKind.CREATED, by, lines=0)
@@ -355,6 +370,12 @@ def _time_lines(
     return lines
 
 
+def fee_share_billed(project: Project) -> Decimal:
+    """How much of a fixed-fee project's fee is on invoices or drafts, in percent."""
+    total = BilledFixedFee.objects.filter(project=project).aggregate(total=Sum("share_percent"))
+    return Decimal(total["total"] or 0)
+
+
 def _fee_lines(
     invoice: Invoice,
     entries: list[TimeEntry],
@@ -362,8 +383,12 @@ def _fee_lines(
     *,
     category: str,
     rate: Decimal,
+    fee_percent: Decimal | None = None,
 ) -> list[InvoiceLine]:
-    """A fixed-fee project bills its fee once: when its work first appears, or on request."""
+    """A fixed-fee project bills what is left of its fee when its work appears, or a share.
+
+    The project row is locked while its shares are added up, so two drafts cannot bill
+    the same share; a full credit note releases the shares it cancels."""
     projects = {
         e.project_id: e.project
         for e in entries
@@ -371,28 +396,38 @@ def _fee_lines(
     }
     if project is not None and project.billing_method == BillingMethod.FIXED_FEE:
         projects[project.pk] = project
-    billed = set(
-        BilledFixedFee.objects.filter(project_id__in=projects).values_list("project_id", flat=True)
-    )
     lines = []
     position = invoice.lines.count()
     for fee_project in projects.values():
-        if fee_project.pk in billed or fee_project.fixed_fee is None:
+        if fee_project.fixed_fee is None:
+            continue
+        Project.objects.select_for_update().filter(pk=fee_project.pk).first()
+        left = Decimal(100) - fee_share_billed(fee_project)
+        share = left if fee_percent is None else fee_percent
+        if fee_percent is not None and fee_percent > left:
+            raise field_error(
+                "fee_percent",
+                f"Only {left.normalize():f} % of the fee of {fee_project.name} is left to bill.",
+            )
+        if share <= 0:
             continue
         position += 1
         own = [e for e in entries if e.project_id == fee_project.pk]
+        full = share == 100
         line = _new_line(
             invoice,
             position=position,
-            description=f"{fee_project.name} (fixed fee)",
-            quantity=Decimal(1),
+            description=f"{fee_project.name} (fixed fee)"
+            if full
+            else f"{fee_project.name} (fixed fee, {share.normalize():f} %)",
+            quantity=Decimal(1) if full else (share / 100).quantize(HOURS_QUANTUM),
             unit=Unit.PIECE,
             unit_price=fee_project.fixed_fee,
             tax_category=category,
             tax_rate=rate,
             raw_hours=_hours(sum(e.seconds() for e in own)),
         )
-        BilledFixedFee.objects.create(project=fee_project, line=line)
+        BilledFixedFee.objects.create(project=fee_project, line=line, share_percent=share)
         BilledEntry.objects.bulk_create(
             BilledEntry(entry=e, line=line, billed_seconds=e.seconds()) for e in own
         )
@@ -545,6 +580,34 @@ def set_discount(invoice: Invoice, *, by: Membership, discount_percent: Decimal)
     return locked
 
 
+def update_details(
+    invoice: Invoice,
+    *,
+    by: Membership,
+    message: str | None = None,
+    tax_note: str | None = None,
+    time_appendix: bool | None = None,
+) -> Invoice:
+    """A draft's personal message, exemption reason and time appendix."""
+    changes = {
+        name: value
+        for name, value in (
+            ("message", message),
+            ("tax_note", tax_note),
+            ("time_appendix", time_appendix),
+        )
+        if value is not None
+    }
+    with transaction.atomic():
+        locked = _locked_draft(invoice, by)
+        for name, value in changes.items():
+            setattr(locked, name, value.strip() if isinstance(value, str) else value)
+        locked.full_clean(exclude=["snapshot"])
+        locked.save(update_fields=list(changes))
+        _event(locked, EventKind.EDITED, by, fields=sorted(changes))
+    return locked
+
+
 def delete_draft(invoice: Invoice, *, by: Membership) -> None:
     """Delete a draft; its lines' links go with it, so the work is unbilled again."""
     with transaction.atomic():
@@ -642,10 +705,16 @@ def _snapshot(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[str, Any]:
             "email": client.email,
         },
         "payment_terms_days": client.payment_terms_days,
+        "footer_text": _footer_text(org),
         "tax_notes": {
             c: LEGAL_NOTES[TaxCategory(c)] for c in categories if LEGAL_NOTES[TaxCategory(c)]
         },
     }
+
+
+def _footer_text(organization: Organization) -> str:
+    found = InvoiceSettings.objects.filter(organization=organization).first()
+    return found.footer_text if found else ""
 
 
 def _money(value: Decimal, places: int = 4) -> str:

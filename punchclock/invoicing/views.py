@@ -5,7 +5,6 @@ service, renders."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,6 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Max, Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,17 +26,21 @@ from punchclock.clients.models import Client
 from punchclock.core.forms import apply_service_errors
 from punchclock.core.htmx import is_htmx
 from punchclock.core.money import Money
-from punchclock.core.timeutil import local_date, now, start_of_day
-from punchclock.invoicing import services
+from punchclock.core.timeutil import local_date, now
+from punchclock.invoicing import sending, services
 from punchclock.invoicing.forms import (
     AddLineForm,
+    CreditForm,
+    DetailsForm,
     DiscountForm,
     DraftForm,
     InvoiceFilterForm,
     LineForm,
     PeriodFilterForm,
+    SendForm,
 )
-from punchclock.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
+from punchclock.invoicing.models import EventKind, Invoice, InvoiceLine, InvoiceStatus
+from punchclock.invoicing.unbilled import client_unbilled
 from punchclock.projects.ratebook import RateBook
 
 PAGE_SIZE = 25
@@ -114,32 +118,21 @@ def _period(request: HttpRequest, membership: Membership) -> tuple[date, date, P
 
 
 def _client_work(
-    membership: Membership, client: Client, start: date, end: date, book: RateBook, form: DraftForm
+    client: Client, start: date, end: date, book: RateBook, form: DraftForm
 ) -> ClientWork:
-    zone = membership.organization.timezone
-    work = ClientWork(client, form)
-    seconds = 0
-    amounts: dict[str, Decimal] = defaultdict(Decimal)
-    entries = services.unbilled_entries(
+    found = client_unbilled(client, first=start, last=end, book=book)
+    work = ClientWork(
         client,
-        start=start_of_day(start, zone),
-        end=start_of_day(end + timedelta(days=1), zone),
+        form,
+        hours=(Decimal(found.raw_seconds) / HOUR).quantize(Decimal("0.01")),
+        entry_count=found.entries,
+        unpriced=found.unpriced,
+        expense_count=found.expense_count,
     )
-    for entry in entries:
-        work.entry_count += 1
-        seconds += entry.seconds()
-        price, _scope = book.bill(entry.membership, entry.project, entry.task, entry.start)
-        if price is None:
-            work.unpriced += 1
-        else:
-            amounts[price.currency] += price.amount * Decimal(entry.seconds()) / HOUR
-    work.hours = (Decimal(seconds) / HOUR).quantize(Decimal("0.01"))
-    work.amounts = [Money(amounts[c], c) for c in sorted(amounts)]
-    billable: dict[str, Decimal] = defaultdict(Decimal)
-    for expense in services.unbilled_expenses(client, first=start, last=end):
-        work.expense_count += 1
-        billable[expense.client_currency] += expense.billable_amount
-    work.expenses = [Money(billable[c], c) for c in sorted(billable)]
+    if found.entries:
+        work.amounts = [Money(found.priced_time_amount + found.fixed_fees, client.currency)]
+    if found.expense_count:
+        work.expenses = [Money(found.expense_amount, client.currency)]
     return work
 
 
@@ -160,6 +153,7 @@ def unbilled(request: HttpRequest) -> HttpResponse:
                 period_end=data["period_end"],
                 project=data["project"],
                 group_by=data["group_by"],
+                fee_percent=data.get("fee_percent"),
             )
         except ValidationError as exc:
             apply_service_errors(posted, exc)
@@ -179,7 +173,7 @@ def unbilled(request: HttpRequest) -> HttpResponse:
         if posted is not None and posted_client == str(client.pk):
             form = posted
         _project_field(form, client)
-        work = _client_work(membership, client, start, end, book, form)
+        work = _client_work(client, start, end, book, form)
         if work.entry_count or work.expense_count or form is posted:
             rows.append(work)
     context = {
@@ -210,7 +204,11 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     for name in ("status", "kind", "client"):
         if value := filters.value(name):
             invoices = invoices.filter(**{name: value})
-    rows = invoices.select_related("client").order_by("-created_at", "-pk")
+    rows = (
+        invoices.select_related("client")
+        .annotate(sent_at=Max("events__at", filter=Q(events__kind=EventKind.SENT)))
+        .order_by("-created_at", "-pk")
+    )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filters": filters, "page": page, "filtered": filters.is_filtered()}
     template = "invoicing/list.html#results" if is_htmx(request) else "invoicing/list.html"
@@ -239,6 +237,17 @@ def _detail(
         "line_form": None,
         "add_form": AddLineForm(initial={"quantity": 1}),
         "discount_form": DiscountForm(initial={"discount_percent": invoice.discount_percent}),
+        "details_form": DetailsForm(
+            initial={
+                "message": invoice.message,
+                "tax_note": invoice.tax_note,
+                "time_appendix": invoice.time_appendix,
+            }
+        ),
+        "credit_form": CreditForm(choices=_credit_choices(invoice))
+        if not invoice.is_draft
+        else None,
+        "sent": sending.last_sent(invoice) if not invoice.is_draft else None,
         "issue_error": None,
     } | overrides
     template = "invoicing/detail.html#body" if partial else "invoicing/detail.html"
@@ -371,18 +380,91 @@ def issue(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("invoicing:detail", pk=issued.pk)
 
 
+def _credit_choices(invoice: Invoice) -> list[tuple[str, str]]:
+    remaining = invoice.lines.filter(credited_by__isnull=True).order_by("position")
+    return [
+        (str(line.pk), f"{line.position}. {line.description} ({line.net_amount:.2f})")
+        for line in remaining
+    ]
+
+
 @member_required
 @require_POST
 def credit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A credit note for the chosen lines, or for everything left when none are chosen."""
     membership = _biller(request)
     invoice = _invoice(membership, pk)
+    form = CreditForm(request.POST, choices=_credit_choices(invoice))
+    if not form.is_valid():
+        return _detail(request, invoice, status=400, credit_form=form)
+    chosen = form.cleaned_data["lines"]
+    lines = list(invoice.lines.filter(pk__in=chosen)) if chosen else None
     try:
-        note = services.credit_invoice(invoice, by=membership)
+        note = services.credit_invoice(
+            invoice, by=membership, lines=lines, issue_date=form.cleaned_data["issue_date"]
+        )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("invoicing:detail", pk=invoice.pk)
+        apply_service_errors(form, exc)
+        return _detail(request, invoice, status=400, credit_form=form)
     messages.success(request, f"Credit note {note.number} issued for {invoice.number}.")
     return redirect("invoicing:detail", pk=note.pk)
+
+
+@member_required
+@require_POST
+def details(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = _biller(request)
+    invoice = _invoice(membership, pk)
+    form = DetailsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_details(invoice, by=membership, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("invoicing:detail", pk=invoice.pk)
+    return _detail(request, invoice, status=400, details_form=form)
+
+
+@member_required
+def send(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the email as it will go out, editable; POST: send it with the stored PDF."""
+    membership = _biller(request)
+    invoice = _invoice(membership, pk)
+    if invoice.is_draft:
+        messages.error(request, "Issue the draft before sending it.")
+        return redirect("invoicing:detail", pk=invoice.pk)
+    recipients = sending.default_recipients(invoice)
+    subject, body = sending.wording(invoice)
+    initial = {
+        "to": ", ".join(recipients.to),
+        "cc": ", ".join(recipients.cc),
+        "bcc": ", ".join(recipients.bcc),
+        "subject": subject,
+        "body": body,
+    }
+    form = SendForm(_posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            event = sending.send_invoice(
+                invoice,
+                by=membership,
+                to=[data["to"]],
+                cc=[data["cc"]],
+                bcc=[data["bcc"]],
+                subject=data["subject"],
+                body=data["body"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{invoice.number} sent to {', '.join(event.detail['to'])}.")
+            return redirect("invoicing:detail", pk=invoice.pk)
+    status = 400 if form.errors else 200
+    context = {"invoice": invoice, "form": form, "sent": sending.last_sent(invoice)}
+    return render(request, "invoicing/send.html", context, status=status)
 
 
 # The chain -------------------------------------------------------------------------------

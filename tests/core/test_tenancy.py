@@ -77,6 +77,8 @@ OBJECTS: dict[str, dict[str, str]] = {
     "invoicing:issue": {"pk": "invoice"},
     "invoicing:credit": {"pk": "invoice"},
     "invoicing:pdf": {"pk": "invoice"},
+    "invoicing:details": {"pk": "invoice"},
+    "invoicing:send": {"pk": "invoice"},
     "invoicing:line_edit": {"pk": "invoice_line"},
     "invoicing:line_delete": {"pk": "invoice_line"},
 }
@@ -136,11 +138,21 @@ OPEN = {
     "invoicing:list",
     "invoicing:unbilled",
     "invoicing:verify",
+    "invoicing:settings",
+    "invoicing:template_upload",
+    "invoicing:template_remove",
+    "invoicing:template_download",
+    "invoicing:email_template",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]
 # Kinds of slug/str arguments that are not object ids.
-STATIC_ARGS = {"scope": "organization", "uidb64": "MQ", "token": "set-password"}
+STATIC_ARGS = {
+    "scope": "organization",
+    "uidb64": "MQ",
+    "token": "set-password",
+    "language": "de",
+}
 # Strings that only the agency's data contains.
 MARKERS = ["Globex", "Max Member", "member@acme.test", "Acme Agency"]
 
@@ -341,6 +353,7 @@ GUARDED = {
     "expenses:rates": "expenses.manage_all",
     "expenses:reimbursements": "expenses.manage_all",
     "invoicing:list": "invoices.manage",
+    "invoicing:settings": "invoices.manage",
 }
 
 

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from punchclock.accounts.services import create_api_token
 from punchclock.cli.main import main
 from punchclock.invoicing.models import Invoice, InvoiceDocument
-from tests.invoicing.conftest import at, track
+from tests import factories
+from tests.invoicing.conftest import approved_expense, at, track
 
 
 @pytest.fixture
@@ -97,3 +98,65 @@ def test_invoice_errors_are_messages_with_exit_codes(billing, punch_as, tmp_path
     for result in (nothing, bad_period, unknown, missing, bad_id, refused):
         assert "Traceback" not in result.output
     assert not Invoice.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unbilled_prints_a_table_with_totals_per_client_and_currency(billing, punch_as):
+    billing.project.rounding_minutes = 15
+    billing.project.save()
+    track(billing.member, billing.project, at(2), 50)  # billed 1 h at 100
+    track(billing.member, billing.other_project, at(3), 90)  # 1.5 h at 80
+    approved_expense(billing.owner, "42.00")
+    punch = punch_as(billing.owner)
+
+    table = punch("unbilled", "--period", "2026-11-01:2026-11-30")
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    assert lines[0] == "Unbilled work, 2026-11-01 to 2026-11-30:"
+    assert "Globex (globex), EUR" in lines
+    api = next(line for line in lines if "globex/api" in line).split()
+    assert api == ["globex/api", "0.83", "1.00", "100.00", "2026-11-02"]
+    web = next(line for line in lines if "globex/web" in line).split()
+    assert web == ["globex/web", "1.50", "1.50", "120.00", "2026-11-03"]
+    loose = next(line for line in lines if "(no project)" in line)
+    assert "42.00" in loose
+    assert "1 expense 42.00" in loose
+    total = next(line for line in lines if line.strip().startswith("Total ")).split()
+    assert total[:4] == ["Total", "2.33", "2.50", "262.00"]
+    assert lines[-1] == "Total unbilled: 262.00 EUR"
+
+    as_json = punch("unbilled", "globex", "--json")
+    assert as_json.exit_code == 0, as_json.output
+    data = json.loads(as_json.output)
+    assert data["clients"][0]["total"]["amount"] == "262.00"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unbilled_says_when_nothing_is_left_and_refuses_bad_input(billing, punch_as):
+    owner = punch_as(billing.owner)
+    nothing = owner("unbilled")
+    assert (nothing.exit_code, nothing.output) == (0, "Nothing is unbilled (all time).\n")
+    last_month = owner("unbilled", "--period", "last-month")
+    assert last_month.exit_code == 0
+    assert last_month.output.startswith("Nothing is unbilled (")
+    bad_period = owner("unbilled", "--period", "someday")
+    assert (bad_period.exit_code, "is not a period" in bad_period.output) == (1, True)
+    unknown = owner("unbilled", "nobody")
+    assert (unknown.exit_code, "There is no client “nobody”" in unknown.output) == (1, True)
+    refused = punch_as(billing.member)("unbilled")
+    assert (refused.exit_code, "does not allow invoicing" in refused.output) == (4, True)
+    for result in (bad_period, unknown, refused):
+        assert "Traceback" not in result.output
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unbilled_marks_time_without_a_rate(billing, punch_as):
+    research = factories.make_project(billing.client, "Research", code="res")
+    track(billing.member, research, at(2), 30)
+    track(billing.member, billing.project, at(3), 60)
+    result = punch_as(billing.owner)("unbilled")
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "globex/res" in line)
+    assert "no rate" in row
+    assert "1 entry without a EUR rate" in row
+    assert result.output.splitlines()[-1] == "Total unbilled: 100.00 EUR + time without a rate"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -26,7 +27,14 @@ from babel.numbers import format_decimal, format_percent
 from punchclock.core.money import Money
 from punchclock.core.timeutil import local_date, now
 from punchclock.invoicing import services
-from punchclock.invoicing.models import Invoice, InvoiceKind, InvoiceLine, TaxCategory
+from punchclock.invoicing.models import (
+    BilledEntry,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceSettings,
+    TaxCategory,
+)
 
 DEFAULT_TEMPLATE = Path(__file__).with_name("invoice.typ")
 FONTS = ["Inter", "Liberation Sans", "DejaVu Sans", "Libertinus Serif"]
@@ -91,6 +99,10 @@ LABELS: dict[str, dict[str, str]] = {
         "G": "Export outside the EU, exempt from VAT.",
         "O": "Not subject to VAT.",
         "credit_reference": "This credit note corrects invoice {number}.",
+        "appendix": "Time record",
+        "date": "Date",
+        "person": "Person",
+        "hours_billed": "Hours",
     },
     "de": {
         "invoice": "Rechnung",
@@ -145,6 +157,10 @@ LABELS: dict[str, dict[str, str]] = {
         "G": "Steuerfreie Ausfuhr in ein Land außerhalb der EU.",
         "O": "Nicht steuerbar.",
         "credit_reference": "Diese Gutschrift korrigiert die Rechnung {number}.",
+        "appendix": "Zeitnachweis",
+        "date": "Datum",
+        "person": "Person",
+        "hours_billed": "Stunden",
     },
     "fr": {
         "invoice": "Facture",
@@ -199,6 +215,10 @@ LABELS: dict[str, dict[str, str]] = {
         "G": "Exportation hors UE, exonérée de TVA.",
         "O": "Non soumis à la TVA.",
         "credit_reference": "Cet avoir corrige la facture {number}.",
+        "appendix": "Relevé des heures",
+        "date": "Date",
+        "person": "Personne",
+        "hours_billed": "Heures",
     },
 }
 UNIT_LABELS = {"HUR": "hours", "DAY": "days", "C62": "pieces"}
@@ -427,11 +447,38 @@ def document_data(invoice: Invoice) -> tuple[dict[str, Any], str]:
         "notes": notes,
         "epc": epc,
         "footer": footer,
+        "footer_text": snapshot.get("footer_text", ""),
+        "appendix": _appendix(invoice, fmt) if invoice.time_appendix else [],
     }
     if credit:
         labels = {**labels, "total_due": labels["total_credit"]}
         data["labels"] = labels
     return data, qr_svg
+
+
+def _appendix(invoice: Invoice, fmt: _Formats) -> list[dict[str, str]]:
+    """The time entries the invoice bills, in order, with the hours billed for each."""
+    zone = invoice.organization.timezone
+    billed = (
+        BilledEntry.objects.filter(line__invoice=invoice)
+        .select_related("entry__membership__user", "entry__project", "entry__task")
+        .order_by("entry__start", "entry__pk")
+    )
+    rows = []
+    for item in billed:
+        entry = item.entry
+        what = entry.description or (entry.task.name if entry.task else "")
+        rows.append(
+            {
+                "date": fmt.date(local_date(entry.start, zone)),
+                "person": entry.membership.user.display_name,
+                "description": f"{entry.project.name}: {what}" if what else entry.project.name,
+                "hours": format_decimal(
+                    Decimal(item.billed_seconds) / 3600, format="#,##0.00", locale=fmt.locale
+                ),
+            }
+        )
+    return rows
 
 
 def _group_iban(iban: str) -> str:
@@ -488,16 +535,33 @@ _compiler_lock = threading.Lock()
 
 
 def _get_compiler() -> typst.Compiler:
-    """One compiler per process: loading fonts is the slow part of a render."""
+    """One compiler per process: loading fonts is the slow part of a render.
+
+    Its root is an empty folder of its own: an uploaded template that reads files or
+    images finds nothing (the default root, the working directory, holds the database)."""
     global _compiler
     with _compiler_lock:
         if _compiler is None:
-            _compiler = typst.Compiler()
+            _compiler = typst.Compiler(root=tempfile.mkdtemp(prefix="punchclock-typst-"))
         return _compiler
 
 
+def own_template(organization_id: int) -> str | None:
+    """The organization's uploaded Typst template, if it has one."""
+    source = (
+        InvoiceSettings.objects.filter(organization_id=organization_id)
+        .values_list("template_source", flat=True)
+        .first()
+    )
+    return source or None
+
+
 def render_pdf(invoice: Invoice, template: str | bytes | Path | None = None) -> bytes:
-    """The invoice as PDF/A-3b; a template that does not compile raises DocumentError."""
+    """The invoice as PDF/A-3b in the organization's template (or `template`, or ours).
+
+    A template that does not compile raises DocumentError with Typst's message."""
+    if template is None:
+        template = own_template(invoice.organization_id)
     data, qr_svg = document_data(invoice)
     logo_svg, logo_png = _logo(invoice)
     data["logo_png"] = logo_png
