@@ -999,21 +999,89 @@ def invoice_issue(env: Env, invoice_id: str, day: str | None, as_json: bool) -> 
 
 @invoice.command(name="credit")
 @click.argument("invoice_id", metavar="ID")
+@click.option(
+    "--line",
+    "lines",
+    multiple=True,
+    type=int,
+    help="Credit only this line (its position on the invoice); repeat for several.",
+)
+@click.option("--date", "day", help="Date of the credit note (default today).")
 @json_option
 @pass_env
-def invoice_credit(env: Env, invoice_id: str, as_json: bool) -> None:
-    """Cancel an issued invoice with a credit note; its work can be billed again.
+def invoice_credit(
+    env: Env, invoice_id: str, lines: tuple[int, ...], day: str | None, as_json: bool
+) -> None:
+    """Issue a credit note: for some lines, or cancelling the whole invoice (then its
+    work can be billed again).
 
     \b
-    Example:
+    Examples:
       punch invoice credit 42
+      punch invoice credit 42 --line 3 --date 2026-12-01
     """
     pk = _invoice_id(invoice_id)
-    note = env.api().request("POST", f"/invoices/{pk}/credit")
+    body: dict[str, Any] = {}
+    if lines:
+        original = env.api().request("GET", f"/invoices/{pk}")
+        by_position = {line["position"]: line["id"] for line in original["lines"]}
+        missing = [str(n) for n in lines if n not in by_position]
+        if missing:
+            raise click.ClickException(
+                f"Invoice {original['number'] or pk} has no line {', '.join(missing)}."
+            )
+        body["line_ids"] = [by_position[n] for n in lines]
+    if day:
+        body["issue_date"] = _expense_day(day)
+    note = env.api().request("POST", f"/invoices/{pk}/credit", body)
     if as_json:
         env.dump(note)
         return
     env.echo(f"Issued credit note {note['number']}: {_invoice_summary(note)}.")
+
+
+@invoice.command(name="send")
+@click.argument("invoice_id", metavar="ID")
+@click.option("--to", "to", multiple=True, help="Recipient (default: the client's billing email).")
+@click.option("--cc", "cc", multiple=True, help="Copy to (default: the client's copy list).")
+@click.option("--bcc", "bcc", multiple=True, help="Blind copy to (default: your settings).")
+@click.option("--subject", help="Subject (default: your wording for the client's language).")
+@click.option("--message", "body", help="Text of the email (default: your wording).")
+@json_option
+@pass_env
+def invoice_send(
+    env: Env,
+    invoice_id: str,
+    to: tuple[str, ...],
+    cc: tuple[str, ...],
+    bcc: tuple[str, ...],
+    subject: str | None,
+    body: str | None,
+    as_json: bool,
+) -> None:
+    """Email an issued invoice or credit note with its PDF attached.
+
+    \b
+    Examples:
+      punch invoice send 42
+      punch invoice send 42 --to ap@acme.test --cc pm@acme.test
+    """
+    pk = _invoice_id(invoice_id)
+    payload: dict[str, Any] = {}
+    for name, values in (("to", to), ("cc", cc), ("bcc", bcc)):
+        if values:
+            payload[name] = list(values)
+    if subject is not None:
+        payload["subject"] = subject
+    if body is not None:
+        payload["body"] = body
+    event = env.api().request("POST", f"/invoices/{pk}/send", payload)
+    if as_json:
+        env.dump(event)
+        return
+    detail = event["detail"]
+    copies = f" (cc {', '.join(detail['cc'])})" if detail.get("cc") else ""
+    env.echo(f"Sent {detail['attachment']} to {', '.join(detail['to'])}{copies}.")
 
 
 @invoice.command(name="pdf")

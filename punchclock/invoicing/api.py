@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
@@ -19,12 +20,15 @@ from punchclock.api.pagination import PageQuery, page_of, paginate
 from punchclock.api.schemas import Id, InputSchema, QuerySchema, amount_text, referenced
 from punchclock.clients.models import Client
 from punchclock.core.timeutil import PERIODS, TimeInputError, local_date, period_bounds
-from punchclock.invoicing import services
+from punchclock.invoicing import sending, services
 from punchclock.invoicing.models import (
+    EventKind,
     Invoice,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
+    TaxCategory,
+    Unit,
 )
 from punchclock.invoicing.unbilled import ClientUnbilled, ProjectUnbilled, unbilled_work
 from punchclock.projects.models import Project
@@ -75,8 +79,67 @@ class InvoiceOut(Schema):
     sha256: str
 
 
+class InvoiceEventOut(Schema):
+    kind: str
+    at: datetime
+    by: str | None
+    detail: dict[str, Any]
+
+
 class InvoiceDetailOut(InvoiceOut):
+    message: str
+    tax_note: str
+    time_appendix: bool
+    sent_at: datetime | None = Field(description="When it was last emailed")
     lines: list[InvoiceLineOut]
+    events: list[InvoiceEventOut]
+
+
+class DraftPatch(InputSchema):
+    """A draft's message, exemption reason, appendix and invoice discount; only those sent."""
+
+    message: str | None = Field(None, max_length=5000)
+    tax_note: str | None = Field(None, max_length=300)
+    time_appendix: bool | None = None
+    discount_percent: Decimal | None = Field(None, ge=0, le=100, max_digits=7, decimal_places=4)
+
+
+class LineIn(InputSchema):
+    description: str = Field(..., min_length=1, max_length=500)
+    quantity: Decimal = Field(..., max_digits=12, decimal_places=4)
+    unit_price: Decimal = Field(..., max_digits=14, decimal_places=4)
+    unit: Unit = Unit.PIECE
+    discount_percent: Decimal = Field(Decimal(0), ge=0, le=100, max_digits=7, decimal_places=4)
+    tax_category: TaxCategory | None = Field(None, description="Default: the client's treatment")
+    tax_rate: Decimal | None = Field(None, ge=0, le=100, max_digits=6, decimal_places=3)
+
+
+class LinePatch(InputSchema):
+    description: str | None = Field(None, min_length=1, max_length=500)
+    quantity: Decimal | None = Field(None, max_digits=12, decimal_places=4)
+    unit_price: Decimal | None = Field(None, max_digits=14, decimal_places=4)
+    unit: Unit | None = None
+    discount_percent: Decimal | None = Field(None, ge=0, le=100, max_digits=7, decimal_places=4)
+    tax_category: TaxCategory | None = None
+    tax_rate: Decimal | None = Field(None, ge=0, le=100, max_digits=6, decimal_places=3)
+
+
+class CreditIn(InputSchema):
+    line_ids: list[Id] | None = Field(
+        None, max_length=500, description="Lines to credit; all remaining lines when omitted"
+    )
+    issue_date: date | None = Field(None, ge=EARLIEST, le=LATEST, description="Default: today")
+
+
+class SendIn(InputSchema):
+    """Omitted fields take the defaults: the client's billing email and copy list, the
+    organization's blind copy, and the wording for the client's language."""
+
+    to: list[str] | None = Field(None, max_length=20)
+    cc: list[str] | None = Field(None, max_length=20)
+    bcc: list[str] | None = Field(None, max_length=20)
+    subject: str | None = Field(None, max_length=200)
+    body: str | None = Field(None, max_length=20000)
 
 
 class InvoiceFilter(PageQuery):
@@ -92,6 +155,12 @@ class DraftIn(InputSchema):
     period_end: date = Field(..., ge=EARLIEST, le=LATEST, description="Inclusive")
     project_id: Id | None = None
     group_by: str = Field("project", max_length=20, description=", ".join(services.GROUPINGS))
+    fee_percent: Decimal | None = Field(
+        None,
+        max_digits=7,
+        decimal_places=4,
+        description="A fixed-fee project's milestone: this percent of its fee (needs project_id)",
+    )
 
 
 class IssueIn(InputSchema):
@@ -227,7 +296,36 @@ def _line_out(line: InvoiceLine, currency: str) -> dict[str, Any]:
 
 def invoice_detail(invoice: Invoice) -> dict[str, Any]:
     lines = invoice.lines.order_by("position")
-    return {**invoice_out(invoice), "lines": [_line_out(x, invoice.currency) for x in lines]}
+    events = list(invoice.events.select_related("by"))
+    sent = [e.at for e in events if e.kind == EventKind.SENT]
+    return {
+        **invoice_out(invoice),
+        "message": invoice.message,
+        "tax_note": invoice.tax_note,
+        "time_appendix": invoice.time_appendix,
+        "sent_at": max(sent) if sent else None,
+        "lines": [_line_out(x, invoice.currency) for x in lines],
+        "events": [
+            {
+                "kind": e.kind,
+                "at": e.at,
+                "by": e.by.display_name if e.by else None,
+                "detail": e.detail,
+            }
+            for e in events
+        ],
+    }
+
+
+def _line(me: Membership, line_id: int) -> InvoiceLine:
+    line = (
+        InvoiceLine.objects.filter(invoice__organization_id=me.organization_id, pk=line_id)
+        .select_related("invoice__client", "invoice__organization")
+        .first()
+    )
+    if line is None:
+        raise Http404("No such invoice line.")
+    return line
 
 
 def _client(me: Membership, payload: DraftIn) -> Client:
@@ -408,8 +506,78 @@ def create_draft(request: HttpRequest, payload: DraftIn) -> Status:
         period_end=payload.period_end,
         project=project,
         group_by=payload.group_by,
+        fee_percent=payload.fee_percent,
     )
     return Status(201, invoice_detail(_invoice(me, invoice.pk)))
+
+
+@router.patch(
+    "/invoices/{id:invoice_id}",
+    response=responses(InvoiceDetailOut),
+    summary="Change a draft's message, exemption reason, time appendix or discount",
+)
+def update_draft(request: HttpRequest, invoice_id: int, payload: DraftPatch) -> dict[str, Any]:
+    me = _biller(request)
+    invoice = _invoice(me, invoice_id)
+    fields = payload.model_dump(exclude_unset=True)
+    discount = fields.pop("discount_percent", None)
+    if any(value is None for value in fields.values()):
+        raise ValidationError("Fields cannot be null; omit them to keep them.")
+    with transaction.atomic():
+        if discount is not None:
+            services.set_discount(invoice, by=me, discount_percent=discount)
+        if fields:
+            services.update_details(invoice, by=me, **fields)
+    return invoice_detail(_invoice(me, invoice_id))
+
+
+@router.delete(
+    "/invoices/{id:invoice_id}",
+    response=responses(None, 204),
+    summary="Delete a draft; its time and expenses become unbilled again",
+)
+def delete_draft(request: HttpRequest, invoice_id: int) -> Status:
+    me = _biller(request)
+    services.delete_draft(_invoice(me, invoice_id), by=me)
+    return Status(204, None)
+
+
+@router.post(
+    "/invoices/{id:invoice_id}/lines",
+    response=responses(InvoiceDetailOut, 201),
+    summary="Add a free line to a draft (fixed items, milestones, corrections)",
+)
+def add_line(request: HttpRequest, invoice_id: int, payload: LineIn) -> Status:
+    me = _biller(request)
+    invoice = _invoice(me, invoice_id)
+    services.add_line(invoice, by=me, **payload.model_dump())
+    return Status(201, invoice_detail(_invoice(me, invoice_id)))
+
+
+@router.patch(
+    "/invoices/lines/{id:line_id}",
+    response=responses(InvoiceDetailOut),
+    summary="Change a line of a draft",
+)
+def update_line(request: HttpRequest, line_id: int, payload: LinePatch) -> dict[str, Any]:
+    me = _biller(request)
+    line = _line(me, line_id)
+    fields = payload.model_dump(exclude_unset=True)
+    if any(value is None for value in fields.values()):
+        raise ValidationError("Fields cannot be null; omit them to keep them.")
+    services.update_line(line, by=me, **fields)
+    return invoice_detail(_invoice(me, line.invoice_id))
+
+
+@router.delete(
+    "/invoices/lines/{id:line_id}",
+    response=responses(None, 204),
+    summary="Remove a line from a draft; the work it billed becomes unbilled again",
+)
+def delete_line(request: HttpRequest, line_id: int) -> Status:
+    me = _biller(request)
+    services.delete_line(_line(me, line_id), by=me)
+    return Status(204, None)
 
 
 @router.post(
@@ -429,13 +597,39 @@ def issue_invoice(request: HttpRequest, invoice_id: int, payload: IssueIn) -> di
 @router.post(
     "/invoices/{id:invoice_id}/credit",
     response=responses(InvoiceDetailOut, 201),
-    summary="Issue a credit note cancelling the whole invoice (its work can be billed again)",
+    summary="Issue a credit note for some lines, or cancelling the whole invoice "
+    "(then its work can be billed again)",
 )
-def credit_invoice(request: HttpRequest, invoice_id: int) -> Status:
+def credit_invoice(
+    request: HttpRequest, invoice_id: int, payload: CreditIn | None = None
+) -> Status:
     me = _biller(request)
     invoice = _invoice(me, invoice_id)
-    note = services.credit_invoice(invoice, by=me)
+    lines = None
+    if payload is not None and payload.line_ids is not None:
+        wanted = set(payload.line_ids)
+        lines = list(invoice.lines.filter(pk__in=wanted))
+        if not wanted or len(lines) != len(wanted):
+            raise ValidationError({"line_ids": ["Name lines of this invoice."]})
+    note = services.credit_invoice(
+        invoice,
+        by=me,
+        lines=lines,
+        issue_date=payload.issue_date if payload is not None else None,
+    )
     return Status(201, invoice_detail(_invoice(me, note.pk)))
+
+
+@router.post(
+    "/invoices/{id:invoice_id}/send",
+    response=responses(InvoiceEventOut),
+    summary="Email an issued document with its stored PDF; records who got it and when",
+)
+def send_invoice(request: HttpRequest, invoice_id: int, payload: SendIn) -> dict[str, Any]:
+    me = _biller(request)
+    invoice = _invoice(me, invoice_id)
+    event = sending.send_invoice(invoice, by=me, **payload.model_dump())
+    return {"kind": event.kind, "at": event.at, "by": me.user.display_name, "detail": event.detail}
 
 
 @router.get(

@@ -791,7 +791,6 @@ def _issue(
     organization = invoice.organization
     lines = list(invoice.lines.order_by("position"))
     check_issuable(invoice, lines)
-    issue_date = issue_date or local_date(now(), organization.timezone)
     series = series or invoice.series or _default_series(organization)
     if series.organization_id != organization.pk:
         raise field_error("series", "This numbering series belongs to another organization.")
@@ -802,6 +801,9 @@ def _issue(
     # write lock. Numbers come from these rows, never a sequence: a rollback leaves no gap.
     chain, _ = InvoiceChain.objects.select_for_update().get_or_create(organization=organization)
     series = NumberSeries.objects.select_for_update().get(pk=series.pk)
+    # Today is read once the locks are held: an issuer that queued across midnight gets
+    # the new day, never a date before the one the previous issuer just used.
+    issue_date = issue_date or local_date(now(), organization.timezone)
     if series.last_issue_date and issue_date < series.last_issue_date:
         raise field_error(
             "issue_date",

@@ -6,6 +6,7 @@ without touching this file.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from punchclock.accounts.models import Role
-from punchclock.invoicing.services import start_draft
+from punchclock.invoicing.services import add_line, start_draft
 from tests import factories
 from tests.api.helpers import Api, token_for
 from tests.api.openapi_walk import Route, resolve, routes, sample
@@ -58,6 +59,12 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
     rival_expense, rival_receipt = factories.make_expense_with_receipt(outsider)
     invoice = start_draft(agency.client, by=agency.owner)
     rival_invoice = start_draft(rival_client, by=outsider)
+    line = add_line(
+        invoice, by=agency.owner, description="Setup", quantity=Decimal(1), unit_price=Decimal(9)
+    )
+    rival_line = add_line(
+        rival_invoice, by=outsider, description="Setup", quantity=Decimal(1), unit_price=Decimal(9)
+    )
     return {
         "own": {
             "client_id": agency.client.pk,
@@ -73,6 +80,7 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
             "expense_id": expense.pk,
             "receipt_id": receipt.pk,
             "invoice_id": invoice.pk,
+            "line_id": line.pk,
         },
         "rival": {
             "client_id": rival_client.pk,
@@ -88,6 +96,7 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
             "expense_id": rival_expense.pk,
             "receipt_id": rival_receipt.pk,
             "invoice_id": rival_invoice.pk,
+            "line_id": rival_line.pk,
         },
     }
 

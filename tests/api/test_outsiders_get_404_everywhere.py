@@ -7,13 +7,14 @@ added; a new kind of id in a path fails the test until it is added to `agency_id
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
 from punchclock.accounts.models import Invitation
 from punchclock.accounts.services import invite_member
 from punchclock.clients.services import add_contact
-from punchclock.invoicing.services import start_draft
+from punchclock.invoicing.services import add_line, start_draft
 from tests import factories
 from tests.api.helpers import assert_error
 from tests.api.openapi_walk import routes, sample
@@ -30,6 +31,9 @@ def agency_ids(agency, settings, tmp_path) -> dict[str, int]:
     entry, sheet = factories.make_entry_and_timesheet(agency.member)
     expense, receipt = factories.make_expense_with_receipt(agency.member)
     invoice = start_draft(agency.client, by=agency.owner)
+    line = add_line(
+        invoice, by=agency.owner, description="Setup", quantity=Decimal(1), unit_price=Decimal(9)
+    )
     return {
         "expense_id": expense.pk,
         "receipt_id": receipt.pk,
@@ -44,6 +48,7 @@ def agency_ids(agency, settings, tmp_path) -> dict[str, int]:
         "rate_id": rate.pk,
         "invitation_id": invitation.pk,
         "invoice_id": invoice.pk,
+        "line_id": line.pk,
     }
 
 

@@ -6,12 +6,14 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from django.core import mail
 
 from punchclock.accounts.services import create_api_token
 from punchclock.cli.main import main
+from punchclock.invoicing import services
 from punchclock.invoicing.models import Invoice, InvoiceDocument
 from tests import factories
-from tests.invoicing.conftest import approved_expense, at, track
+from tests.invoicing.conftest import approved_expense, at, free_draft, track
 
 
 @pytest.fixture
@@ -160,3 +162,30 @@ def test_unbilled_marks_time_without_a_rate(billing, punch_as):
     assert "no rate" in row
     assert "1 entry without a EUR rate" in row
     assert result.output.splitlines()[-1] == "Total unbilled: 100.00 EUR + time without a rate"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_and_credit_some_lines_from_the_terminal(billing, punch_as, wipe_invoices_after):
+    billing.client.email = "billing@globex.test"
+    billing.client.save()
+    invoice = services.issue_invoice(
+        free_draft(billing, ("Design", "2", "100"), ("Hosting", "1", "40")), by=billing.owner
+    )
+    punch = punch_as(billing.owner)
+    sent = punch("invoice", "send", str(invoice.pk), "--cc", "pm@globex.test")
+    assert sent.exit_code == 0, sent.output
+    assert f"Sent {invoice.number}.pdf to billing@globex.test (cc pm@globex.test)." in sent.output
+    assert mail.outbox[-1].cc == ["pm@globex.test"]
+
+    refused = punch("invoice", "send", str(invoice.pk), "--to", "not-an-address")
+    assert refused.exit_code == 1
+    assert "is not an email address" in refused.output
+
+    missing = punch("invoice", "credit", str(invoice.pk), "--line", "7")
+    assert missing.exit_code == 1
+    assert "has no line 7" in missing.output
+    credited = punch("invoice", "credit", str(invoice.pk), "--line", "2")
+    assert credited.exit_code == 0, credited.output
+    assert "-47.60 EUR gross" in credited.output
+    note = Invoice.objects.get(kind="credit_note")
+    assert [line.description for line in note.lines.all()] == ["Hosting"]
