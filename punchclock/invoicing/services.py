@@ -39,7 +39,7 @@ from punchclock.invoicing.models import (
     Unit,
 )
 from punchclock.invoicing.totals import LineInput, Tax, Totals, compute_totals, line_net
-from punchclock.projects.models import BillingMethod, Project, RoundingDirection
+from punchclock.projects.models import BillingMethod, Project, RoundingDirection, RoundingScope
 from punchclock.projects.ratebook import RateBook
 from punchclock.tracking.models import TimeEntry
 
@@ -146,6 +146,36 @@ def billed_seconds(seconds: int, project: Project) -> int:
     }[RoundingDirection(project.rounding_direction)]
     steps = (Decimal(seconds) / step).quantize(Decimal(1), rounding=mode)
     return int(steps) * step
+
+
+def billed_seconds_by_entry(entries: Sequence[TimeEntry], zone: str) -> dict[int, int]:
+    """Each entry's billed seconds under its project's rounding rule.
+
+    Per entry, each entry is rounded. Per day and task, a person's entries of one task on
+    one local day are summed and the sum is rounded once; the difference is carried by
+    the day's last entries, so the entries always add up to the rounded sum."""
+    billed: dict[int, int] = {}
+    buckets: dict[tuple[Any, ...], list[TimeEntry]] = {}
+    for entry in entries:
+        project = entry.project
+        if project.rounding_scope == RoundingScope.DAY_TASK and project.rounding_minutes:
+            key = (project.pk, entry.task_id, entry.membership_id, local_date(entry.start, zone))
+            buckets.setdefault(key, []).append(entry)
+        else:
+            billed[entry.pk] = billed_seconds(entry.seconds(), project)
+    for bucket in buckets.values():
+        bucket.sort(key=lambda e: (e.start, e.pk))
+        raw = [e.seconds() for e in bucket]
+        difference = billed_seconds(sum(raw), bucket[0].project) - sum(raw)
+        for position in range(len(bucket) - 1, -1, -1):
+            # Rounding up adds to the last entry; rounding down takes from the last ones.
+            change = max(difference, -raw[position])
+            raw[position] += change
+            difference -= change
+            if difference == 0:
+                break
+        billed.update((e.pk, seconds) for e, seconds in zip(bucket, raw, strict=True))
+    return billed
 
 
 def unbilled_entries(
@@ -323,9 +353,9 @@ def _time_lines(
 ) -> list[InvoiceLine]:
     book = RateBook.load(invoice.organization)
     groups: dict[tuple[Any, Decimal], _TimeGroup] = {}
-    for entry in entries:
-        if not entry.project.is_hourly:
-            continue
+    hourly = [entry for entry in entries if entry.project.is_hourly]
+    rounded = billed_seconds_by_entry(hourly, invoice.organization.timezone)
+    for entry in hourly:
         price, _scope = book.bill(entry.membership, entry.project, entry.task, entry.start)
         day = local_date(entry.start, invoice.organization.timezone)
         if price is None:
@@ -345,7 +375,7 @@ def _time_lines(
             (key, price.amount), _TimeGroup(description, price.amount, entry.start)
         )
         seconds = entry.seconds()
-        billed = billed_seconds(seconds, entry.project)
+        billed = rounded[entry.pk]
         group.raw_seconds += seconds
         group.billed_seconds += billed
         group.entries.append((entry, billed))

@@ -155,11 +155,14 @@ def client_unbilled(
     book = book or RateBook.load(client.organization)
     currency = client.currency
     rows: dict[int | None, ProjectUnbilled] = {}
-    entries = services.unbilled_entries(
-        client,
-        start=start_of_day(first, zone),
-        end=start_of_day(last + timedelta(days=1), zone),
+    entries = list(
+        services.unbilled_entries(
+            client,
+            start=start_of_day(first, zone),
+            end=start_of_day(last + timedelta(days=1), zone),
+        )
     )
+    rounded = services.billed_seconds_by_entry([e for e in entries if e.project.is_hourly], zone)
     for entry in entries:
         project = entry.project
         row = rows.setdefault(project.pk, ProjectUnbilled(project, currency))
@@ -171,7 +174,7 @@ def client_unbilled(
             # The fee covers the time; a draft records it unrounded.
             row.billed_seconds += seconds
             continue
-        billed = services.billed_seconds(seconds, project)
+        billed = rounded[entry.pk]
         row.billed_seconds += billed
         price, _scope = book.bill(entry.membership, project, entry.task, entry.start)
         if price is None or price.currency != currency:

@@ -32,6 +32,7 @@ from punchclock.projects.models import (
     RateKind,
     RateScope,
     RoundingDirection,
+    RoundingScope,
     Task,
 )
 
@@ -62,6 +63,7 @@ class ProjectOut(Schema):
     billable_default: bool
     rounding_minutes: int
     rounding_direction: str
+    rounding_scope: str
     status: str
     created_at: datetime
 
@@ -99,6 +101,7 @@ class ProjectPatch(InputSchema):
     billable_default: bool | None = None
     rounding_minutes: int | None = None
     rounding_direction: RoundingDirection | None = None
+    rounding_scope: RoundingScope | None = None
 
 
 class ProjectIn(ProjectPatch):

@@ -23,6 +23,7 @@ from punchclock.projects.models import (
     BudgetKind,
     Project,
     RoundingDirection,
+    RoundingScope,
     Task,
 )
 
@@ -49,6 +50,7 @@ PROJECT_FIELDS = [
     "billable_default",
     "rounding_minutes",
     "rounding_direction",
+    "rounding_scope",
 ]
 
 
@@ -128,6 +130,12 @@ class ProjectForm(forms.Form):
         choices=RoundingDirection.choices,
         help_text="Up bills every started increment; nearest rounds half up.",
     )
+    rounding_scope = forms.ChoiceField(
+        label="Round",
+        choices=RoundingScope.choices,
+        help_text="Per day and task: a person's entries of one task on one day are added up "
+        "and rounded once.",
+    )
 
     def __init__(
         self, *args: Any, organization_id: int, project: Project | None = None, **kwargs: Any
@@ -168,7 +176,7 @@ class ProjectForm(forms.Form):
                     "Budget",
                     ["budget_kind", "budget_hours", "budget_amount", "budget_alert_percent"],
                 ),
-                ("Rounding", ["rounding_minutes", "rounding_direction"]),
+                ("Rounding", ["rounding_minutes", "rounding_direction", "rounding_scope"]),
             ],
         )
 

@@ -31,6 +31,13 @@ class RoundingDirection(models.TextChoices):
     DOWN = "down", "Down"
 
 
+class RoundingScope(models.TextChoices):
+    """What the rounding rule applies to: each entry, or a person's day on one task."""
+
+    ENTRY = "entry", "each entry"
+    DAY_TASK = "day_task", "each person's day per task"
+
+
 class ProjectStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     ARCHIVED = "archived", "Archived"
@@ -59,6 +66,9 @@ class Project(models.Model):
     rounding_minutes = models.PositiveSmallIntegerField(default=0)
     rounding_direction = models.CharField(
         max_length=7, choices=RoundingDirection.choices, default=RoundingDirection.UP
+    )
+    rounding_scope = models.CharField(
+        max_length=8, choices=RoundingScope.choices, default=RoundingScope.ENTRY
     )
     status = models.CharField(
         max_length=8, choices=ProjectStatus.choices, default=ProjectStatus.ACTIVE

@@ -43,6 +43,7 @@ PROJECT_FIELDS = {
     "billable_default",
     "rounding_minutes",
     "rounding_direction",
+    "rounding_scope",
 }
 TASK_FIELDS = {"name", "billable_default"}
 MAX_RATE = Decimal("1000000")

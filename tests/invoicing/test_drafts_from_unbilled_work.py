@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from punchclock.invoicing import services
 from punchclock.invoicing.models import BilledEntry, BilledExpense, Invoice, InvoiceLine
-from punchclock.projects.models import BillingMethod, RoundingDirection
+from punchclock.projects.models import BillingMethod, RoundingDirection, RoundingScope
 from tests.factories import make_rate
 from tests.invoicing.conftest import NOVEMBER, approved_expense, at, track
 
@@ -87,6 +87,47 @@ def test_the_rounding_rule_bills_rounded_hours_and_leaves_tracked_time_alone(bil
     entry.refresh_from_db()
     assert entry.duration_seconds == 61 * 60
     assert entry.billing.billed_seconds == 75 * 60
+
+
+@pytest.mark.parametrize(
+    ("direction", "billed_minutes", "per_entry"),
+    [
+        # 10 + 10 + 7 = 27 minutes that day: once rounded up to 30, not 15 + 15 + 15.
+        (RoundingDirection.UP, 30, [10, 10, 10]),
+        # Rounded down to 15: the last entries give up the difference.
+        (RoundingDirection.DOWN, 15, [10, 5, 0]),
+        (RoundingDirection.NEAREST, 30, [10, 10, 10]),
+    ],
+)
+def test_rounding_per_day_and_task_rounds_the_days_sum_once(
+    billing, direction, billed_minutes, per_entry
+):
+    billing.project.rounding_minutes = 15
+    billing.project.rounding_direction = direction
+    billing.project.rounding_scope = RoundingScope.DAY_TASK
+    billing.project.save()
+    day = [
+        track(billing.member, billing.project, at(2, 8), 10, task=billing.task),
+        track(billing.member, billing.project, at(2, 10), 10, task=billing.task),
+        track(billing.member, billing.project, at(2, 12), 7, task=billing.task),
+    ]
+    # Another day, and another task the same day, are rounded on their own.
+    lone = [
+        track(billing.member, billing.project, at(3), 7, task=billing.task),
+        track(billing.member, billing.project, at(2, 14), 7),
+    ]
+    invoice = draft(billing, group_by="entry")
+    billed = {
+        link.entry_id: link.billed_seconds
+        for link in BilledEntry.objects.filter(line__invoice=invoice)
+    }
+    assert [billed[e.pk] // 60 for e in day] == per_entry
+    assert sum(billed[e.pk] for e in day) == billed_minutes * 60
+    alone = {RoundingDirection.UP: 15, RoundingDirection.DOWN: 0, RoundingDirection.NEAREST: 0}
+    assert [billed[e.pk] for e in lone] == [alone[direction] * 60] * 2
+    for entry in day:
+        entry.refresh_from_db()
+        assert entry.duration_seconds in (600, 420), "tracked time is never rewritten"
 
 
 def test_non_billable_running_and_out_of_period_time_stays_out(billing):
