@@ -133,9 +133,14 @@ class ProjectForm(forms.Form):
     rounding_scope = forms.ChoiceField(
         label="Round",
         choices=RoundingScope.choices,
+        required=False,
+        initial=RoundingScope.ENTRY,
         help_text="Per day and task: a person's entries of one task on one day are added up "
         "and rounded once.",
     )
+
+    def clean_rounding_scope(self) -> str:
+        return self.cleaned_data.get("rounding_scope") or RoundingScope.ENTRY
 
     def __init__(
         self, *args: Any, organization_id: int, project: Project | None = None, **kwargs: Any
