@@ -135,11 +135,11 @@ class Money:
         if other.currency != self.currency:
             raise MoneyError(f"cannot combine {self.currency} with {other.currency}")
 
-    def format(self, locale: str = "en") -> str:
+    def format(self, locale: str | Locale = "en") -> str:
         return format_currency(
             self.rounded().amount,
             self.currency,
-            format=_pattern(locale, minor_units(self.currency)),
+            format=_pattern(str(locale), minor_units(self.currency)),
             locale=locale,
             currency_digits=False,
         )

@@ -109,6 +109,27 @@ def test_eur_invoice_has_epc_qr_code(billing):
     assert Decimal(amount[3:]) == invoice.gross_total
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "declared"),
+    [
+        ("Müller & Söhne GmbH", "Rechnung 2026-0008 für Straße", "2"),  # fits Latin-1
+        ("Northwind", "Invoice 2026-0001 — €", "1"),  # needs UTF-8
+    ],
+)
+def test_the_epc_payload_declares_the_encoding_it_uses(name, text, declared):
+    epc = {
+        "name": name,
+        "iban": "DE89370400440532013000",
+        "bic": "",
+        "amount": "12.00",
+        "text": text,
+    }
+    payload = epc_payload(epc)
+    lines = payload.splitlines()
+    assert lines[:4] == ["BCD", "002", declared, "SCT"]
+    assert (lines[5], lines[-1]) == (name, text)
+
+
 def test_credit_note_is_titled_and_references_original(billing):
     invoice = issued(billing, "de")
     note = services.credit_invoice(invoice, by=billing.owner)
