@@ -73,6 +73,8 @@ class OrganizationOut(Schema):
     email: str
     phone: str
     website: str
+    electronic_address: str
+    electronic_address_scheme: str
     brand_colour: str
     default_currency: str
     locale: str
@@ -102,6 +104,8 @@ class OrganizationPatch(InputSchema):
     iban: str | None = None
     bic: str | None = None
     default_currency: str | None = None
+    electronic_address: str | None = None
+    electronic_address_scheme: str | None = None
 
 
 class MemberOut(Schema):

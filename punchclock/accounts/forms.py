@@ -271,6 +271,18 @@ class BillingIdentityForm(forms.Form):
     )
     bic = forms.CharField(label="BIC", max_length=15, required=False)
     default_currency = _currency_field(help_text="For new clients; existing ones keep theirs.")
+    electronic_address = forms.CharField(
+        label="E-invoicing address",
+        max_length=200,
+        required=False,
+        help_text="BT-34, where clients' systems reach you; XRechnung and Peppol need it.",
+    )
+    electronic_address_scheme = forms.CharField(
+        label="Address scheme (EAS)",
+        max_length=4,
+        required=False,
+        help_text="EM for an email address, 0088 for a GLN, 9930 for a German VAT ID …",
+    )
 
     @staticmethod
     def initial_for(organization: Organization) -> dict[str, Any]:

@@ -82,6 +82,9 @@ class Organization(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     website = models.URLField(blank=True)
+    # BT-34: where clients' systems answer e-invoices (XRechnung and Peppol need it).
+    electronic_address = models.CharField(max_length=200, blank=True)
+    electronic_address_scheme = models.CharField(max_length=4, blank=True)
     logo = models.FileField(upload_to="logos/", blank=True)
     brand_colour = models.CharField(max_length=7, default="#2563eb", validators=[validate_colour])
     default_currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])

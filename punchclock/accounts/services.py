@@ -29,7 +29,13 @@ from punchclock.accounts.models import (
 from punchclock.accounts.permissions import grantable_roles, require
 from punchclock.core.services import apply_fields, clean_and_save, field_error
 from punchclock.core.timeutil import now
-from punchclock.core.validators import check_logo, normalize_bic, normalize_iban, normalize_vat_id
+from punchclock.core.validators import (
+    check_electronic_address,
+    check_logo,
+    normalize_bic,
+    normalize_iban,
+    normalize_vat_id,
+)
 
 INVITATION_DAYS = 14
 TOKEN_PREFIX = "pc_"  # noqa: S105 - a public marker, not a secret
@@ -48,7 +54,16 @@ PROFILE_FIELDS = {
     "locale",
     "timezone",
 }
-BILLING_FIELDS = {"legal_name", "vat_id", "tax_number", "iban", "bic", "default_currency"}
+BILLING_FIELDS = {
+    "legal_name",
+    "vat_id",
+    "tax_number",
+    "iban",
+    "bic",
+    "default_currency",
+    "electronic_address",
+    "electronic_address_scheme",
+}
 
 
 def _hash(raw: str) -> str:
@@ -163,6 +178,14 @@ def _normalize_identity(organization: Organization) -> None:
         except ValidationError as exc:
             errors[field] = exc.messages
     organization.country = (organization.country or "").upper()
+    try:
+        organization.electronic_address, organization.electronic_address_scheme = (
+            check_electronic_address(
+                organization.electronic_address or "", organization.electronic_address_scheme or ""
+            )
+        )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 
 import click
 
-EXIT_ERROR, EXIT_CONNECT, EXIT_AUTH = 1, 3, 4
+EXIT_ERROR, EXIT_UNREADABLE, EXIT_CONNECT, EXIT_AUTH = 1, 2, 3, 4
 
 
 class ClientError(Exception):
@@ -700,12 +700,13 @@ def _expense_day(text: str) -> str:
         raise ClientError(f"“{text}” is not a date: use today, yesterday or 2026-11-20.") from None
 
 
-def _read_file(path: str, what: str) -> tuple[str, bytes]:
+def _read_file(path: str, what: str, code: int = EXIT_ERROR) -> tuple[str, bytes]:
     file = Path(path).expanduser()
     try:
         return file.name, file.read_bytes()
     except OSError as exc:
-        raise ClientError(f"Cannot read the {what} {path}: {exc.strerror or exc}.") from exc
+        message = f"Cannot read the {what} {path}: {exc.strerror or exc}."
+        raise ClientError(message, code) from exc
 
 
 def _expense_line(expense: dict[str, Any]) -> str:
@@ -1242,6 +1243,52 @@ def invoice_list(env: Env, status: str | None, as_json: bool) -> None:
         env.echo(f"(showing {len(items)} of {data['count']})")
 
 
+@click.group()
+def einvoice() -> None:
+    """Check e-invoices (EN 16931: UBL 2.1, CII / Factur-X / ZUGFeRD), offline."""
+
+
+@einvoice.command(name="validate")
+@click.argument("file")
+@json_option
+@pass_env
+def einvoice_validate(env: Env, file: str, as_json: bool) -> None:
+    """Check a UBL or CII invoice against the EN 16931 schema and business rules.
+
+    Runs on this machine, without a server. XRechnung and Peppol add rules of their own
+    that are not checked here. Exit code 0 valid, 1 invalid, 2 the file cannot be read.
+
+    \b
+    Example:
+      punch einvoice validate invoice.xml
+    """
+    name, data = _read_file(file, "file", EXIT_UNREADABLE)
+    # Imported here: lxml and SaxonC would slow down every other `punch` command.
+    from punchclock.invoicing.documents.einvoice.validation import validate
+
+    report = validate(data)
+    if as_json:
+        env.dump(
+            {
+                "file": name,
+                "syntax": report.syntax,
+                "valid": report.valid,
+                "errors": [asdict(finding) for finding in report.errors],
+                "warnings": [asdict(finding) for finding in report.warnings],
+            }
+        )
+    else:
+        env.echo(f"{name}: {report.syntax or 'not an e-invoice'}")
+        for finding in report.errors:
+            env.echo(f"  error    {finding.rule}: {finding.message}")
+        for finding in report.warnings:
+            env.echo(f"  warning  {finding.rule}: {finding.message}")
+        count = len(report.errors)
+        env.echo("valid" if report.valid else f"invalid: {count} error{'s' * (count != 1)}")
+    if not report.valid:
+        click.get_current_context().exit(EXIT_ERROR)
+
+
 COMMANDS = [
     login,
     start,
@@ -1259,6 +1306,7 @@ COMMANDS = [
     rates,
     invoice,
     unbilled,
+    einvoice,
 ]
 
 

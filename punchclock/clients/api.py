@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from punchclock.accounts.permissions import visible_clients
 from punchclock.api.auth import acting
@@ -15,7 +15,7 @@ from punchclock.api.errors import responses
 from punchclock.api.pagination import PageQuery, page_of, paginate
 from punchclock.api.schemas import InputSchema
 from punchclock.clients import services
-from punchclock.clients.models import Client, Contact, TaxTreatment
+from punchclock.clients.models import Client, Contact, EInvoiceFormat, TaxTreatment
 
 router = Router(tags=["Clients"])
 
@@ -42,6 +42,11 @@ class ClientOut(Schema):
     notes: str
     invoice_message: str
     invoice_cc: str
+    einvoice_format: str
+    buyer_reference: str
+    electronic_address: str
+    electronic_address_scheme: str
+    requires_purchase_order: bool
     is_archived: bool
     created_at: datetime
 
@@ -66,6 +71,11 @@ class ClientPatch(InputSchema):
     notes: str | None = None
     invoice_message: str | None = None
     invoice_cc: str | None = None
+    einvoice_format: EInvoiceFormat | None = None
+    buyer_reference: str | None = Field(None, max_length=100)
+    electronic_address: str | None = Field(None, max_length=200)
+    electronic_address_scheme: str | None = Field(None, max_length=4)
+    requires_purchase_order: bool | None = None
 
 
 class ClientIn(ClientPatch):

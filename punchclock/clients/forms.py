@@ -16,7 +16,7 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from punchclock.clients.models import Client, Contact, TaxTreatment
+from punchclock.clients.models import Client, Contact, EInvoiceFormat, TaxTreatment
 from punchclock.core.money import currency_codes
 
 COMMON_CURRENCIES = ["EUR", "USD", "GBP", "CHF"]
@@ -166,6 +166,34 @@ class ClientForm(forms.Form):
         required=False,
         help_text="Printed on each new invoice for this client; editable per invoice.",
     )
+    einvoice_format = forms.ChoiceField(
+        label="E-invoice format",
+        choices=EInvoiceFormat.choices,
+        initial=EInvoiceFormat.FACTURX,
+        required=False,
+        help_text="Attached to invoice emails; XRechnung for German public clients.",
+    )
+    buyer_reference = forms.CharField(
+        label="Buyer reference / Leitweg-ID",
+        max_length=100,
+        required=False,
+        help_text="BT-10: the reference the client's accounts payable route invoices by.",
+    )
+    electronic_address = forms.CharField(
+        label="E-invoicing address",
+        max_length=200,
+        required=False,
+        help_text="BT-49, e.g. the client's e-invoice inbox or Peppol ID.",
+    )
+    electronic_address_scheme = forms.CharField(
+        label="Address scheme (EAS)",
+        max_length=4,
+        required=False,
+        help_text="EM for email, 0088 for a GLN, 0204 for a Leitweg-ID, 9930 for a German VAT ID.",
+    )
+    requires_purchase_order = forms.BooleanField(
+        label="Needs a purchase order number on every invoice", required=False
+    )
     notes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
@@ -188,6 +216,9 @@ class ClientForm(forms.Form):
         else:
             self.fields["code"].widget.attrs["placeholder"] = "derived from the name"
 
+    def clean_einvoice_format(self) -> str:
+        return self.cleaned_data.get("einvoice_format") or EInvoiceFormat.FACTURX
+
     @staticmethod
     def initial_for(client: Client) -> dict[str, Any]:
         return {name: getattr(client, name) for name in ClientForm.base_fields}
@@ -206,6 +237,16 @@ class ClientForm(forms.Form):
                     ["currency", "language", "payment_terms_days", "tax_treatment", "vat_id"],
                 ),
                 ("Invoice emails", ["invoice_cc", "invoice_message"]),
+                (
+                    "E-invoicing",
+                    [
+                        "einvoice_format",
+                        "buyer_reference",
+                        "electronic_address",
+                        "electronic_address_scheme",
+                        "requires_purchase_order",
+                    ],
+                ),
                 ("Notes", ["notes"]),
             ],
         )

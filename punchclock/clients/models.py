@@ -15,6 +15,17 @@ class TaxTreatment(models.TextChoices):
     EXEMPT = "exempt", "Exempt from VAT"
 
 
+class EInvoiceFormat(models.TextChoices):
+    """What a client's invoice emails carry besides the PDF."""
+
+    FACTURX = "facturx", "Factur-X / ZUGFeRD (PDF with embedded XML)"
+    UBL = "ubl", "UBL 2.1 (EN 16931)"
+    CII = "cii", "UN/CEFACT CII (EN 16931)"
+    XRECHNUNG_UBL = "xrechnung-ubl", "XRechnung 3.0, UBL"
+    XRECHNUNG_CII = "xrechnung-cii", "XRechnung 3.0, CII"
+    PEPPOL = "peppol", "Peppol BIS Billing 3.0"
+
+
 class Client(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="clients")
     name = models.CharField(max_length=200)
@@ -46,6 +57,33 @@ class Client(models.Model):
         blank=True,
         validators=[validate_email_list],
         help_text="Addresses, separated by commas, copied on every invoice email",
+    )
+    # E-invoicing (EN 16931).
+    einvoice_format = models.CharField(
+        "e-invoice format",
+        max_length=14,
+        choices=EInvoiceFormat.choices,
+        default=EInvoiceFormat.FACTURX,
+    )
+    buyer_reference = models.CharField(
+        "buyer reference / Leitweg-ID",
+        max_length=100,
+        blank=True,
+        help_text="BT-10; German public clients give a Leitweg-ID, e.g. 991-12345-67",
+    )
+    electronic_address = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="BT-49, e.g. the client's e-invoice email or Peppol ID",
+    )
+    electronic_address_scheme = models.CharField(
+        max_length=4,
+        blank=True,
+        help_text="EAS code of the address: EM (email), 0088 (GLN), 9930 (German VAT ID), 0204 "
+        "(Leitweg-ID) …",
+    )
+    requires_purchase_order = models.BooleanField(
+        "needs a purchase order number", default=False, help_text="BT-13 on every invoice"
     )
     is_archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

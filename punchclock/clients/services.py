@@ -13,6 +13,7 @@ from punchclock.accounts.permissions import require
 from punchclock.clients.models import Client, Contact, TaxTreatment
 from punchclock.core.services import apply_fields, clean_and_save, field_error
 from punchclock.core.validators import (
+    check_electronic_address,
     normalize_vat_id,
     split_emails,
     validate_country,
@@ -37,6 +38,11 @@ CLIENT_FIELDS = {
     "notes",
     "invoice_message",
     "invoice_cc",
+    "einvoice_format",
+    "buyer_reference",
+    "electronic_address",
+    "electronic_address_scheme",
+    "requires_purchase_order",
 }
 CONTACT_FIELDS = {"name", "email", "role", "phone", "is_billing_contact"}
 
@@ -70,6 +76,13 @@ def _check_client(client: Client) -> None:
         errors["invoice_cc"] = exc.messages
     else:
         client.invoice_cc = ", ".join(split_emails(client.invoice_cc or ""))
+    try:
+        client.electronic_address, client.electronic_address_scheme = check_electronic_address(
+            client.electronic_address or "", client.electronic_address_scheme or ""
+        )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    client.buyer_reference = (client.buyer_reference or "").strip()
     terms = client.payment_terms_days
     if isinstance(terms, int) and not 0 <= terms <= 365:
         errors["payment_terms_days"] = ["Payment terms are between 0 and 365 days."]

@@ -96,6 +96,35 @@ def validate_email_list(value: str) -> None:
             raise ValidationError(f"“{address}” is not an email address.") from None
 
 
+EAS_CODE = re.compile(r"^(EM|AQ|AS|AU|AP|[0-9]{4})$")
+
+
+def check_electronic_address(address: str, scheme: str) -> tuple[str, str]:
+    """An e-invoicing address (BT-34/BT-49) and its EAS scheme code, cleaned; both or none."""
+    address, scheme = address.strip(), scheme.strip().upper()
+    if not address and not scheme:
+        return "", ""
+    if not address:
+        raise ValidationError({"electronic_address": ["Give the address for this scheme."]})
+    if not EAS_CODE.match(scheme):
+        raise ValidationError(
+            {
+                "electronic_address_scheme": [
+                    "Give the EAS code of the address: EM for email, 0088 for a GLN, 9930 for "
+                    "a German VAT ID, 0204 for a Leitweg-ID …"
+                ]
+            }
+        )
+    if scheme == "EM":
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError(
+                {"electronic_address": [f"“{address}” is not an email address."]}
+            ) from None
+    return address, scheme
+
+
 def validate_colour(value: str) -> None:
     if not HEX_COLOUR.match(value):
         raise ValidationError(f"“{value}” is not a colour like #1f6feb.")

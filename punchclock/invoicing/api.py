@@ -90,6 +90,9 @@ class InvoiceDetailOut(InvoiceOut):
     message: str
     tax_note: str
     time_appendix: bool
+    purchase_order_reference: str
+    contract_reference: str
+    project_reference: str
     sent_at: datetime | None = Field(description="When it was last emailed")
     lines: list[InvoiceLineOut]
     events: list[InvoiceEventOut]
@@ -101,6 +104,9 @@ class DraftPatch(InputSchema):
     message: str | None = Field(None, max_length=5000)
     tax_note: str | None = Field(None, max_length=300)
     time_appendix: bool | None = None
+    purchase_order_reference: str | None = Field(None, max_length=100)
+    contract_reference: str | None = Field(None, max_length=100)
+    project_reference: str | None = Field(None, max_length=100)
     discount_percent: Decimal | None = Field(None, ge=0, le=100, max_digits=7, decimal_places=4)
 
 
@@ -303,6 +309,9 @@ def invoice_detail(invoice: Invoice) -> dict[str, Any]:
         "message": invoice.message,
         "tax_note": invoice.tax_note,
         "time_appendix": invoice.time_appendix,
+        "purchase_order_reference": invoice.purchase_order_reference,
+        "contract_reference": invoice.contract_reference,
+        "project_reference": invoice.project_reference,
         "sent_at": max(sent) if sent else None,
         "lines": [_line_out(x, invoice.currency) for x in lines],
         "events": [

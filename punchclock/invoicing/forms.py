@@ -140,6 +140,11 @@ class DetailsForm(forms.Form):
     time_appendix = forms.BooleanField(
         label="Add the time record (billed entries) as an appendix", required=False
     )
+    purchase_order_reference = forms.CharField(
+        label="Purchase order number", max_length=100, required=False
+    )
+    contract_reference = forms.CharField(label="Contract reference", max_length=100, required=False)
+    project_reference = forms.CharField(label="Project reference", max_length=100, required=False)
 
 
 class SendForm(forms.Form):

@@ -112,6 +112,10 @@ class Invoice(models.Model):
     tax_note = models.CharField(max_length=300, blank=True)
     # Lists the billed time entries after the lines.
     time_appendix = models.BooleanField(default=False)
+    # References the client's purchasing needs on the document (BT-13, BT-12, BT-11).
+    purchase_order_reference = models.CharField(max_length=100, blank=True)
+    contract_reference = models.CharField(max_length=100, blank=True)
+    project_reference = models.CharField(max_length=100, blank=True)
     credits = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"
     )

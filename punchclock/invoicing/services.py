@@ -617,14 +617,20 @@ def update_details(
     message: str | None = None,
     tax_note: str | None = None,
     time_appendix: bool | None = None,
+    purchase_order_reference: str | None = None,
+    contract_reference: str | None = None,
+    project_reference: str | None = None,
 ) -> Invoice:
-    """A draft's personal message, exemption reason and time appendix."""
+    """A draft's message, exemption reason, time appendix and the client's references."""
     changes = {
         name: value
         for name, value in (
             ("message", message),
             ("tax_note", tax_note),
             ("time_appendix", time_appendix),
+            ("purchase_order_reference", purchase_order_reference),
+            ("contract_reference", contract_reference),
+            ("project_reference", project_reference),
         )
         if value is not None
     }
@@ -701,6 +707,15 @@ def check_issuable(invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
             )
         if line.tax_category == TaxCategory.EXEMPT and not invoice.tax_note:
             raise field_error("tax_note", "Exempt supplies need the exemption reason (BR-E-10).")
+    if (
+        client.requires_purchase_order
+        and invoice.kind == InvoiceKind.INVOICE
+        and not invoice.purchase_order_reference
+    ):
+        raise field_error(
+            "purchase_order_reference",
+            f"{client.name} needs its purchase order number on every invoice (BT-13).",
+        )
 
 
 def _snapshot(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[str, Any]:
@@ -722,6 +737,8 @@ def _snapshot(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[str, Any]:
             "email": org.email,
             "phone": org.phone,
             "website": org.website,
+            "electronic_address": org.electronic_address,
+            "electronic_address_scheme": org.electronic_address_scheme,
         },
         "buyer": {
             "name": client.name,
@@ -733,7 +750,14 @@ def _snapshot(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[str, Any]:
             "country": client.country,
             "vat_id": client.vat_id,
             "email": client.email,
+            "buyer_reference": client.buyer_reference,
+            "electronic_address": client.electronic_address,
+            "electronic_address_scheme": client.electronic_address_scheme,
         },
+        "einvoice_format": client.einvoice_format,
+        "purchase_order_reference": invoice.purchase_order_reference,
+        "contract_reference": invoice.contract_reference,
+        "project_reference": invoice.project_reference,
         "payment_terms_days": client.payment_terms_days,
         "footer_text": _footer_text(org),
         "tax_notes": {

@@ -17,6 +17,7 @@ from django.db.models import Max, Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from punchclock.accounts.decorators import member_required
@@ -242,6 +243,9 @@ def _detail(
                 "message": invoice.message,
                 "tax_note": invoice.tax_note,
                 "time_appendix": invoice.time_appendix,
+                "purchase_order_reference": invoice.purchase_order_reference,
+                "contract_reference": invoice.contract_reference,
+                "project_reference": invoice.project_reference,
             }
         ),
         "credit_form": CreditForm(choices=_credit_choices(invoice))
@@ -480,6 +484,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 
 @member_required
+@xframe_options_sameorigin
 def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """An issued invoice's stored PDF (the exact bytes issued); a draft's live preview."""
     from punchclock.invoicing.documents.pdf import DocumentError, render_pdf

@@ -33,6 +33,13 @@ def test_a_suggested_code_never_clashes(agency):
         ({"payment_terms_days": 366}, "payment_terms_days"),
         ({"language": "xx"}, "language"),
         ({"invoice_cc": "ap@initech.test, not mail"}, "invoice_cc"),
+        (
+            {"electronic_address": "x1", "electronic_address_scheme": "ZZ"},
+            "electronic_address_scheme",
+        ),
+        ({"electronic_address_scheme": "EM"}, "electronic_address"),
+        ({"electronic_address": "nope", "electronic_address_scheme": "em"}, "electronic_address"),
+        ({"einvoice_format": "pdf-only"}, "einvoice_format"),
     ],
 )
 def test_invalid_clients_are_refused_naming_the_field(agency, fields, field):
@@ -47,6 +54,18 @@ def test_invoice_copies_are_stored_as_a_clean_list(agency):
         by=agency.owner, name="Initech", invoice_cc=" ap@initech.test;cfo@initech.test  "
     )
     assert client.invoice_cc == "ap@initech.test, cfo@initech.test"
+
+
+def test_an_e_invoicing_address_is_stored_with_its_scheme_code(agency):
+    client = services.create_client(
+        by=agency.owner,
+        name="Stadt Musterhausen",
+        buyer_reference=" 991-12345-67 ",
+        electronic_address="rechnung@musterhausen.test",
+        electronic_address_scheme="em",
+        einvoice_format="xrechnung-ubl",
+    )
+    assert (client.buyer_reference, client.electronic_address_scheme) == ("991-12345-67", "EM")
 
 
 def test_reverse_charge_with_a_valid_vat_id_is_accepted(agency):

@@ -185,3 +185,30 @@ def test_draft_details_are_saved_and_an_exempt_invoice_needs_its_reason(billing)
     assert too_late.status_code == 400
     issued.refresh_from_db()
     assert issued.message == "Thank you!"
+
+
+def test_a_draft_page_embeds_its_preview_which_may_be_framed_by_the_site_only(billing):
+    draft = free_draft(billing, ("Consulting", "2", "100"))
+    http = login(billing.owner)
+    page = http.get(reverse("invoicing:detail", args=[draft.pk])).content.decode()
+    pdf_url = reverse("invoicing:pdf", args=[draft.pk])
+    assert f'<iframe class="pdf-preview" src="{pdf_url}#view=FitH"' in page
+    preview = http.get(pdf_url)
+    assert preview["X-Frame-Options"] == "SAMEORIGIN"
+    assert preview.content.startswith(b"%PDF-")
+    other = http.get(reverse("invoicing:list"))
+    assert other["X-Frame-Options"] == "DENY"
+
+
+def test_a_client_that_needs_a_purchase_order_gets_none_without_one(billing):
+    billing.client.requires_purchase_order = True
+    billing.client.save()
+    draft = free_draft(billing, ("Consulting", "2", "100"))
+    with pytest.raises(ValidationError, match="BT-13"):
+        services.issue_invoice(draft, by=billing.owner)
+    services.update_details(draft, by=billing.owner, purchase_order_reference="PO-4711")
+    issued = services.issue_invoice(draft, by=billing.owner)
+    assert issued.snapshot["purchase_order_reference"] == "PO-4711"
+    # A credit note corrects the invoice; it needs no order of its own.
+    note = services.credit_invoice(issued, by=billing.owner)
+    assert note.number
