@@ -68,6 +68,7 @@ class OrganizationOut(Schema):
     country: str
     vat_id: str
     tax_number: str
+    registration_number: str
     iban: str
     bic: str
     email: str
@@ -101,6 +102,7 @@ class OrganizationPatch(InputSchema):
     legal_name: str | None = None
     vat_id: str | None = None
     tax_number: str | None = None
+    registration_number: str | None = None
     iban: str | None = None
     bic: str | None = None
     default_currency: str | None = None

@@ -263,6 +263,12 @@ class BillingIdentityForm(forms.Form):
     tax_number = forms.CharField(
         max_length=40, required=False, help_text="Your national tax number, if invoices need it."
     )
+    registration_number = forms.CharField(
+        label="Registration number",
+        max_length=60,
+        required=False,
+        help_text="Commercial register entry, e.g. HRB 123456 B (Amtsgericht Charlottenburg).",
+    )
     iban = forms.CharField(
         label="IBAN",
         max_length=50,

@@ -77,6 +77,9 @@ class Organization(models.Model):
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, e.g. DE")
     vat_id = models.CharField("VAT ID", max_length=20, blank=True)
     tax_number = models.CharField(max_length=40, blank=True)
+    # BT-30, e.g. the commercial register number; EN 16931 needs it where no VAT ID may
+    # appear (supplies not subject to VAT).
+    registration_number = models.CharField(max_length=60, blank=True)
     iban = models.CharField("IBAN", max_length=34, blank=True)
     bic = models.CharField("BIC", max_length=11, blank=True)
     email = models.EmailField(blank=True)

@@ -63,6 +63,7 @@ BILLING_FIELDS = {
     "default_currency",
     "electronic_address",
     "electronic_address_scheme",
+    "registration_number",
 }
 
 

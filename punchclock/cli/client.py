@@ -1106,6 +1106,42 @@ def invoice_pdf(env: Env, invoice_id: str, output: str) -> None:
     env.echo(f"Wrote {target} ({len(content):,} bytes).")
 
 
+EINVOICE_FORMATS = ("cii", "ubl", "xrechnung-ubl", "xrechnung-cii", "peppol")
+
+
+@invoice.command(name="xml")
+@click.argument("invoice_id", metavar="ID")
+@click.option(
+    "--format",
+    "code",
+    type=click.Choice(EINVOICE_FORMATS),
+    default="ubl",
+    show_default=True,
+    help="The e-invoice syntax (the PDF carries CII as Factur-X).",
+)
+@click.option("--output", "-o", "output", help="The file to write (default: NUMBER-FORMAT.xml).")
+@pass_env
+def invoice_xml(env: Env, invoice_id: str, code: str, output: str | None) -> None:
+    """Download an issued invoice as EN 16931 e-invoice XML.
+
+    \b
+    Examples:
+      punch invoice xml 42 --format xrechnung-ubl
+      punch invoice xml 42 --format cii -o invoice.xml
+    """
+    pk = _invoice_id(invoice_id)
+    content = env.api().download(f"/invoices/{pk}/einvoice?format={code}")
+    if output is None:
+        number = env.api().request("GET", f"/invoices/{pk}")["number"] or str(pk)
+        output = f"{number}-{code}.xml"
+    target = Path(output).expanduser()
+    try:
+        target.write_bytes(content)
+    except OSError as exc:
+        raise ClientError(f"Cannot write {output}: {exc.strerror or exc}.") from exc
+    env.echo(f"Wrote {target} ({len(content):,} bytes).")
+
+
 UNBILLED_PERIODS = (
     "all",
     "today",

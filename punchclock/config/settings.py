@@ -182,4 +182,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # The Factur-X packager reports every PDF it writes at INFO.
+    "loggers": {"factur-x": {"level": "WARNING"}},
 }

@@ -240,6 +240,7 @@ def load() -> Organization:
         organization,
         by=owner,
         legal_name="Northwind Digital GmbH",
+        registration_number="HRB 123456 B",
         vat_id="DE298765435",
         tax_number="37/123/45678",
         iban="DE89370400440532013000",

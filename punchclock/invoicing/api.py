@@ -173,6 +173,27 @@ class IssueIn(InputSchema):
     issue_date: date | None = Field(None, ge=EARLIEST, le=LATEST, description="Default: today")
 
 
+class EInvoiceQuery(QuerySchema):
+    format: str = Field(
+        "ubl", max_length=20, description="cii, ubl, xrechnung-ubl, xrechnung-cii or peppol"
+    )
+
+
+class FindingOut(Schema):
+    rule: str
+    message: str
+    location: str
+
+
+class EInvoiceCheckOut(Schema):
+    format: str
+    label: str
+    valid: bool
+    problem: str | None = Field(description="Why this document has no e-invoice in the format")
+    errors: list[FindingOut]
+    warnings: list[FindingOut]
+
+
 class ChainBreakOut(Schema):
     position: int
     invoice_id: int | None
@@ -664,3 +685,62 @@ def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@router.get(
+    "/invoices/{id:invoice_id}/einvoice",
+    response=ERROR_RESPONSES,
+    summary="An issued document as EN 16931 XML: UBL, CII, XRechnung or Peppol",
+)
+def invoice_einvoice(
+    request: HttpRequest, invoice_id: int, query: Query[EInvoiceQuery]
+) -> HttpResponse:
+    from punchclock.invoicing.documents.einvoice import formats
+    from punchclock.invoicing.documents.einvoice.model import EInvoiceError
+
+    invoice = _invoice(_biller(request), invoice_id)
+    if invoice.is_draft:
+        raise ValidationError("A draft has no e-invoice; issue it first.")
+    if query.format not in formats.FORMATS:
+        raise ValidationError({"format": [f"Use one of {', '.join(formats.FORMATS)}."]})
+    try:
+        content = formats.write(invoice, query.format)
+    except EInvoiceError as exc:
+        raise ValidationError(str(exc)) from exc
+    response = HttpResponse(content, content_type="application/xml")
+    name = formats.filename(invoice, query.format)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@router.get(
+    "/invoices/{id:invoice_id}/einvoice/validation",
+    response=responses(list[EInvoiceCheckOut]),
+    summary="Every e-invoice format of an issued document checked against the EN 16931 rules",
+)
+def invoice_einvoice_validation(request: HttpRequest, invoice_id: int) -> list[dict[str, Any]]:
+    from punchclock.invoicing.documents.einvoice import formats, validation
+    from punchclock.invoicing.documents.einvoice.model import EInvoiceError
+
+    invoice = _invoice(_biller(request), invoice_id)
+    if invoice.is_draft:
+        raise ValidationError("A draft has no e-invoice; issue it first.")
+    results = []
+    for code, found in formats.FORMATS.items():
+        row: dict[str, Any] = {"format": code, "label": found.label, "problem": None}
+        try:
+            report = validation.validate(formats.write(invoice, code))
+        except EInvoiceError as exc:
+            results.append(
+                {**row, "valid": False, "problem": str(exc), "errors": [], "warnings": []}
+            )
+            continue
+        findings = [
+            [{"rule": f.rule, "message": f.message, "location": f.location} for f in group]
+            for group in (report.errors, report.warnings)
+        ]
+        results.append(
+            {**row, "valid": report.valid, "errors": findings[0], "warnings": findings[1]}
+        )
+    return results

@@ -216,6 +216,11 @@ def send_invoice(
         headers={"Message-ID": message_id},
     )
     message.attach(f"{invoice.number}.pdf", bytes(pdf.content), "application/pdf")
+    attachments = [f"{invoice.number}.pdf"]
+    xml = _client_xml(invoice)
+    if xml is not None:
+        message.attach(xml[0], xml[1], "application/xml")
+        attachments.append(xml[0])
     try:
         message.send()
     except (smtplib.SMTPException, OSError) as exc:
@@ -233,9 +238,26 @@ def send_invoice(
                 "subject": subject,
                 "message_id": message_id,
                 "attachment": f"{invoice.number}.pdf",
+                "attachments": attachments,
                 "pdf_sha256": pdf.sha256,
             },
         )
+
+
+def _client_xml(invoice: Invoice) -> tuple[str, bytes] | None:
+    """The XML the client asked for beside the PDF; none for Factur-X, which is the PDF."""
+    from punchclock.invoicing.documents.einvoice import formats
+    from punchclock.invoicing.documents.einvoice.model import EInvoiceError
+
+    code = invoice.snapshot.get("einvoice_format", "")
+    if code not in formats.FORMATS:
+        return None
+    try:
+        return formats.filename(invoice, code), formats.write(invoice, code)
+    except EInvoiceError:
+        # Issuing checked the client's format; a document EN 16931 cannot express at all
+        # (a second tax) goes as PDF only.
+        return None
 
 
 def last_sent(invoice: Invoice) -> InvoiceEvent | None:

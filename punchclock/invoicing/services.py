@@ -707,6 +707,19 @@ def check_issuable(invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
             )
         if line.tax_category == TaxCategory.EXEMPT and not invoice.tax_note:
             raise field_error("tax_note", "Exempt supplies need the exemption reason (BR-E-10).")
+    categories = {line.tax_category for line in lines}
+    if TaxCategory.NOT_SUBJECT in categories and len(categories) > 1:
+        raise field_error(
+            "tax_category",
+            "Lines not subject to VAT cannot share a document with taxed or exempt lines "
+            "(BR-O-11); put them on an invoice of their own.",
+        )
+    if categories == {TaxCategory.NOT_SUBJECT} and not invoice.organization.registration_number:
+        raise field_error(
+            "registration_number",
+            "A document not subject to VAT may not show VAT IDs, so it needs your "
+            "registration number (BT-30, BR-O-02); add it to the organization's billing details.",
+        )
     if (
         client.requires_purchase_order
         and invoice.kind == InvoiceKind.INVOICE
@@ -718,8 +731,12 @@ def check_issuable(invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
         )
 
 
-def _snapshot(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[str, Any]:
-    """Seller, buyer and tax wording as they are now; later edits never reach the document."""
+def _snapshot(
+    invoice: Invoice, lines: Sequence[InvoiceLine], *, contact_name: str = ""
+) -> dict[str, Any]:
+    """Seller, buyer and tax wording as they are now; later edits never reach the document.
+
+    The person who issues is the seller's contact (BG-6) for questions about it."""
     org, client = invoice.organization, invoice.client
     categories = sorted({line.tax_category for line in lines})
     return {
@@ -732,6 +749,7 @@ def _snapshot(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[str, Any]:
             "country": org.country,
             "vat_id": org.vat_id,
             "tax_number": org.tax_number,
+            "legal_registration_id": org.registration_number,
             "iban": org.iban,
             "bic": org.bic,
             "email": org.email,
@@ -739,6 +757,7 @@ def _snapshot(invoice: Invoice, lines: Sequence[InvoiceLine]) -> dict[str, Any]:
             "website": org.website,
             "electronic_address": org.electronic_address,
             "electronic_address_scheme": org.electronic_address_scheme,
+            "contact_name": contact_name,
         },
         "buyer": {
             "name": client.name,
@@ -875,7 +894,7 @@ def _issue(
     invoice.number = series.format(year=issue_date.year, seq=counter.last)
     invoice.issue_date = issue_date
     invoice.due_date = issue_date + timedelta(days=invoice.client.payment_terms_days)
-    invoice.snapshot = _snapshot(invoice, lines)
+    invoice.snapshot = _snapshot(invoice, lines, contact_name=by.user.display_name)
     totals = invoice_totals(invoice, lines)
     invoice.net_total = totals.net_total
     invoice.tax_total = totals.tax_total
@@ -901,13 +920,21 @@ def _issue(
 
 
 def _store_pdf(invoice: Invoice) -> InvoiceDocument:
-    """Render the issued invoice once; a template that fails rolls the whole issue back."""
-    from punchclock.invoicing.documents.pdf import DocumentError, render_pdf
+    """Render the issued invoice once, as Factur-X when EN 16931 can express it.
+
+    A template that fails, or an e-invoice that would break the official rules, rolls the
+    whole issue back with the reason."""
+    from punchclock.invoicing.documents.pdf import DocumentError, language_of, render_pdf
 
     try:
         content = render_pdf(invoice)
     except DocumentError as exc:
         raise field_error("template", f"The invoice could not be rendered: {exc}") from exc
+    xml = checked_einvoice(invoice)
+    if xml is not None:
+        from punchclock.invoicing.documents.einvoice.formats import embed_facturx
+
+        content = embed_facturx(content, xml, lang=language_of(invoice))
     return InvoiceDocument.objects.create(
         invoice=invoice,
         kind="pdf",
@@ -915,6 +942,36 @@ def _store_pdf(invoice: Invoice) -> InvoiceDocument:
         sha256=hashlib.sha256(content).hexdigest(),
         size=len(content),
     )
+
+
+def checked_einvoice(invoice: Invoice) -> bytes | None:
+    """The issued document's CII, checked against EN 16931 and the client's format.
+
+    None when EN 16931 cannot express the document at all (a second tax, three-decimal
+    currencies); a ValidationError naming the rules when the e-invoice would be invalid."""
+    from punchclock.invoicing.documents.einvoice import cii, formats, validation
+    from punchclock.invoicing.documents.einvoice.model import EN16931, EInvoiceError, cius_gaps
+
+    if formats.not_applicable(invoice):
+        return None
+    try:
+        model = formats.einvoice(invoice)
+    except EInvoiceError as exc:
+        raise field_error("einvoice", f"The e-invoice cannot be made: {exc}") from exc
+    wanted = formats.FORMATS.get(invoice.snapshot.get("einvoice_format", ""))
+    if wanted is not None:
+        gaps = cius_gaps(model, wanted.specification)
+        if gaps:
+            raise field_error(
+                "einvoice",
+                f"{invoice.client.name} gets {wanted.label}, which needs " + "; ".join(gaps) + ".",
+            )
+    xml = cii.to_cii(model, EN16931)
+    report = validation.validate(xml)
+    if not report.valid:
+        broken = "; ".join(f"{f.rule}: {f.message}" for f in report.errors[:5])
+        raise field_error("einvoice", f"The e-invoice would break EN 16931 rules: {broken}")
+    return xml
 
 
 def stored_pdf(invoice: Invoice) -> InvoiceDocument | None:

@@ -252,6 +252,8 @@ def _detail(
         if not invoice.is_draft
         else None,
         "sent": sending.last_sent(invoice) if not invoice.is_draft else None,
+        "einvoice_rows": [] if invoice.is_draft else _einvoice_rows(invoice),
+        "validation_results": None,
         "issue_error": None,
     } | overrides
     template = "invoicing/detail.html#body" if partial else "invoicing/detail.html"
@@ -508,3 +510,60 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = f'inline; filename="{name}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# E-invoices -----------------------------------------------------------------------------
+
+
+def _einvoice_rows(invoice: Invoice) -> list[dict[str, Any]]:
+    from punchclock.invoicing.documents.einvoice import formats
+
+    wanted = invoice.snapshot.get("einvoice_format", "")
+    return [
+        {"code": code, "label": found.label, "preferred": code == wanted}
+        for code, found in formats.FORMATS.items()
+    ]
+
+
+@member_required
+def einvoice_download(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    """An issued document as XML in one of the EN 16931 formats."""
+    from punchclock.invoicing.documents.einvoice import formats
+    from punchclock.invoicing.documents.einvoice.model import EInvoiceError
+
+    invoice = _invoice(_biller(request), pk)
+    if invoice.is_draft or code not in formats.FORMATS:
+        raise Http404("No such e-invoice.")
+    try:
+        content = formats.write(invoice, code)
+    except EInvoiceError as exc:
+        return render(
+            request,
+            "error.html",
+            {"title": "No e-invoice in this format", "message": str(exc), "status": 400},
+            status=400,
+        )
+    response = HttpResponse(content, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{formats.filename(invoice, code)}"'
+    return response
+
+
+@member_required
+@require_POST
+def einvoice_validate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Check every format of an issued document against the official EN 16931 rules."""
+    from punchclock.invoicing.documents.einvoice import formats, validation
+    from punchclock.invoicing.documents.einvoice.model import EInvoiceError
+
+    invoice = _invoice(_biller(request), pk)
+    if invoice.is_draft:
+        raise Http404("Drafts have no e-invoice yet.")
+    results = []
+    for row in _einvoice_rows(invoice):
+        try:
+            report = validation.validate(formats.write(invoice, row["code"]))
+        except EInvoiceError as exc:
+            results.append({**row, "problem": str(exc)})
+        else:
+            results.append({**row, "report": report})
+    return _detail(request, invoice, validation_results=results)

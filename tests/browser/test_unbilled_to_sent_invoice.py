@@ -21,6 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("wipe_invoices_after"
 @pytest.mark.django_db(transaction=True)
 def test_unbilled_work_becomes_a_sent_invoice(page, live_server, agency):
     make_rate(agency.organization, "100", project=agency.project)
+    agency.organization.vat_id = "DE811907980"
+    agency.organization.save()
     agency.client.email = "billing@globex.test"
     agency.client.invoice_message = "Thanks for the good collaboration."
     agency.client.save()

@@ -79,6 +79,8 @@ OBJECTS: dict[str, dict[str, str]] = {
     "invoicing:pdf": {"pk": "invoice"},
     "invoicing:details": {"pk": "invoice"},
     "invoicing:send": {"pk": "invoice"},
+    "invoicing:einvoice": {"pk": "invoice"},
+    "invoicing:einvoice_validate": {"pk": "invoice"},
     "invoicing:line_edit": {"pk": "invoice_line"},
     "invoicing:line_delete": {"pk": "invoice_line"},
 }
@@ -152,6 +154,7 @@ STATIC_ARGS = {
     "uidb64": "MQ",
     "token": "set-password",
     "language": "de",
+    "code": "ubl",
 }
 # Strings that only the agency's data contains.
 MARKERS = ["Globex", "Max Member", "member@acme.test", "Acme Agency"]

@@ -189,3 +189,25 @@ def test_send_and_credit_some_lines_from_the_terminal(billing, punch_as, wipe_in
     assert "-47.60 EUR gross" in credited.output
     note = Invoice.objects.get(kind="credit_note")
     assert [line.description for line in note.lines.all()] == ["Hosting"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_invoice_xml_downloads_a_valid_e_invoice(
+    billing, punch_as, tmp_path, monkeypatch, wipe_invoices_after
+):
+    from punchclock.invoicing.documents.einvoice import validation
+
+    invoice = services.issue_invoice(free_draft(billing, ("Design", "2", "100")), by=billing.owner)
+    punch = punch_as(billing.owner)
+    monkeypatch.chdir(tmp_path)
+    done = punch("invoice", "xml", str(invoice.pk))
+    assert done.exit_code == 0, done.output
+    written = tmp_path / f"{invoice.number}-ubl.xml"
+    assert validation.validate(written.read_bytes()).valid
+    target = tmp_path / "cii.xml"
+    done = punch("invoice", "xml", str(invoice.pk), "--format", "cii", "-o", str(target))
+    assert done.exit_code == 0, done.output
+    assert validation.validate(target.read_bytes()).syntax == "CII"
+    refused = punch("invoice", "xml", str(invoice.pk), "--format", "xrechnung-ubl")
+    assert refused.exit_code == 1
+    assert "BT-10" in refused.output

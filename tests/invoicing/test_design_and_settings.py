@@ -37,6 +37,7 @@ pdftotext = pytest.mark.skipif(
 )
 
 
+@pdftotext
 def test_an_uploaded_template_that_compiles_is_used_for_issued_documents(billing):
     preferences.upload_template(
         billing.organization, by=billing.owner, content=OWN_TEMPLATE.encode(), name="mine.typ"
@@ -45,8 +46,8 @@ def test_an_uploaded_template_that_compiles_is_used_for_issued_documents(billing
     invoice = services.issue_invoice(draft, by=billing.owner, issue_date=date(2026, 11, 20))
     stored = bytes(InvoiceDocument.objects.get(invoice=invoice).content)
     assert stored.startswith(b"%PDF-")
-    assert stored == render_pdf(invoice, template=OWN_TEMPLATE)
-    assert stored != render_pdf(invoice, template=DEFAULT_TEMPLATE)
+    assert "Custom layout for Globex" in _text(stored)
+    assert "Custom layout" not in _text(render_pdf(invoice, template=DEFAULT_TEMPLATE))
     # The check renders a sample invoice and leaves nothing behind.
     assert not Client.objects.filter(code__startswith="sample-").exists()
     assert Invoice.objects.count() == 1

@@ -15,6 +15,7 @@ from typing import Any
 from punchclock.core.money import minor_units, round_money
 from punchclock.invoicing import services
 from punchclock.invoicing.models import Invoice, InvoiceKind, InvoiceLine, TaxCategory
+from punchclock.invoicing.totals import TaxGroup, Totals
 
 INVOICE, CREDIT_NOTE = "380", "381"  # UNTDID 1001
 DISCOUNT = "95"  # UNTDID 5189: discount
@@ -86,6 +87,7 @@ class Party:
     address: Address
     vat_id: str  # BT-31 / BT-48
     tax_registration: str = ""  # BT-32, seller only
+    legal_registration_id: str = ""  # BT-30 / BT-47, e.g. a commercial register number
     electronic_address: ElectronicAddress | None = None
     contact: Contact | None = None
 
@@ -196,13 +198,15 @@ class EInvoice:
         return self.type_code == CREDIT_NOTE
 
     def amount(self, value: Decimal) -> str:
-        """An amount as the XML writes it: the currency's minor units, never more than 2."""
-        return f"{round_money(value, self.currency):f}"
+        """An amount as the XML writes it, in the currency's minor units."""
+        rounded = round_money(value, self.currency)
+        # A negated zero (credit notes) would print as -0.00, which the rules read as < 0.
+        return f"{rounded if rounded else abs(rounded):f}"
 
 
 def number(value: Decimal) -> str:
     """A quantity, price or percentage without trailing zeros and never in E-notation."""
-    text = f"{value:f}"
+    text = f"{value if value else abs(value):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
@@ -258,6 +262,11 @@ def from_invoice(invoice: Invoice) -> EInvoice:
     )
     buyer = _party(snapshot["buyer"], with_vat_id=not not_subject)
     seller = _party(snapshot["seller"], with_vat_id=not not_subject, seller=True)
+    if not_subject and not seller.legal_registration_id:
+        raise EInvoiceError(
+            "A document not subject to VAT may not name VAT identifiers (BR-O-02), so the "
+            "seller needs a legal registration identifier instead (BT-30, BR-CO-26)."
+        )
     intra_community = TaxCategory.INTRA_COMMUNITY in categories
     period = (invoice.period_start, invoice.period_end)
     has_period = period[0] is not None and period[1] is not None
@@ -302,7 +311,7 @@ def from_invoice(invoice: Invoice) -> EInvoice:
     )
 
 
-def _checked_totals(invoice: Invoice, lines: list[InvoiceLine]) -> services.Totals:
+def _checked_totals(invoice: Invoice, lines: list[InvoiceLine]) -> Totals:
     """The tax groups recomputed from the stored lines, refused unless they match what's stored."""
     totals = services.invoice_totals(invoice, lines)
     stored = (invoice.net_total, invoice.tax_total, invoice.gross_total)
@@ -357,6 +366,7 @@ def _party(data: dict[str, Any], *, with_vat_id: bool, seller: bool = False) -> 
         # BR-O-02: a document not subject to VAT names no VAT identifiers.
         vat_id=data.get("vat_id", "") if with_vat_id else "",
         tax_registration=data.get("tax_number", "") if seller else "",
+        legal_registration_id=data.get("legal_registration_id", ""),
         electronic_address=electronic,
         contact=contact,
     )
@@ -388,7 +398,7 @@ def _payment_terms(snapshot: dict[str, Any], invoice: Invoice, credit: bool) -> 
 
 
 def _document_allowance(
-    group: services.TaxGroup, percent: Decimal, sign: Decimal, currency: str
+    group: TaxGroup, percent: Decimal, sign: Decimal, currency: str
 ) -> Allowance:
     """The document discount's share of one VAT group, as totals.py rounded it."""
     amount = sign * group.allowance
@@ -453,9 +463,9 @@ def cius_gaps(einvoice: EInvoice, specification: Specification) -> list[str]:
         if contact is None or not (contact.name and contact.phone and contact.email):
             gaps.append("BG-6 seller contact with name, phone and email (BR-DE-2)")
         if einvoice.seller.electronic_address is None:
-            gaps.append("BT-34 seller electronic address (BR-DE-SEC?/PEPPOL-EN16931-R020)")
+            gaps.append("BT-34 seller electronic address (PEPPOL-EN16931-R020)")
         if einvoice.buyer.electronic_address is None:
-            gaps.append("BT-49 buyer electronic address (BR-DE-26? / PEPPOL-EN16931-R010)")
+            gaps.append("BT-49 buyer electronic address (PEPPOL-EN16931-R010)")
     if specification == PEPPOL:
         if not (einvoice.buyer_reference or einvoice.purchase_order_reference):
             gaps.append("BT-10 buyer reference or BT-13 purchase order (PEPPOL-EN16931-R003)")
