@@ -17,6 +17,7 @@ from django.db.models import QuerySet, Sum
 from punchclock.accounts.models import Membership, Organization
 from punchclock.accounts.permissions import can
 from punchclock.clients.models import Client, TaxTreatment
+from punchclock.core.money import round_money
 from punchclock.core.services import field_error
 from punchclock.core.timeutil import local_date, now, start_of_day
 from punchclock.expenses.models import Expense, ExpenseStatus
@@ -899,6 +900,9 @@ def _issue(
     invoice.net_total = totals.net_total
     invoice.tax_total = totals.tax_total
     invoice.gross_total = totals.gross_total
+    tax_currency = _tax_currency(invoice, totals.tax_total)
+    if tax_currency:
+        invoice.snapshot["tax_currency"] = tax_currency
     invoice.issued_at = now()
     invoice.chain_position = chain.length + 1
     invoice.previous_hash = chain.last_hash
@@ -917,6 +921,35 @@ def _issue(
         sha256=invoice.sha256,
         pdf_sha256=pdf.sha256,
     )
+
+
+def _tax_currency(invoice: Invoice, tax_total: Decimal) -> dict[str, str] | None:
+    """The VAT in the organization's own currency when the invoice is in another (BT-111).
+
+    The rate is the recorded one (ECB or manual) on the issue date; a credit note uses its
+    invoice's rate, so it reverses exactly what was declared."""
+    from punchclock.expenses.services import conversion
+
+    home = invoice.organization.default_currency
+    if invoice.currency == home or not tax_total:
+        return None
+    original = invoice.credits.snapshot.get("tax_currency") if invoice.credits else None
+    if original and original.get("code") == home:
+        rate, rate_date, source = Decimal(original["rate"]), original["rate_date"], "invoice"
+    else:
+        assert invoice.issue_date is not None
+        found = conversion(invoice.organization, invoice.currency, home, invoice.issue_date)
+        rate = found.rate
+        rate_date = found.rate_date.isoformat() if found.rate_date else ""
+        source = found.source
+    amount = round_money(tax_total * rate, home)
+    return {
+        "code": home,
+        "rate": f"{rate:f}",
+        "rate_date": rate_date,
+        "source": source,
+        "tax_total": f"{amount:f}",
+    }
 
 
 def _store_pdf(invoice: Invoice) -> InvoiceDocument:

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from punchclock.expenses.services import set_manual_rate
 from punchclock.invoicing import services
 from punchclock.invoicing.documents.einvoice.cii import to_cii
 from punchclock.invoicing.documents.einvoice.model import (
@@ -92,6 +93,25 @@ def assert_valid_everywhere(invoice: Invoice) -> None:
         # Not even the UBL-CR-* "should not" warnings.
         assert {f.rule for f in report.warnings} <= ALLOWED_WARNINGS.get(name, set()), name
         assert _totals(xml) == _stored(invoice), name
+
+
+@pytest.fixture(autouse=True)
+def exchange_rates(billing):
+    """Rates for the issue date: VAT on an invoice in another currency is also stated in
+    the organization's euros (BT-111), converted at the recorded rate."""
+    for currency, rate in (
+        ("USD", "1.0823"),
+        ("GBP", "0.8361"),
+        ("JPY", "163.42"),
+        ("HUF", "402.5"),
+    ):
+        set_manual_rate(
+            billing.organization,
+            by=billing.owner,
+            currency=currency,
+            rate=Decimal(rate),
+            on=ISSUED_ON,
+        )
 
 
 @pytest.fixture

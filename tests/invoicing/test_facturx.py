@@ -140,3 +140,46 @@ def test_not_subject_lines_need_their_own_document_and_a_registration_number(bil
     assert validation.validate(xml).valid
     assert b"HRB 123456 B" in xml
     assert b"DE811907980" not in xml  # BR-O-02: no VAT identifiers
+
+
+def test_vat_on_a_foreign_currency_invoice_is_also_stated_in_the_home_currency(billing):
+    from punchclock.expenses.services import set_manual_rate
+    from punchclock.invoicing.documents.einvoice import formats
+
+    billing.client.currency = "USD"
+    billing.client.save()
+    draft = free_draft(billing, ("Consulting", "3", "120.00"))  # 360.00 USD + 19 % = 68.40
+    with pytest.raises(ValidationError, match="No exchange rate for USD"):
+        services.issue_invoice(draft, by=billing.owner, issue_date=date(2026, 11, 20))
+    # 1 EUR = 1.0800 USD, so 1 USD = 0.925926 EUR; 68.40 USD of VAT = 63.33 EUR.
+    set_manual_rate(
+        billing.organization,
+        by=billing.owner,
+        currency="USD",
+        rate=Decimal("1.08"),
+        on=date(2026, 11, 19),
+    )
+    invoice = services.issue_invoice(draft, by=billing.owner, issue_date=date(2026, 11, 20))
+    converted = invoice.snapshot["tax_currency"]
+    assert (converted["code"], converted["tax_total"], converted["rate_date"]) == (
+        "EUR",
+        "63.33",
+        "2026-11-19",
+    )
+    for code in ("ubl", "cii"):
+        xml = formats.write(invoice, code)
+        assert validation.validate(xml).valid
+        root = etree.fromstring(xml)
+        assert root.findtext(".//{*}TaxCurrencyCode") == "EUR"
+        amounts = {
+            (e.get("currencyID"), e.text)
+            for e in root.iter("{*}TaxAmount", "{*}TaxTotalAmount")
+            if e.get("currencyID")
+        }
+        assert ("EUR", "63.33") in amounts
+        assert ("USD", "68.40") in amounts
+    note = services.credit_invoice(invoice, by=billing.owner, issue_date=date(2026, 11, 28))
+    assert note.snapshot["tax_currency"]["rate"] == converted["rate"]
+    assert note.snapshot["tax_currency"]["tax_total"] == "-63.33"
+    _name, xml = facturx.get_xml_from_pdf(_stored(note), check_xsd=True)
+    assert validation.validate(xml).valid

@@ -104,6 +104,7 @@ LABELS: dict[str, dict[str, str]] = {
         "date": "Date",
         "person": "Person",
         "hours_billed": "Hours",
+        "tax_in_currency": "VAT in {code}: {amount} (1 {currency} = {rate} {code}, {day}).",
     },
     "de": {
         "invoice": "Rechnung",
@@ -162,6 +163,8 @@ LABELS: dict[str, dict[str, str]] = {
         "date": "Datum",
         "person": "Person",
         "hours_billed": "Stunden",
+        "tax_in_currency": "Umsatzsteuer in {code}: {amount} "
+        "(1 {currency} = {rate} {code}, {day}).",
     },
     "fr": {
         "invoice": "Facture",
@@ -220,6 +223,7 @@ LABELS: dict[str, dict[str, str]] = {
         "date": "Date",
         "person": "Personne",
         "hours_billed": "Heures",
+        "tax_in_currency": "TVA en {code} : {amount} (1 {currency} = {rate} {code}, {day}).",
     },
 }
 UNIT_LABELS = {"HUR": "hours", "DAY": "days", "C62": "pieces"}
@@ -373,6 +377,20 @@ def document_data(invoice: Invoice) -> tuple[dict[str, Any], str]:
             notes.append(wording.format(buyer_vat_id=buyer.get("vat_id") or "–"))
     if invoice.tax_note:
         notes.append(invoice.tax_note)
+    converted = snapshot.get("tax_currency")
+    if converted:
+        home = _Formats(_locale(invoice), converted["code"])
+        notes.append(
+            labels["tax_in_currency"].format(
+                code=converted["code"],
+                amount=home.money(Decimal(converted["tax_total"])),
+                currency=invoice.currency,
+                rate=home.number(Decimal(converted["rate"])),
+                day=fmt.date(date.fromisoformat(converted["rate_date"]))
+                if converted.get("rate_date")
+                else "",
+            )
+        )
 
     qr_svg = ""
     epc: dict[str, str] | None = None

@@ -188,8 +188,8 @@ class EInvoice:
     period_end: date | None = None  # BT-74
     delivery_date: date | None = None  # BT-72
     deliver_to_country: str = ""  # BT-80
-    # BT-6 and BT-111, when the organization accounts for VAT in another currency. Not
-    # filled yet: it needs the exchange rate frozen on the invoice at issue.
+    # BT-6 and BT-111, when the organization accounts for VAT in another currency; the
+    # rate was frozen in the snapshot at issue.
     tax_currency: str = ""
     tax_total_in_tax_currency: Decimal | None = None
 
@@ -242,6 +242,7 @@ def from_invoice(invoice: Invoice) -> EInvoice:
     currency = invoice.currency
     snapshot: dict[str, Any] = invoice.snapshot
     not_subject = categories == {TaxCategory.NOT_SUBJECT}
+    tax_currency: dict[str, str] = snapshot.get("tax_currency") or {}
 
     groups = [group for group in totals.groups if group.tax.name == "VAT"]
     allowances = tuple(
@@ -308,6 +309,10 @@ def from_invoice(invoice: Invoice) -> EInvoice:
         # itself says nothing else.
         delivery_date=invoice.issue_date if intra_community and not has_period else None,
         deliver_to_country=snapshot["buyer"].get("country", "") if intra_community else "",
+        tax_currency=tax_currency.get("code", ""),
+        tax_total_in_tax_currency=(
+            sign * Decimal(tax_currency["tax_total"]) if tax_currency else None
+        ),
     )
 
 
