@@ -58,7 +58,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         from punchclock.core import demo as demo_data
 
         if demo_data.database_is_empty():
-            demo_data.load()
+            _load_demo_in_child()
             click.echo("Loaded the demo organization.")
         click.echo(
             f"Demo login: {demo_data.OWNER_EMAIL} / {demo_data.PASSWORD}"
@@ -66,6 +66,20 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         )
     click.echo(f"Punchclock is running on http://{_url_host(host)}:{port}/  (Ctrl+C stops it)")
     _run_gunicorn(host, port, workers)
+
+
+def _load_demo_in_child() -> None:
+    """Load the demo in a process of its own, never in the server's master process.
+
+    Issuing the demo's invoices starts the e-invoice rule engine (SaxonC, a GraalVM
+    native image); one started in gunicorn's master is inherited by the forked workers,
+    where using it from their threads crashes the worker."""
+    import subprocess
+    import sys
+
+    code = "from punchclock.core import demo; demo.load()"
+    command = [sys.executable, "-c", f"import django; django.setup(); {code}"]
+    subprocess.run(command, check=True)  # noqa: S603 - our own interpreter and code
 
 
 def _analyze() -> None:

@@ -23,6 +23,7 @@ urlpatterns = [
     path("<int:pk>/einvoice/validate/", views.einvoice_validate, name="einvoice_validate"),
     path("<int:pk>/einvoice/<str:code>/", views.einvoice_download, name="einvoice"),
     path("<int:pk>/pdf/", views.invoice_pdf, name="pdf"),
+    path("<int:pk>/preview/", views.preview, name="preview"),
     path("lines/<int:pk>/edit/", views.line_edit, name="line_edit"),
     path("lines/<int:pk>/delete/", views.line_delete, name="line_delete"),
 ]

@@ -5,6 +5,7 @@ service, renders."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -483,6 +484,20 @@ def verify(request: HttpRequest) -> HttpResponse:
     broken = services.verify_chain(organization)
     count = Invoice.objects.filter(organization=organization, status=InvoiceStatus.ISSUED).count()
     return render(request, "invoicing/verify.html", {"broken": broken, "count": count})
+
+
+@member_required
+def preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """A draft's pages as images, drawn by the same template as its PDF."""
+    from punchclock.invoicing.documents.pdf import DocumentError, render_pages
+
+    invoice = _invoice(_biller(request), pk)
+    try:
+        pages = render_pages(invoice)
+    except DocumentError as exc:
+        return render(request, "invoicing/_preview.html", {"error": str(exc)}, status=400)
+    images = [base64.b64encode(page).decode() for page in pages]
+    return render(request, "invoicing/_preview.html", {"images": images, "invoice": invoice})
 
 
 @member_required

@@ -79,6 +79,7 @@ OBJECTS: dict[str, dict[str, str]] = {
     "invoicing:pdf": {"pk": "invoice"},
     "invoicing:details": {"pk": "invoice"},
     "invoicing:send": {"pk": "invoice"},
+    "invoicing:preview": {"pk": "invoice"},
     "invoicing:einvoice": {"pk": "invoice"},
     "invoicing:einvoice_validate": {"pk": "invoice"},
     "invoicing:line_edit": {"pk": "invoice_line"},

@@ -188,17 +188,28 @@ def test_draft_details_are_saved_and_an_exempt_invoice_needs_its_reason(billing)
     assert issued.message == "Thank you!"
 
 
-def test_a_draft_page_embeds_its_preview_which_may_be_framed_by_the_site_only(billing):
-    draft = free_draft(billing, ("Consulting", "2", "100"))
+def test_a_draft_page_shows_its_pages_drawn_by_the_pdf_template(billing):
+    draft = free_draft(billing, *[(f"Line {n}", "1", "10") for n in range(45)])
     http = login(billing.owner)
     page = http.get(reverse("invoicing:detail", args=[draft.pk])).content.decode()
-    pdf_url = reverse("invoicing:pdf", args=[draft.pk])
-    assert f'<iframe class="pdf-preview" src="{pdf_url}#view=FitH"' in page
-    preview = http.get(pdf_url)
-    assert preview["X-Frame-Options"] == "SAMEORIGIN"
-    assert preview.content.startswith(b"%PDF-")
-    other = http.get(reverse("invoicing:list"))
-    assert other["X-Frame-Options"] == "DENY"
+    assert f'hx-get="{reverse("invoicing:preview", args=[draft.pk])}"' in page
+    preview = http.get(reverse("invoicing:preview", args=[draft.pk])).content.decode()
+    images = preview.count('src="data:image/png;base64,')
+    assert images == 2, "45 lines fill two pages"
+    assert "Page 2 of 2 of the draft" in preview
+    # The PDF may still be framed by the site itself; other pages may not be framed at all.
+    assert http.get(reverse("invoicing:pdf", args=[draft.pk]))["X-Frame-Options"] == "SAMEORIGIN"
+    assert http.get(reverse("invoicing:list"))["X-Frame-Options"] == "DENY"
+
+
+def test_a_broken_own_template_shows_its_error_in_the_preview(billing):
+    draft = free_draft(billing, ("Consulting", "1", "10"))
+    settings_row = invoice_settings(billing.organization)
+    settings_row.template_source = "#let broken = ("
+    settings_row.save()
+    response = login(billing.owner).get(reverse("invoicing:preview", args=[draft.pk]))
+    assert response.status_code == 400
+    assert "cannot draw this invoice" in response.content.decode()
 
 
 def test_a_client_that_needs_a_purchase_order_gets_none_without_one(billing):

@@ -616,6 +616,27 @@ def render_pdf(invoice: Invoice, template: str | bytes | Path | None = None) -> 
     return compile_document(data, qr_svg=qr_svg, logo_svg=logo_svg, template=template)
 
 
+def render_pages(invoice: Invoice, *, ppi: float = 110.0) -> list[bytes]:
+    """The invoice's pages as PNG images, drawn exactly as the PDF (for the draft preview)."""
+    data, qr_svg = document_data(invoice)
+    logo_svg, logo_png = _logo(invoice)
+    data["logo_png"] = logo_png
+    template = own_template(invoice.organization_id)
+    source = template.encode() if template else DEFAULT_TEMPLATE.read_bytes()
+    inputs = {"data": json.dumps(data, ensure_ascii=False), "qr": qr_svg, "logo": logo_svg}
+    compiler = _get_compiler()
+    try:
+        with _compiler_lock:
+            pages = compiler.compile(input=source, sys_inputs=inputs, format="png", ppi=ppi)
+    except (typst.TypstError, RuntimeError, ValueError) as exc:
+        raise DocumentError(f"the invoice template does not compile: {exc}") from exc
+    if isinstance(pages, bytes):
+        return [pages]
+    if not isinstance(pages, list):
+        raise DocumentError("the invoice template produced no pages")
+    return [page for page in pages if page]
+
+
 def compile_document(
     data: dict[str, Any],
     *,
