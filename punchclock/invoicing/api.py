@@ -714,33 +714,32 @@ def invoice_einvoice(
     return response
 
 
+def _findings(findings: list[Any]) -> list[dict[str, str]]:
+    return [{"rule": f.rule, "message": f.message, "location": f.location} for f in findings]
+
+
 @router.get(
     "/invoices/{id:invoice_id}/einvoice/validation",
     response=responses(list[EInvoiceCheckOut]),
     summary="Every e-invoice format of an issued document checked against the EN 16931 rules",
 )
 def invoice_einvoice_validation(request: HttpRequest, invoice_id: int) -> list[dict[str, Any]]:
-    from punchclock.invoicing.documents.einvoice import formats, validation
-    from punchclock.invoicing.documents.einvoice.model import EInvoiceError
+    from punchclock.invoicing.documents.einvoice import formats
 
     invoice = _invoice(_biller(request), invoice_id)
     if invoice.is_draft:
         raise ValidationError("A draft has no e-invoice; issue it first.")
     results = []
-    for code, found in formats.FORMATS.items():
-        row: dict[str, Any] = {"format": code, "label": found.label, "problem": None}
-        try:
-            report = validation.validate(formats.write(invoice, code))
-        except EInvoiceError as exc:
-            results.append(
-                {**row, "valid": False, "problem": str(exc), "errors": [], "warnings": []}
-            )
-            continue
-        findings = [
-            [{"rule": f.rule, "message": f.message, "location": f.location} for f in group]
-            for group in (report.errors, report.warnings)
-        ]
+    for check in formats.check_all(invoice):
+        report = check.report
         results.append(
-            {**row, "valid": report.valid, "errors": findings[0], "warnings": findings[1]}
+            {
+                "format": check.code,
+                "label": check.label,
+                "valid": report is not None and report.valid,
+                "problem": check.problem or None,
+                "errors": _findings(report.errors if report else []),
+                "warnings": _findings(report.warnings if report else []),
+            }
         )
     return results

@@ -351,6 +351,12 @@ class InvoiceSettings(models.Model):
     def __str__(self) -> str:
         return f"invoice settings of {self.organization_id}"
 
+    @classmethod
+    def of(cls, organization_id: int) -> InvoiceSettings:
+        """The organization's settings; unsaved defaults when it never changed any."""
+        found = cls.objects.filter(organization_id=organization_id).first()
+        return found or cls(organization_id=organization_id)
+
 
 class EmailTemplate(models.Model):
     """The subject and text of invoice emails in one language; built-in wording otherwise."""

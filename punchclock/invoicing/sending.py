@@ -89,8 +89,7 @@ def check_wording(text: str, field: str) -> None:
 
 
 def invoice_settings(organization: Organization) -> InvoiceSettings:
-    found = InvoiceSettings.objects.filter(organization=organization).first()
-    return found or InvoiceSettings(organization=organization)
+    return InvoiceSettings.of(organization.pk)
 
 
 def _language(invoice: Invoice) -> str:

@@ -787,8 +787,7 @@ def _snapshot(
 
 
 def _footer_text(organization: Organization) -> str:
-    found = InvoiceSettings.objects.filter(organization=organization).first()
-    return found.footer_text if found else ""
+    return InvoiceSettings.of(organization.pk).footer_text
 
 
 def _money(value: Decimal, places: int = 4) -> str:
@@ -982,24 +981,22 @@ def checked_einvoice(invoice: Invoice) -> bytes | None:
 
     None when EN 16931 cannot express the document at all (a second tax, three-decimal
     currencies); a ValidationError naming the rules when the e-invoice would be invalid."""
-    from punchclock.invoicing.documents.einvoice import cii, formats, validation
-    from punchclock.invoicing.documents.einvoice.model import EN16931, EInvoiceError, cius_gaps
+    from punchclock.invoicing.documents.einvoice import formats, validation
+    from punchclock.invoicing.documents.einvoice.model import EInvoiceError, from_invoice
 
     if formats.not_applicable(invoice):
         return None
     try:
-        model = formats.einvoice(invoice)
+        model = from_invoice(invoice)
     except EInvoiceError as exc:
         raise field_error("einvoice", f"The e-invoice cannot be made: {exc}") from exc
-    wanted = formats.FORMATS.get(invoice.snapshot.get("einvoice_format", ""))
-    if wanted is not None:
-        gaps = cius_gaps(model, wanted.specification)
-        if gaps:
-            raise field_error(
-                "einvoice",
-                f"{invoice.client.name} gets {wanted.label}, which needs " + "; ".join(gaps) + ".",
-            )
-    xml = cii.to_cii(model, EN16931)
+    wanted = invoice.snapshot.get("einvoice_format", "")
+    if wanted in formats.FORMATS:
+        try:
+            formats.write(invoice, wanted, model)
+        except EInvoiceError as exc:
+            raise field_error("einvoice", f"For {invoice.client.name}: {exc}") from exc
+    xml = formats.write(invoice, "cii", model)
     report = validation.validate(xml)
     if not report.valid:
         broken = "; ".join(f"{f.rule}: {f.message}" for f in report.errors[:5])

@@ -567,18 +567,10 @@ def einvoice_download(request: HttpRequest, pk: int, code: str) -> HttpResponse:
 @require_POST
 def einvoice_validate(request: HttpRequest, pk: int) -> HttpResponse:
     """Check every format of an issued document against the official EN 16931 rules."""
-    from punchclock.invoicing.documents.einvoice import formats, validation
-    from punchclock.invoicing.documents.einvoice.model import EInvoiceError
+    from punchclock.invoicing.documents.einvoice import formats
 
     invoice = _invoice(_biller(request), pk)
     if invoice.is_draft:
         raise Http404("Drafts have no e-invoice yet.")
-    results = []
-    for row in _einvoice_rows(invoice):
-        try:
-            report = validation.validate(formats.write(invoice, row["code"]))
-        except EInvoiceError as exc:
-            results.append({**row, "problem": str(exc)})
-        else:
-            results.append({**row, "report": report})
+    results = formats.check_all(invoice)
     return _detail(request, invoice, validation_results=results)

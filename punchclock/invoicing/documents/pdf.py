@@ -596,12 +596,15 @@ def _get_compiler() -> typst.Compiler:
 
 def own_template(organization_id: int) -> str | None:
     """The organization's uploaded Typst template, if it has one."""
-    source = (
-        InvoiceSettings.objects.filter(organization_id=organization_id)
-        .values_list("template_source", flat=True)
-        .first()
-    )
-    return source or None
+    return InvoiceSettings.of(organization_id).template_source or None
+
+
+def _drawing(invoice: Invoice) -> tuple[dict[str, Any], str, str]:
+    """What the template draws: the document data, the QR code and the logo as SVG."""
+    data, qr_svg = document_data(invoice)
+    logo_svg, logo_png = _logo(invoice)
+    data["logo_png"] = logo_png
+    return data, qr_svg, logo_svg
 
 
 def render_pdf(invoice: Invoice, template: str | bytes | Path | None = None) -> bytes:
@@ -610,26 +613,21 @@ def render_pdf(invoice: Invoice, template: str | bytes | Path | None = None) -> 
     A template that does not compile raises DocumentError with Typst's message."""
     if template is None:
         template = own_template(invoice.organization_id)
-    data, qr_svg = document_data(invoice)
-    logo_svg, logo_png = _logo(invoice)
-    data["logo_png"] = logo_png
+    data, qr_svg, logo_svg = _drawing(invoice)
     return compile_document(data, qr_svg=qr_svg, logo_svg=logo_svg, template=template)
 
 
 def render_pages(invoice: Invoice, *, ppi: float = 110.0) -> list[bytes]:
     """The invoice's pages as PNG images, drawn exactly as the PDF (for the draft preview)."""
-    data, qr_svg = document_data(invoice)
-    logo_svg, logo_png = _logo(invoice)
-    data["logo_png"] = logo_png
-    template = own_template(invoice.organization_id)
-    source = template.encode() if template else DEFAULT_TEMPLATE.read_bytes()
-    inputs = {"data": json.dumps(data, ensure_ascii=False), "qr": qr_svg, "logo": logo_svg}
-    compiler = _get_compiler()
-    try:
-        with _compiler_lock:
-            pages = compiler.compile(input=source, sys_inputs=inputs, format="png", ppi=ppi)
-    except (typst.TypstError, RuntimeError, ValueError) as exc:
-        raise DocumentError(f"the invoice template does not compile: {exc}") from exc
+    data, qr_svg, logo_svg = _drawing(invoice)
+    pages = _compile(
+        data,
+        qr_svg=qr_svg,
+        logo_svg=logo_svg,
+        template=own_template(invoice.organization_id),
+        format="png",
+        ppi=ppi,
+    )
     if isinstance(pages, bytes):
         return [pages]
     if not isinstance(pages, list):
@@ -644,6 +642,22 @@ def compile_document(
     logo_svg: str = "",
     template: str | bytes | Path | None = None,
 ) -> bytes:
+    pdf = _compile(
+        data, qr_svg=qr_svg, logo_svg=logo_svg, template=template, pdf_standards=PDF_STANDARD
+    )
+    if not isinstance(pdf, bytes):
+        raise DocumentError("the invoice template produced no PDF")
+    return pdf
+
+
+def _compile(
+    data: dict[str, Any],
+    *,
+    qr_svg: str,
+    logo_svg: str,
+    template: str | bytes | Path | None,
+    **options: Any,
+) -> Any:
     if template is None:
         source = DEFAULT_TEMPLATE.read_bytes()
     elif isinstance(template, Path):
@@ -661,9 +675,6 @@ def compile_document(
     compiler = _get_compiler()
     try:
         with _compiler_lock:
-            pdf = compiler.compile(input=source, sys_inputs=inputs, pdf_standards=PDF_STANDARD)
+            return compiler.compile(input=source, sys_inputs=inputs, **options)
     except (typst.TypstError, RuntimeError, ValueError) as exc:
         raise DocumentError(f"the invoice template does not compile: {exc}") from exc
-    if not isinstance(pdf, bytes):
-        raise DocumentError("the invoice template produced no PDF")
-    return pdf

@@ -22,6 +22,7 @@ from punchclock.invoicing.documents.einvoice.model import (
     cius_gaps,
     from_invoice,
 )
+from punchclock.invoicing.documents.einvoice.validation import Report, validate
 from punchclock.invoicing.models import Invoice
 
 FACTURX_FILENAME = "factur-x.xml"
@@ -60,23 +61,51 @@ def not_applicable(invoice: Invoice) -> str:
     return ""
 
 
-def einvoice(invoice: Invoice) -> EInvoice:
-    return from_invoice(invoice)
-
-
 def write(invoice: Invoice, code: str, model: EInvoice | None = None) -> bytes:
-    """The document in one of FORMATS; raises EInvoiceError when it cannot be one."""
+    """The document in one of FORMATS; raises EInvoiceError when it cannot be one.
+
+    A caller that already built the model (and so checked `not_applicable`) passes it."""
     found = FORMATS.get(code)
     if found is None:
         raise EInvoiceError(f"Unknown format “{code}”; use one of {', '.join(FORMATS)}.")
-    reason = not_applicable(invoice)
-    if reason:
-        raise EInvoiceError(f"This document has no e-invoice: {reason}.")
-    model = model or from_invoice(invoice)
+    if model is None:
+        reason = not_applicable(invoice)
+        if reason:
+            raise EInvoiceError(f"This document has no e-invoice: {reason}.")
+        model = from_invoice(invoice)
     gaps = cius_gaps(model, found.specification)
     if gaps:
         raise EInvoiceError(f"{found.label} needs " + "; ".join(gaps) + ".")
     return found.write(model, found.specification)
+
+
+@dataclass(frozen=True)
+class FormatCheck:
+    """One format of a document checked against the official rules, or why it has none."""
+
+    code: str
+    label: str
+    report: Report | None
+    problem: str = ""
+
+
+def check_all(invoice: Invoice) -> list[FormatCheck]:
+    """Every format of an issued document, written from one model and validated."""
+    model = None
+    if not not_applicable(invoice):
+        try:
+            model = from_invoice(invoice)
+        except EInvoiceError as exc:
+            return [FormatCheck(f.code, f.label, None, str(exc)) for f in FORMATS.values()]
+    checks = []
+    for code, found in FORMATS.items():
+        try:
+            xml = write(invoice, code, model)
+        except EInvoiceError as exc:
+            checks.append(FormatCheck(code, found.label, None, str(exc)))
+        else:
+            checks.append(FormatCheck(code, found.label, validate(xml)))
+    return checks
 
 
 def filename(invoice: Invoice, code: str) -> str:
