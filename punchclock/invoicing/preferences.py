@@ -18,10 +18,6 @@ from punchclock.invoicing.sending import check_wording
 MAX_TEMPLATE_BYTES = 256 * 1024
 
 
-class _Rollback(Exception):
-    """Leaves the sample render's rows behind no matter what."""
-
-
 def _settings_for_update(organization: Organization) -> InvoiceSettings:
     found, _ = InvoiceSettings.objects.select_for_update().get_or_create(organization=organization)
     return found
@@ -46,43 +42,40 @@ def sample_render(organization: Organization, source: str) -> bytes:
     Raises DocumentError with Typst's message when the template does not compile."""
     from punchclock.invoicing.documents.pdf import render_pdf
 
-    pdf = b""
-    try:
-        with transaction.atomic():
-            client = Client.objects.create(
-                organization=organization,
-                name="Sample Client Ltd",
-                code=f"sample-{uuid4().hex[:12]}",
-                address_line1="1 Example Street",
-                postal_code="10115",
-                city="Berlin",
-                country=organization.country or "DE",
-                currency=organization.default_currency,
-                language=organization.locale,
+    with transaction.atomic():
+        client = Client.objects.create(
+            organization=organization,
+            name="Sample Client Ltd",
+            code=f"sample-{uuid4().hex[:12]}",
+            address_line1="1 Example Street",
+            postal_code="10115",
+            city="Berlin",
+            country=organization.country or "DE",
+            currency=organization.default_currency,
+            language=organization.locale,
+        )
+        invoice = Invoice.objects.create(
+            organization=organization,
+            client=client,
+            currency=client.currency,
+            language=client.language,
+            message="Thank you for your business.",
+        )
+        for position, (text, quantity, price) in enumerate(
+            [("Development", "12.5", "95"), ("Hosting", "1", "40")], 1
+        ):
+            InvoiceLine.objects.create(
+                invoice=invoice,
+                position=position,
+                description=text,
+                quantity=Decimal(quantity),
+                unit_price=Decimal(price),
+                tax_rate=Decimal(19),
+                net_amount=Decimal(quantity) * Decimal(price),
             )
-            invoice = Invoice.objects.create(
-                organization=organization,
-                client=client,
-                currency=client.currency,
-                language=client.language,
-                message="Thank you for your business.",
-            )
-            for position, (text, quantity, price) in enumerate(
-                [("Development", "12.5", "95"), ("Hosting", "1", "40")], 1
-            ):
-                InvoiceLine.objects.create(
-                    invoice=invoice,
-                    position=position,
-                    description=text,
-                    quantity=Decimal(quantity),
-                    unit_price=Decimal(price),
-                    tax_rate=Decimal(19),
-                    net_amount=Decimal(quantity) * Decimal(price),
-                )
-            pdf = render_pdf(invoice, template=source)
-            raise _Rollback
-    except _Rollback:
-        pass
+        pdf = render_pdf(invoice, template=source)
+        # Nothing of the sample stays, whatever happens.
+        transaction.set_rollback(True)
     return pdf
 
 

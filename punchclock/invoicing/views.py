@@ -18,7 +18,6 @@ from django.db.models import Max, Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from punchclock.accounts.decorators import member_required
@@ -501,7 +500,6 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @member_required
-@xframe_options_sameorigin
 def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """An issued invoice's stored PDF (the exact bytes issued); a draft's live preview."""
     from punchclock.invoicing.documents.pdf import DocumentError, render_pdf
