@@ -88,7 +88,7 @@ CLIENTS = [
         "DE",
         "EUR",
         "de",
-        "DE298765435",
+        "DE136695976",
         TaxTreatment.DOMESTIC,
         30,
         "Musterstadt",
@@ -233,6 +233,7 @@ def load() -> Organization:
         city="Berlin",
         country="DE",
         email="billing@northwind.test",
+        phone="+49 30 555 0140",
         website="https://northwind.test",
         brand_colour="#0f766e",
     )
@@ -245,6 +246,8 @@ def load() -> Organization:
         tax_number="37/123/45678",
         iban="DE89370400440532013000",
         bic="COBADEFFXXX",
+        electronic_address="billing@northwind.test",
+        electronic_address_scheme="EM",
     )
     since = date(2025, 1, 1)
     projects.set_rate(
@@ -331,6 +334,15 @@ def load() -> Organization:
     made_clients["globex"].save(update_fields=["notes"])
     made_clients["acme"].invoice_message = "Thank you for another month of working together."
     made_clients["acme"].save(update_fields=["invoice_message"])
+    # A public utility: XRechnung with its Leitweg-ID, to its e-invoice inbox.
+    clients.update_client(
+        made_clients["stadtwerke"],
+        by=owner,
+        einvoice_format="xrechnung-ubl",
+        buyer_reference="05315000-12345-67",
+        electronic_address="rechnungseingang@stadtwerke.test",
+        electronic_address_scheme="EM",
+    )
     projects.set_rate(
         by=owner,
         kind=RateKind.BILL,
@@ -399,7 +411,7 @@ def _invoice_history(organization: Organization, owner: Membership) -> None:
     """Two months of issued invoices, and a mistake corrected by a credit note."""
     from datetime import timedelta
 
-    from punchclock.core.timeutil import local_date, now, start_of_day
+    from punchclock.core.timeutil import local_date, now
     from punchclock.invoicing import services as invoicing
     from punchclock.invoicing.models import EventKind, InvoiceEvent, InvoiceSettings
 
@@ -432,12 +444,11 @@ def _invoice_history(organization: Organization, owner: Membership) -> None:
                 invoicing.delete_draft(draft, by=owner)
                 continue
             issued = invoicing.issue_invoice(draft, by=owner, issue_date=issue_date)
-            # The history says it went out the morning after; no mail leaves the demo.
+            # Recorded as sent, after its issue event; no mail leaves the demo.
             InvoiceEvent.objects.create(
                 invoice=issued,
                 kind=EventKind.SENT,
-                at=start_of_day(issue_date + timedelta(days=1), organization.timezone)
-                + timedelta(hours=9),
+                at=now(),
                 by=owner.user,
                 detail={"to": [client.email], "cc": [], "bcc": [], "demo": True},
             )
