@@ -220,6 +220,7 @@ def test_a_client_that_needs_a_purchase_order_gets_none_without_one(billing):
     services.update_details(draft, by=billing.owner, purchase_order_reference="PO-4711")
     issued = services.issue_invoice(draft, by=billing.owner)
     assert issued.snapshot["purchase_order_reference"] == "PO-4711"
+    assert ["Purchase order", "PO-4711"] in document_data(issued)[0]["meta"]
     # A credit note corrects the invoice; it needs no order of its own.
     note = services.credit_invoice(issued, by=billing.owner)
     assert note.number

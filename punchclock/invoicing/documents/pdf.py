@@ -104,6 +104,10 @@ LABELS: dict[str, dict[str, str]] = {
         "date": "Date",
         "person": "Person",
         "hours_billed": "Hours",
+        "buyer_reference": "Your reference",
+        "purchase_order_reference": "Purchase order",
+        "contract_reference": "Contract",
+        "project_reference": "Project",
         "tax_in_currency": "VAT in {code}: {amount} (1 {currency} = {rate} {code}, {day}).",
     },
     "de": {
@@ -163,6 +167,10 @@ LABELS: dict[str, dict[str, str]] = {
         "date": "Datum",
         "person": "Person",
         "hours_billed": "Stunden",
+        "buyer_reference": "Ihre Referenz",
+        "purchase_order_reference": "Bestellnummer",
+        "contract_reference": "Vertrag",
+        "project_reference": "Projekt",
         "tax_in_currency": "Umsatzsteuer in {code}: {amount} "
         "(1 {currency} = {rate} {code}, {day}).",
     },
@@ -223,6 +231,10 @@ LABELS: dict[str, dict[str, str]] = {
         "date": "Date",
         "person": "Personne",
         "hours_billed": "Heures",
+        "buyer_reference": "Votre référence",
+        "purchase_order_reference": "Bon de commande",
+        "contract_reference": "Contrat",
+        "project_reference": "Projet",
         "tax_in_currency": "TVA en {code} : {amount} (1 {currency} = {rate} {code}, {day}).",
     },
 }
@@ -326,6 +338,11 @@ def document_data(invoice: Invoice) -> tuple[dict[str, Any], str]:
         meta.append([labels["credits"], credits_number])
     if buyer.get("vat_id"):
         meta.append([labels["client_vat_id"], buyer["vat_id"]])
+    references = [("buyer_reference", buyer.get("buyer_reference"))] + [
+        (name, snapshot.get(name))
+        for name in ("purchase_order_reference", "contract_reference", "project_reference")
+    ]
+    meta.extend([labels[name], value] for name, value in references if value)
 
     line_rows = []
     for line, line_amount in zip(lines, nets, strict=True):
