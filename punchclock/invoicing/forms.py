@@ -9,7 +9,7 @@ from django import forms
 
 from punchclock.accounts.models import Membership
 from punchclock.clients.models import Client
-from punchclock.invoicing.models import InvoiceKind, InvoiceStatus, TaxCategory, Unit
+from punchclock.invoicing.models import FontStyle, InvoiceKind, InvoiceStatus, TaxCategory, Unit
 from punchclock.invoicing.services import GROUPINGS
 from punchclock.projects.models import Project
 
@@ -179,11 +179,17 @@ class InvoiceSettingsForm(forms.Form):
             help_text="Printed at the end of every document, e.g. registration details.",
         )
     )
+    font = forms.ChoiceField(
+        label="Typeface", choices=FontStyle.choices, initial=FontStyle.SANS, required=False
+    )
     bcc = forms.EmailField(
         label="Always copy to",
         required=False,
         help_text="A blind copy of every invoice email, e.g. for your bookkeeping.",
     )
+
+    def clean_font(self) -> str:
+        return self.cleaned_data.get("font") or FontStyle.SANS
 
 
 class TemplateUploadForm(forms.Form):

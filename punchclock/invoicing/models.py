@@ -326,6 +326,14 @@ class InvoiceDocument(models.Model):
         return f"{self.kind} of {self.invoice_id}"
 
 
+class FontStyle(models.TextChoices):
+    """The typeface of the default design; serif faces ship inside Typst, so they always work."""
+
+    SANS = "sans", "Sans-serif (Inter, Liberation Sans or DejaVu Sans, as installed)"
+    SERIF = "serif", "Serif (Libertinus Serif)"
+    CLASSIC = "classic", "Classic (New Computer Modern)"
+
+
 class InvoiceSettings(models.Model):
     """How an organization's documents look and go out: footer, own template, email copies."""
 
@@ -335,6 +343,7 @@ class InvoiceSettings(models.Model):
     footer_text = models.TextField(
         blank=True, help_text="Printed at the end of every document, e.g. registration details"
     )
+    font = models.CharField(max_length=8, choices=FontStyle.choices, default=FontStyle.SANS)
     # A Typst file replacing the default design; checked by a test render when uploaded.
     template_source = models.TextField(blank=True)
     template_name = models.CharField(max_length=200, blank=True)

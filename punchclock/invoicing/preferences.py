@@ -12,7 +12,13 @@ from punchclock.clients.models import Client
 from punchclock.core.services import field_error
 from punchclock.core.timeutil import now
 from punchclock.invoicing import services
-from punchclock.invoicing.models import EmailTemplate, Invoice, InvoiceLine, InvoiceSettings
+from punchclock.invoicing.models import (
+    EmailTemplate,
+    FontStyle,
+    Invoice,
+    InvoiceLine,
+    InvoiceSettings,
+)
 from punchclock.invoicing.sending import check_wording
 
 MAX_TEMPLATE_BYTES = 256 * 1024
@@ -24,13 +30,19 @@ def _settings_for_update(organization: Organization) -> InvoiceSettings:
 
 
 def save_settings(
-    organization: Organization, *, by: Membership, footer_text: str, bcc: str
+    organization: Organization,
+    *,
+    by: Membership,
+    footer_text: str,
+    bcc: str,
+    font: str = FontStyle.SANS,
 ) -> InvoiceSettings:
     services._require_biller(by, organization.pk)
     with transaction.atomic():
         found = _settings_for_update(organization)
         found.footer_text = footer_text.strip()
         found.bcc = bcc.strip()
+        found.font = font
         found.full_clean(exclude=["organization"])
         found.save()
     return found

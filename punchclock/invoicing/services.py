@@ -779,15 +779,17 @@ def _snapshot(
         "contract_reference": invoice.contract_reference,
         "project_reference": invoice.project_reference,
         "payment_terms_days": client.payment_terms_days,
-        "footer_text": _footer_text(org),
+        **_design(org),
         "tax_notes": {
             c: LEGAL_NOTES[TaxCategory(c)] for c in categories if LEGAL_NOTES[TaxCategory(c)]
         },
     }
 
 
-def _footer_text(organization: Organization) -> str:
-    return InvoiceSettings.of(organization.pk).footer_text
+def _design(organization: Organization) -> dict[str, str]:
+    """What the organization chose for its documents, frozen like the rest."""
+    found = InvoiceSettings.of(organization.pk)
+    return {"footer_text": found.footer_text, "font": found.font}
 
 
 def _money(value: Decimal, places: int = 4) -> str:

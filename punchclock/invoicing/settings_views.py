@@ -50,7 +50,7 @@ def _page(request: HttpRequest, *, status: int = 200, **overrides: Any) -> HttpR
     context = {
         "found": found,
         "settings_form": InvoiceSettingsForm(
-            initial={"footer_text": found.footer_text, "bcc": found.bcc}
+            initial={"footer_text": found.footer_text, "bcc": found.bcc, "font": found.font}
         ),
         "upload_form": TemplateUploadForm(),
         "email_rows": _email_forms(membership.organization_id, overrides.pop("email", None)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from datetime import date
 
@@ -224,3 +225,21 @@ def test_a_client_that_needs_a_purchase_order_gets_none_without_one(billing):
     # A credit note corrects the invoice; it needs no order of its own.
     note = services.credit_invoice(issued, by=billing.owner)
     assert note.number
+
+
+@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="pdffonts (poppler-utils) missing")
+def test_the_chosen_typeface_is_frozen_and_embedded(billing, tmp_path):
+    response = login(billing.owner).post(
+        reverse("invoicing:settings"), {"footer_text": "", "bcc": "", "font": "classic"}
+    )
+    assert response.status_code == 302
+    draft = free_draft(billing, ("Consulting", "2", "100"))
+    invoice = services.issue_invoice(draft, by=billing.owner)
+    assert invoice.snapshot["font"] == "classic"
+    path = tmp_path / "invoice.pdf"
+    path.write_bytes(bytes(InvoiceDocument.objects.get(invoice=invoice).content))
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
+    assert "NewCM" in fonts
+    preferences.save_settings(billing.organization, by=billing.owner, footer_text="", bcc="")
+    invoice.refresh_from_db()
+    assert document_data(invoice)[0]["fonts"][0] == "New Computer Modern"

@@ -39,6 +39,12 @@ from punchclock.invoicing.models import (
 
 DEFAULT_TEMPLATE = Path(__file__).with_name("invoice.typ")
 FONTS = ["Inter", "Liberation Sans", "DejaVu Sans", "Libertinus Serif"]
+# Each style falls back to faces that ship inside Typst.
+FONT_STYLES = {
+    "sans": FONTS,
+    "serif": ["Libertinus Serif", "DejaVu Sans"],
+    "classic": ["New Computer Modern", "Libertinus Serif"],
+}
 PDF_STANDARD: Final = "a-3b"
 
 
@@ -465,7 +471,7 @@ def document_data(invoice: Invoice) -> tuple[dict[str, Any], str]:
     data = {
         "lang": lang,
         "labels": labels,
-        "fonts": FONTS,
+        "fonts": FONT_STYLES.get(snapshot.get("font", "sans"), FONTS),
         "brand_colour": organization.brand_colour or "#2563eb",
         "logo_png": None,
         "is_draft": invoice.is_draft,
