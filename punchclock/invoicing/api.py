@@ -52,6 +52,7 @@ class InvoiceLineOut(Schema):
     unit: str
     unit_price: str
     discount_percent: str
+    surcharge_percent: str
     tax_category: str
     tax_rate: str
     net_amount: str
@@ -70,6 +71,8 @@ class InvoiceOut(Schema):
     period_start: date | None
     period_end: date | None
     discount_percent: str
+    surcharge_percent: str
+    surcharge_reason: str
     net_total: str
     tax_total: str
     gross_total: str
@@ -99,7 +102,7 @@ class InvoiceDetailOut(InvoiceOut):
 
 
 class DraftPatch(InputSchema):
-    """A draft's message, exemption reason, appendix and invoice discount; only those sent."""
+    """A draft's message, references, appendix, discount and surcharge; only those sent."""
 
     message: str | None = Field(None, max_length=5000)
     tax_note: str | None = Field(None, max_length=300)
@@ -108,6 +111,12 @@ class DraftPatch(InputSchema):
     contract_reference: str | None = Field(None, max_length=100)
     project_reference: str | None = Field(None, max_length=100)
     discount_percent: Decimal | None = Field(None, ge=0, le=100, max_digits=7, decimal_places=4)
+    surcharge_percent: Decimal | None = Field(
+        None, ge=0, le=1000, max_digits=7, decimal_places=4, description="On the whole invoice"
+    )
+    surcharge_reason: str | None = Field(
+        None, max_length=100, description="Printed beside the surcharge; needed with one"
+    )
 
 
 class LineIn(InputSchema):
@@ -116,6 +125,7 @@ class LineIn(InputSchema):
     unit_price: Decimal = Field(..., max_digits=14, decimal_places=4)
     unit: Unit = Unit.PIECE
     discount_percent: Decimal = Field(Decimal(0), ge=0, le=100, max_digits=7, decimal_places=4)
+    surcharge_percent: Decimal = Field(Decimal(0), ge=0, le=1000, max_digits=7, decimal_places=4)
     tax_category: TaxCategory | None = Field(None, description="Default: the client's treatment")
     tax_rate: Decimal | None = Field(None, ge=0, le=100, max_digits=6, decimal_places=3)
 
@@ -126,6 +136,7 @@ class LinePatch(InputSchema):
     unit_price: Decimal | None = Field(None, max_digits=14, decimal_places=4)
     unit: Unit | None = None
     discount_percent: Decimal | None = Field(None, ge=0, le=100, max_digits=7, decimal_places=4)
+    surcharge_percent: Decimal | None = Field(None, ge=0, le=1000, max_digits=7, decimal_places=4)
     tax_category: TaxCategory | None = None
     tax_rate: Decimal | None = Field(None, ge=0, le=100, max_digits=6, decimal_places=3)
 
@@ -296,6 +307,8 @@ def invoice_out(invoice: Invoice) -> dict[str, Any]:
         "period_start": invoice.period_start,
         "period_end": invoice.period_end,
         "discount_percent": _decimal_text(invoice.discount_percent),
+        "surcharge_percent": _decimal_text(invoice.surcharge_percent),
+        "surcharge_reason": invoice.surcharge_reason,
         "net_total": amount_text(invoice.net_total, currency),
         "tax_total": amount_text(invoice.tax_total, currency),
         "gross_total": amount_text(invoice.gross_total, currency),
@@ -315,6 +328,7 @@ def _line_out(line: InvoiceLine, currency: str) -> dict[str, Any]:
         "unit": line.unit,
         "unit_price": amount_text(line.unit_price, currency),
         "discount_percent": _decimal_text(line.discount_percent),
+        "surcharge_percent": _decimal_text(line.surcharge_percent),
         "tax_category": line.tax_category,
         "tax_rate": _decimal_text(line.tax_rate),
         "net_amount": amount_text(line.net_amount, currency),
@@ -544,18 +558,27 @@ def create_draft(request: HttpRequest, payload: DraftIn) -> Status:
 @router.patch(
     "/invoices/{id:invoice_id}",
     response=responses(InvoiceDetailOut),
-    summary="Change a draft's message, exemption reason, time appendix or discount",
+    summary="Change a draft's message, references, time appendix, discount or surcharge",
 )
 def update_draft(request: HttpRequest, invoice_id: int, payload: DraftPatch) -> dict[str, Any]:
     me = _biller(request)
     invoice = _invoice(me, invoice_id)
     fields = payload.model_dump(exclude_unset=True)
     discount = fields.pop("discount_percent", None)
+    surcharge = fields.pop("surcharge_percent", None)
+    reason = fields.pop("surcharge_reason", None)
     if any(value is None for value in fields.values()):
         raise ValidationError("Fields cannot be null; omit them to keep them.")
     with transaction.atomic():
         if discount is not None:
             services.set_discount(invoice, by=me, discount_percent=discount)
+        if surcharge is not None or reason is not None:
+            services.set_surcharge(
+                invoice,
+                by=me,
+                surcharge_percent=invoice.surcharge_percent if surcharge is None else surcharge,
+                reason=invoice.surcharge_reason if reason is None else reason,
+            )
         if fields:
             services.update_details(invoice, by=me, **fields)
     return invoice_detail(_invoice(me, invoice_id))

@@ -89,11 +89,31 @@ class LineForm(forms.Form):
     discount_percent = forms.DecimalField(
         label="Discount %", max_digits=7, decimal_places=4, min_value=0, max_value=100, initial=0
     )
+    surcharge_percent = forms.DecimalField(
+        label="Surcharge %",
+        max_digits=7,
+        decimal_places=4,
+        min_value=0,
+        max_value=1000,
+        initial=0,
+        required=False,
+        help_text="e.g. 50 for weekend work",
+    )
     tax_rate = forms.DecimalField(
         label="Tax %", max_digits=6, decimal_places=3, min_value=0, max_value=100
     )
 
-    EDITABLE = ("description", "quantity", "unit_price", "discount_percent", "tax_rate")
+    def clean_surcharge_percent(self) -> Decimal:
+        return self.cleaned_data.get("surcharge_percent") or Decimal(0)
+
+    EDITABLE = (
+        "description",
+        "quantity",
+        "unit_price",
+        "discount_percent",
+        "surcharge_percent",
+        "tax_rate",
+    )
 
 
 class AddLineForm(LineForm):
@@ -110,8 +130,25 @@ class AddLineForm(LineForm):
 
 
 class DiscountForm(forms.Form):
+    """Discount and surcharge on the whole invoice (document allowance and charge)."""
+
     discount_percent = forms.DecimalField(
         label="Invoice discount %", max_digits=7, decimal_places=4, min_value=0, max_value=100
+    )
+    surcharge_percent = forms.DecimalField(
+        label="Surcharge %",
+        max_digits=7,
+        decimal_places=4,
+        min_value=0,
+        max_value=1000,
+        initial=0,
+        required=False,
+    )
+    surcharge_reason = forms.CharField(
+        label="Surcharge for",
+        max_length=100,
+        required=False,
+        help_text="Printed on the invoice, e.g. “Rush delivery”",
     )
 
 

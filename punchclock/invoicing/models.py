@@ -107,6 +107,9 @@ class Invoice(models.Model):
     currency = models.CharField(max_length=3, validators=[validate_currency])
     language = models.CharField(max_length=8, default="en", validators=[validate_locale])
     discount_percent = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    # A document-level charge (BG-21), e.g. a rush surcharge, as a percent of the lines.
+    surcharge_percent = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    surcharge_reason = models.CharField(max_length=100, blank=True)
     message = models.TextField(blank=True)
     # Why a category needs no VAT (exempt, export …): printed with the legal wording.
     tax_note = models.CharField(max_length=300, blank=True)
@@ -164,6 +167,10 @@ class Invoice(models.Model):
                 condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
                 name="invoice_discount_percent",
             ),
+            models.CheckConstraint(
+                condition=Q(surcharge_percent__gte=0) & Q(surcharge_percent__lte=1000),
+                name="invoice_surcharge_percent",
+            ),
         ]
         indexes = [models.Index(fields=["organization", "status"], name="invoice_org_status")]
 
@@ -203,6 +210,8 @@ class InvoiceLine(models.Model):
     unit = models.CharField(max_length=3, choices=Unit.choices, default=Unit.HOUR)
     unit_price = models.DecimalField(max_digits=14, decimal_places=4)
     discount_percent = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
+    # A line-level charge (BG-28), e.g. +50 % for weekend work.
+    surcharge_percent = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal(0))
     tax_category = models.CharField(
         max_length=2, choices=TaxCategory.choices, default=TaxCategory.STANDARD
     )
@@ -225,6 +234,10 @@ class InvoiceLine(models.Model):
             models.CheckConstraint(
                 condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
                 name="line_discount_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(surcharge_percent__gte=0) & Q(surcharge_percent__lte=1000),
+                name="line_surcharge_percent",
             ),
             models.CheckConstraint(
                 condition=Q(tax_rate__gte=0) & Q(tax_rate__lte=100), name="line_tax_rate_percent"

@@ -85,6 +85,7 @@ LINE_FIELDS = {
     "unit",
     "unit_price",
     "discount_percent",
+    "surcharge_percent",
     "tax_category",
     "tax_rate",
     "additional_tax_name",
@@ -498,7 +499,11 @@ def _expense_lines(
 def _new_line(invoice: Invoice, **fields: Any) -> InvoiceLine:
     line = InvoiceLine(invoice=invoice, **fields)
     line.net_amount = line_net(
-        line.quantity, line.unit_price, line.discount_percent, invoice.currency
+        line.quantity,
+        line.unit_price,
+        line.discount_percent,
+        invoice.currency,
+        line.surcharge_percent,
     )
     line.full_clean(exclude=["invoice", "credits_line"])
     line.save()
@@ -512,7 +517,13 @@ def _line_input(line: InvoiceLine) -> LineInput:
     taxes = [Tax(line.tax_category, line.tax_rate)]
     if line.additional_tax_rate is not None:
         taxes.append(Tax(line.tax_category, line.additional_tax_rate, line.additional_tax_name))
-    return LineInput(line.quantity, line.unit_price, tuple(taxes), line.discount_percent)
+    return LineInput(
+        line.quantity,
+        line.unit_price,
+        tuple(taxes),
+        line.discount_percent,
+        line.surcharge_percent,
+    )
 
 
 def invoice_totals(invoice: Invoice, lines: Sequence[InvoiceLine] | None = None) -> Totals:
@@ -521,6 +532,7 @@ def invoice_totals(invoice: Invoice, lines: Sequence[InvoiceLine] | None = None)
         [_line_input(line) for line in lines],
         currency=invoice.currency,
         discount_percent=invoice.discount_percent,
+        surcharge_percent=invoice.surcharge_percent,
     )
 
 
@@ -542,6 +554,7 @@ def add_line(
     unit_price: Decimal,
     unit: str = Unit.PIECE,
     discount_percent: Decimal = Decimal(0),
+    surcharge_percent: Decimal = Decimal(0),
     tax_category: str | None = None,
     tax_rate: Decimal | None = None,
     additional_tax_name: str = "",
@@ -561,6 +574,7 @@ def add_line(
             unit=unit,
             unit_price=unit_price,
             discount_percent=discount_percent,
+            surcharge_percent=surcharge_percent,
             tax_category=tax_category,
             tax_rate=tax_rate if tax_rate is not None else Decimal(0),
             additional_tax_name=additional_tax_name,
@@ -582,7 +596,11 @@ def update_line(line: InvoiceLine, *, by: Membership, **fields: Any) -> InvoiceL
         for name, value in fields.items():
             setattr(current, name, value)
         current.net_amount = line_net(
-            current.quantity, current.unit_price, current.discount_percent, locked.currency
+            current.quantity,
+            current.unit_price,
+            current.discount_percent,
+            locked.currency,
+            current.surcharge_percent,
         )
         current.full_clean(exclude=["invoice", "credits_line"])
         current.save()
@@ -608,6 +626,30 @@ def set_discount(invoice: Invoice, *, by: Membership, discount_percent: Decimal)
         locked.save(update_fields=["discount_percent"])
         _store_totals(locked)
         _event(locked, EventKind.EDITED, by, discount_percent=str(discount_percent))
+    return locked
+
+
+def set_surcharge(
+    invoice: Invoice, *, by: Membership, surcharge_percent: Decimal, reason: str = ""
+) -> Invoice:
+    """A surcharge on the whole draft (a document-level charge), with the reason printed."""
+    reason = reason.strip()
+    if surcharge_percent and not reason:
+        raise field_error("surcharge_reason", "Say what the surcharge is for.")
+    with transaction.atomic():
+        locked = _locked_draft(invoice, by)
+        locked.surcharge_percent = surcharge_percent
+        locked.surcharge_reason = reason if surcharge_percent else ""
+        locked.full_clean(exclude=["snapshot"])
+        locked.save(update_fields=["surcharge_percent", "surcharge_reason"])
+        _store_totals(locked)
+        _event(
+            locked,
+            EventKind.EDITED,
+            by,
+            surcharge_percent=str(surcharge_percent),
+            surcharge_reason=locked.surcharge_reason,
+        )
     return locked
 
 
@@ -796,6 +838,20 @@ def _money(value: Decimal, places: int = 4) -> str:
     return f"{Decimal(value).quantize(Decimal(1).scaleb(-places)):f}"
 
 
+def _surcharge_fields(document: Invoice | InvoiceLine, *, reason: bool = False) -> dict[str, str]:
+    """Surcharges enter the hashed form only where present.
+
+    Documents issued before surcharges existed keep the exact bytes they were hashed with,
+    so the chain still verifies; a document with a surcharge has it covered.
+    """
+    if not document.surcharge_percent:
+        return {}
+    fields = {"surcharge_percent": _money(document.surcharge_percent)}
+    if reason and isinstance(document, Invoice):
+        fields["surcharge_reason"] = document.surcharge_reason
+    return fields
+
+
 def canonical_document(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
     """The bytes the chain hashes: every legal field of the document, in a fixed form."""
     document = {
@@ -815,6 +871,7 @@ def canonical_document(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
         "discount_percent": _money(invoice.discount_percent),
         "message": invoice.message,
         "tax_note": invoice.tax_note,
+        **_surcharge_fields(invoice, reason=True),
         "snapshot": invoice.snapshot,
         "net_total": _money(invoice.net_total),
         "tax_total": _money(invoice.tax_total),
@@ -827,6 +884,7 @@ def canonical_document(invoice: Invoice, lines: Sequence[InvoiceLine]) -> bytes:
                 "unit": line.unit,
                 "unit_price": _money(line.unit_price),
                 "discount_percent": _money(line.discount_percent),
+                **_surcharge_fields(line),
                 "tax_category": line.tax_category,
                 "tax_rate": _money(line.tax_rate, 3),
                 "additional_tax_name": line.additional_tax_name,
@@ -1047,6 +1105,8 @@ def credit_invoice(
             currency=original.currency,
             language=original.language,
             discount_percent=original.discount_percent,
+            surcharge_percent=original.surcharge_percent,
+            surcharge_reason=original.surcharge_reason,
             tax_note=original.tax_note,
             message=f"Credit note for invoice {original.number}.",
             created_by=by.user,
@@ -1060,6 +1120,7 @@ def credit_invoice(
                 unit=line.unit,
                 unit_price=line.unit_price,
                 discount_percent=line.discount_percent,
+                surcharge_percent=line.surcharge_percent,
                 tax_category=line.tax_category,
                 tax_rate=line.tax_rate,
                 additional_tax_name=line.additional_tax_name,

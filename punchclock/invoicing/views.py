@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Max, Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -237,7 +238,13 @@ def _detail(
         "editing": None,
         "line_form": None,
         "add_form": AddLineForm(initial={"quantity": 1}),
-        "discount_form": DiscountForm(initial={"discount_percent": invoice.discount_percent}),
+        "discount_form": DiscountForm(
+            initial={
+                "discount_percent": invoice.discount_percent,
+                "surcharge_percent": invoice.surcharge_percent,
+                "surcharge_reason": invoice.surcharge_reason,
+            }
+        ),
         "details_form": DetailsForm(
             initial={
                 "message": invoice.message,
@@ -329,6 +336,7 @@ def line_add(request: HttpRequest, pk: int) -> HttpResponse:
                 unit=data["unit"],
                 unit_price=data["unit_price"],
                 discount_percent=data["discount_percent"],
+                surcharge_percent=data["surcharge_percent"],
                 tax_category=data["tax_category"] or None,
                 tax_rate=data["tax_rate"],
             )
@@ -347,14 +355,22 @@ def discount(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _invoice(membership, pk)
     form = DiscountForm(request.POST)
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            services.set_discount(
-                invoice, by=membership, discount_percent=form.cleaned_data["discount_percent"]
-            )
+            with transaction.atomic():
+                services.set_discount(
+                    invoice, by=membership, discount_percent=data["discount_percent"]
+                )
+                services.set_surcharge(
+                    invoice,
+                    by=membership,
+                    surcharge_percent=data["surcharge_percent"] or Decimal(0),
+                    reason=data["surcharge_reason"],
+                )
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
-            messages.success(request, "Discount saved.")
+            messages.success(request, "Discount and surcharge saved.")
             return redirect("invoicing:detail", pk=invoice.pk)
     return _detail(request, invoice, status=400, discount_form=form)
 

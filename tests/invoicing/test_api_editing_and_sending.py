@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core import mail
@@ -130,3 +131,32 @@ def test_members_and_outsiders_cannot_edit_or_send(billing, outsider):
     assert_error(stranger.patch(f"/invoices/lines/{line.pk}", {"quantity": "9"}), 404)
     assert_error(stranger.post(f"/invoices/{draft.pk}/send", {}), 404)
     assert InvoiceLine.objects.get(pk=line.pk).quantity == 2
+
+
+def test_surcharges_on_a_line_and_on_the_draft(owner, billing):
+    draft = free_draft(billing, ("Design", "2", "100"))
+    added = owner.post(
+        f"/invoices/{draft.pk}/lines",
+        {
+            "description": "Weekend release",
+            "quantity": "4",
+            "unit_price": "100",
+            "unit": "HUR",
+            "surcharge_percent": "50",
+        },
+    )
+    assert added.status_code == 201, added.content
+    assert added.json()["lines"][1]["net_amount"] == "600.00"
+    assert added.json()["lines"][1]["surcharge_percent"] == "50"
+    # A surcharge without saying what it is for is refused, and nothing changes.
+    assert_error(owner.patch(f"/invoices/{draft.pk}", {"surcharge_percent": "10"}), 422)
+    assert_error(owner.patch(f"/invoices/{draft.pk}", {"surcharge_percent": "1001"}), 422)
+    draft.refresh_from_db()
+    assert (draft.surcharge_percent, draft.net_total) == (0, Decimal("800.00"))
+    patched = owner.patch(
+        f"/invoices/{draft.pk}", {"surcharge_percent": "10", "surcharge_reason": "Rush delivery"}
+    )
+    assert patched.status_code == 200, patched.content
+    body = patched.json()
+    assert (body["surcharge_percent"], body["surcharge_reason"]) == ("10", "Rush delivery")
+    assert body["net_total"] == "880.00"

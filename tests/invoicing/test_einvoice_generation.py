@@ -4,11 +4,14 @@ official rules (CEN Schematron for UBL, Factur-X EN16931 Schematron for CII)."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from facturx import get_xml_from_pdf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -26,6 +29,7 @@ from punchclock.invoicing.documents.einvoice.model import (
 )
 from punchclock.invoicing.documents.einvoice.ubl import to_ubl
 from punchclock.invoicing.documents.einvoice.validation import validate
+from punchclock.invoicing.documents.pdf import _Formats, _locale
 from punchclock.invoicing.models import Invoice
 from tests import factories
 from tests.invoicing.conftest import NOVEMBER, at, free_draft, track
@@ -58,6 +62,9 @@ ALLOWED_WARNINGS = {
 
 def _errors(xml: bytes) -> list[str]:
     return [f"{f.rule}: {f.message} at {f.location}" for f in validate(xml).errors]
+
+
+PDFTOTEXT = shutil.which("pdftotext") is not None
 
 
 def _totals(xml: bytes) -> tuple[Decimal, Decimal, Decimal]:
@@ -93,6 +100,27 @@ def assert_valid_everywhere(invoice: Invoice) -> None:
         # Not even the UBL-CR-* "should not" warnings.
         assert {f.rule for f in report.warnings} <= ALLOWED_WARNINGS.get(name, set()), name
         assert _totals(xml) == _stored(invoice), name
+    assert_pdf_states_the_totals(invoice)
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.replace("\xa0", " ").replace("\u202f", " ").split())
+
+
+def assert_pdf_states_the_totals(invoice: Invoice) -> None:
+    """The stored PDF prints the database's totals and embeds XML stating the same."""
+    pdf = invoice.documents.get(kind="pdf").content
+    _, embedded = get_xml_from_pdf(bytes(pdf), check_xsd=False)
+    assert _totals(embedded) == _stored(invoice)
+    if PDFTOTEXT:
+        text = _plain(
+            subprocess.run(
+                ["pdftotext", "-", "-"], input=bytes(pdf), capture_output=True, check=True
+            ).stdout.decode()
+        )
+        fmt = _Formats(_locale(invoice), invoice.currency)
+        for amount in (invoice.net_total, invoice.tax_total, invoice.gross_total):
+            assert _plain(fmt.money(amount)) in text, (fmt.money(amount), text)
 
 
 @pytest.fixture(autouse=True)
@@ -189,6 +217,63 @@ def test_document_and_line_discounts_become_allowances(billing):
     document_allowances = root.findall("cac:AllowanceCharge", NS)
     assert len(document_allowances) == 2  # one per VAT rate
     assert root.find("cac:InvoiceLine/cac:AllowanceCharge", NS) is not None
+
+
+def test_surcharges_become_charges_beside_discounts(billing):
+    draft = free_draft(billing, ("Consulting", "3", "100.00"))
+    services.add_line(
+        draft,
+        by=billing.owner,
+        description="Weekend deployment",
+        quantity=Decimal("4"),
+        unit_price=Decimal("90.00"),
+        discount_percent=Decimal(10),
+        surcharge_percent=Decimal(50),
+        tax_category="S",
+        tax_rate=Decimal(7),
+    )
+    services.set_discount(draft, by=billing.owner, discount_percent=Decimal(2))
+    services.set_surcharge(
+        draft, by=billing.owner, surcharge_percent=Decimal(10), reason="Rush delivery"
+    )
+    invoice = issue(draft, billing)
+    # Line 2: 360.00 − 36.00 + 180.00 = 504.00. Per VAT group: 19 % on 300.00 (−6.00,
+    # +30.00 → 324.00, VAT 61.56); 7 % on 504.00 (−10.08, +50.40 → 544.32, VAT 38.10).
+    assert invoice.net_total == Decimal("868.32")
+    assert invoice.tax_total == Decimal("99.66")
+    assert_valid_everywhere(invoice)
+    root = etree.fromstring(to_ubl(from_invoice(invoice)))
+    indicators = [
+        element.findtext("cbc:ChargeIndicator", namespaces=NS)
+        for element in root.findall("cac:AllowanceCharge", NS)
+    ]
+    assert sorted(indicators) == ["false", "false", "true", "true"]
+    totals = root.find("cac:LegalMonetaryTotal", NS)
+    assert totals.findtext("cbc:AllowanceTotalAmount", namespaces=NS) == "16.08"
+    assert totals.findtext("cbc:ChargeTotalAmount", namespaces=NS) == "80.40"
+    line = root.findall("cac:InvoiceLine", NS)[1]
+    adjustments = {
+        element.findtext("cbc:ChargeIndicator", namespaces=NS): element.findtext(
+            "cbc:Amount", namespaces=NS
+        )
+        for element in line.findall("cac:AllowanceCharge", NS)
+    }
+    assert adjustments == {"false": "36.00", "true": "180.00"}
+    cii = to_cii(from_invoice(invoice))
+    assert b"<ram:ChargeTotalAmount>80.40</ram:ChargeTotalAmount>" in cii
+    # A credit note repeats the surcharges and cancels the invoice exactly.
+    note = services.credit_invoice(invoice, by=billing.owner, issue_date=ISSUED_ON)
+    assert note.gross_total == -invoice.gross_total
+    assert_valid_everywhere(note)
+
+
+def test_a_surcharge_needs_a_reason(billing):
+    draft = free_draft(billing, ("Consulting", "3", "100.00"))
+    with pytest.raises(ValidationError) as error:
+        services.set_surcharge(draft, by=billing.owner, surcharge_percent=Decimal(10))
+    assert "surcharge_reason" in error.value.message_dict
+    draft.refresh_from_db()
+    assert draft.surcharge_percent == 0
 
 
 @pytest.mark.parametrize(
@@ -381,7 +466,7 @@ def decimals(draw, low: int, high: int) -> Decimal:
 
 @st.composite
 def documents(draw, currencies: tuple[str, ...]):
-    """Currency, lines and document discount of a random issuable document."""
+    """Currency, lines, document discount and surcharge of a random issuable document."""
     currency = draw(st.sampled_from(currencies))
     if draw(st.integers(0, 9)) == 0:
         categories = ["O"]  # BR-O-11..14: never beside another category
@@ -405,21 +490,32 @@ def documents(draw, currencies: tuple[str, ...]):
                     st.sampled_from([Decimal(0), Decimal(0), Decimal(5), Decimal("33.3333")])
                     | decimals(0, 100)
                 ),
+                "surcharge_percent": draw(
+                    st.sampled_from([Decimal(0), Decimal(0), Decimal(0), Decimal(50)])
+                    | decimals(0, 200)
+                ),
                 "tax_category": category,
                 "tax_rate": rate,
             }
         )
     discount = draw(st.sampled_from([Decimal(0), Decimal(2), Decimal("3.5")]) | decimals(0, 100))
-    return currency, lines, discount
+    surcharge = draw(st.sampled_from([Decimal(0), Decimal(0), Decimal(15)]) | decimals(0, 100))
+    return currency, lines, discount, surcharge
 
 
-def _issue_random(agency, currency: str, lines: list[dict], discount: Decimal) -> Invoice:
+def _issue_random(
+    agency, currency: str, lines: list[dict], discount: Decimal, surcharge: Decimal
+) -> Invoice:
     client = client_for(agency, currency, vat_id="FR40303265045", country="FR")
     draft = services.start_draft(client, by=agency.owner)
     for line in lines:
         services.add_line(draft, by=agency.owner, **line)
     if discount:
         services.set_discount(draft, by=agency.owner, discount_percent=discount)
+    if surcharge:
+        services.set_surcharge(
+            draft, by=agency.owner, surcharge_percent=surcharge, reason="Rush delivery"
+        )
     if any(line["tax_category"] == "E" for line in lines):
         services.update_details(draft, by=agency.owner, tax_note="Exempt under Article 132.")
     return issue(draft, agency)

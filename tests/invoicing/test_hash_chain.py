@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.db import connection
 
@@ -84,3 +85,26 @@ def test_a_removed_last_document_is_noticed(billing):
 def test_other_organizations_have_their_own_chain(billing, outsider):
     issue_three(billing)
     assert services.verify_chain(outsider.organization) is None
+
+
+def test_documents_without_surcharges_hash_as_before_surcharges_existed(billing):
+    first, *_ = issue_three(billing)
+    lines = list(first.lines.all())
+    # Invoices issued before surcharges existed must keep verifying: their bytes are unchanged.
+    assert b"surcharge" not in services.canonical_document(first, lines)
+
+
+def test_a_lowered_surcharge_is_named(billing):
+    draft = free_draft(billing, ("Work", "1", "100"))
+    services.set_surcharge(draft, by=billing.owner, surcharge_percent=Decimal(20), reason="Rush")
+    invoice = services.issue_invoice(draft, by=billing.owner, issue_date=date(2026, 12, 1))
+    assert b'"surcharge_reason":"Rush"' in services.canonical_document(
+        invoice, list(invoice.lines.all())
+    )
+    with triggers_disabled(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE invoicing_invoice SET surcharge_percent = 10 WHERE id = %s", [invoice.pk]
+        )
+    found = services.verify_chain(billing.organization)
+    assert found is not None
+    assert found.invoice == invoice

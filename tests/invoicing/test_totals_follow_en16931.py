@@ -31,6 +31,16 @@ def test_the_same_10_percent_as_a_document_discount_also_gives_62_59():
     assert totals.gross_total == Decimal("62.59")
 
 
+def test_a_weekend_surcharge_and_a_discount_both_apply_to_quantity_times_price():
+    # 8 h × 95.00 = 760.00; −10 % and +50 % do not compound: 760.00 × 1.40 = 1,064.00.
+    line = LineInput(Decimal(8), Decimal("95.00"), (VAT19,), Decimal(10), Decimal(50))
+    totals = compute_totals([line], currency="EUR", surcharge_percent=Decimal("12.5"))
+    assert totals.line_total == Decimal("1064.00")
+    assert totals.charge_total == Decimal("133.00")
+    assert totals.net_total == Decimal("1197.00")
+    assert totals.tax_total == Decimal("227.43")
+
+
 def test_net_138_66_at_19_percent_is_26_35_vat_and_165_01_and_paying_it_leaves_zero():
     totals = compute_totals([LineInput(Decimal(1), Decimal("138.66"), (VAT19,))], currency="EUR")
     assert totals.tax_total == Decimal("26.35")
@@ -81,24 +91,33 @@ amounts = st.decimals(min_value=Decimal("-999.99"), max_value=Decimal("99999.99"
 quantities = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("999"), places=4)
 percents = st.decimals(min_value=Decimal(0), max_value=Decimal(100), places=2)
 taxes = st.sampled_from([Tax("S", Decimal(r)) for r in ("19", "7", "21", "9.975")])
-lines = st.builds(LineInput, quantities, amounts, st.tuples(taxes), percents)
+surcharges = st.sampled_from([Decimal(0), Decimal(0), Decimal(50)]) | percents
+lines = st.builds(LineInput, quantities, amounts, st.tuples(taxes), percents, surcharges)
 
 
-@given(st.lists(lines, min_size=1, max_size=12), percents)
-def test_totals_are_sums_of_rounded_lines_and_rounded_tax_groups(items, discount):
-    totals = compute_totals(items, currency="EUR", discount_percent=discount)
-    nets = [line_net(i.quantity, i.unit_price, i.discount_percent, "EUR") for i in items]
+@given(st.lists(lines, min_size=1, max_size=12), percents, surcharges)
+def test_totals_are_sums_of_rounded_lines_and_rounded_tax_groups(items, discount, surcharge):
+    totals = compute_totals(
+        items, currency="EUR", discount_percent=discount, surcharge_percent=surcharge
+    )
+    nets = [
+        line_net(i.quantity, i.unit_price, i.discount_percent, "EUR", i.surcharge_percent)
+        for i in items
+    ]
     assert totals.line_nets == nets
     assert all(net == round_money(net, "EUR") for net in nets)
     assert totals.line_total == sum(nets)  # BR-CO-10
-    assert totals.net_total == totals.line_total - totals.allowance_total  # BR-CO-13
+    # BR-CO-13: net = lines − allowances + charges
+    assert totals.net_total == totals.line_total - totals.allowance_total + totals.charge_total
     by_rate: dict[Decimal, Decimal] = {}
     for item, net in zip(items, nets, strict=True):
         by_rate[item.taxes[0].rate] = by_rate.get(item.taxes[0].rate, Decimal(0)) + net
     for group in totals.groups:
         allowance = round_money(by_rate[group.tax.rate] * discount / 100, "EUR")
+        charge = round_money(by_rate[group.tax.rate] * surcharge / 100, "EUR")
         assert group.allowance == allowance
-        assert group.basis == by_rate[group.tax.rate] - allowance
+        assert group.charge == charge
+        assert group.basis == by_rate[group.tax.rate] - allowance + charge
         assert group.amount == round_money(group.basis * group.tax.rate / 100, "EUR")
     assert totals.tax_total == sum(g.amount for g in totals.groups)  # BR-CO-14
     assert totals.gross_total == totals.net_total + totals.tax_total  # BR-CO-15

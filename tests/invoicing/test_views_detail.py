@@ -119,3 +119,22 @@ def test_outsiders_get_404_for_the_agencys_invoices(billing, as_outsider):
     assert as_outsider.post(f"/invoices/{draft.pk}/delete/").status_code == 404
     assert as_outsider.get(f"/invoices/lines/{line.pk}/edit/").status_code == 404
     assert Invoice.objects.filter(pk=draft.pk, status="draft").exists()
+
+
+def test_owner_sets_a_surcharge_and_the_page_shows_it(billing, as_owner):
+    draft = free_draft(billing, ("Design", "2", "100"))
+    refused = as_owner.post(
+        f"/invoices/{draft.pk}/discount/", {"discount_percent": "5", "surcharge_percent": "10"}
+    )
+    assert refused.status_code == 400
+    assert "Say what the surcharge is for." in refused.content.decode()
+    draft.refresh_from_db()
+    assert (draft.discount_percent, draft.surcharge_percent) == (0, 0)  # neither was saved
+    saved = as_owner.post(
+        f"/invoices/{draft.pk}/discount/",
+        {"discount_percent": "0", "surcharge_percent": "10", "surcharge_reason": "Rush delivery"},
+    )
+    assert saved.status_code == 302
+    page = as_owner.get(f"/invoices/{draft.pk}/").content.decode()
+    assert "Rush delivery 10 %" in page
+    assert "€220.00" in page  # net 200.00 + 20.00

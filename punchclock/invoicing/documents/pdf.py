@@ -71,6 +71,7 @@ LABELS: dict[str, dict[str, str]] = {
         "quantity": "Quantity",
         "unit_price": "Unit price",
         "discount": "Discount",
+        "adjustment": "Adjustment",
         "tax": "Tax",
         "amount": "Amount",
         "subtotal": "Subtotal",
@@ -134,6 +135,7 @@ LABELS: dict[str, dict[str, str]] = {
         "quantity": "Menge",
         "unit_price": "Einzelpreis",
         "discount": "Rabatt",
+        "adjustment": "Ab-/Zuschlag",
         "tax": "USt.",
         "amount": "Betrag",
         "subtotal": "Zwischensumme",
@@ -198,6 +200,7 @@ LABELS: dict[str, dict[str, str]] = {
         "quantity": "Quantité",
         "unit_price": "Prix unitaire",
         "discount": "Remise",
+        "adjustment": "Remise/majoration",
         "tax": "TVA",
         "amount": "Montant",
         "subtotal": "Sous-total",
@@ -281,6 +284,16 @@ class _Formats:
         return format_date(value, format="medium", locale=self.parsed) if value else ""
 
 
+def _adjustment(fmt: _Formats, line: InvoiceLine) -> str:
+    """A line's discount and surcharge, signed: "−10 %", "+50 %", or both."""
+    parts = []
+    if line.discount_percent:
+        parts.append(f"−{fmt.percent(line.discount_percent)}")
+    if line.surcharge_percent:
+        parts.append(f"+{fmt.percent(line.surcharge_percent)}")
+    return " ".join(parts) or "–"
+
+
 def _percent(value: Decimal, locale: str | Locale) -> str:
     return format_percent(value / 100, locale=locale, decimal_quantization=False)
 
@@ -350,6 +363,10 @@ def document_data(invoice: Invoice) -> tuple[dict[str, Any], str]:
     ]
     meta.extend([labels[name], value] for name, value in references if value)
 
+    # A surcharge shares the discount column, which then says "adjustment" and signs both.
+    surcharged = any(line.surcharge_percent for line in lines)
+    if surcharged:
+        labels = {**labels, "discount": labels["adjustment"]}
     line_rows = []
     for line, line_amount in zip(lines, nets, strict=True):
         tax_text = fmt.percent(line.tax_rate)
@@ -362,19 +379,31 @@ def document_data(invoice: Invoice) -> tuple[dict[str, Any], str]:
                 "quantity": fmt.number(line.quantity),
                 "unit": labels[UNIT_LABELS.get(line.unit, "pieces")],
                 "unit_price": fmt.money(line.unit_price),
-                "discount": fmt.percent(line.discount_percent) if line.discount_percent else "–",
+                "discount": _adjustment(fmt, line)
+                if surcharged
+                else fmt.percent(line.discount_percent)
+                if line.discount_percent
+                else "–",
                 "tax": tax_text,
                 "amount": fmt.money(line_amount),
             }
         )
 
     total_rows = []
-    if totals.allowance_total:
+    if totals.allowance_total or totals.charge_total:
         total_rows.append([labels["subtotal"], fmt.money(totals.line_total)])
+    if totals.allowance_total:
         total_rows.append(
             [
                 labels["document_discount"].format(percent=fmt.percent(invoice.discount_percent)),
                 fmt.money(-totals.allowance_total),
+            ]
+        )
+    if totals.charge_total:
+        total_rows.append(
+            [
+                f"{invoice.surcharge_reason} {fmt.percent(invoice.surcharge_percent)}",
+                fmt.money(totals.charge_total),
             ]
         )
     total_rows.append([labels["net_total"], fmt.money(net)])

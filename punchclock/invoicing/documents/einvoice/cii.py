@@ -103,6 +103,8 @@ class _Writer:
         self.tax(settlement, line.category, line.rate)
         if line.allowance:
             self.allowance(settlement, line.allowance)
+        if line.charge:
+            self.allowance(settlement, line.charge)
         summation = self.ram(settlement, "SpecifiedTradeSettlementLineMonetarySummation")
         self.money(summation, "LineTotalAmount", line.net_amount)
 
@@ -121,7 +123,7 @@ class _Writer:
 
     def allowance(self, parent: etree._Element, allowance: Allowance) -> None:
         element = self.ram(parent, "SpecifiedTradeAllowanceCharge")
-        self.indicator(element, False)
+        self.indicator(element, allowance.charge)
         if allowance.percent is not None:
             self.ram(element, "CalculationPercent", number(allowance.percent))
         if allowance.base_amount is not None:
@@ -246,7 +248,9 @@ class _Writer:
         summation = self.ram(settlement, "SpecifiedTradeSettlementHeaderMonetarySummation")
         totals = e.totals
         self.money(summation, "LineTotalAmount", totals.line_total)
-        if e.allowances:
+        if any(allowance.charge for allowance in e.allowances):
+            self.money(summation, "ChargeTotalAmount", totals.charge_total)
+        if any(not allowance.charge for allowance in e.allowances):
             self.money(summation, "AllowanceTotalAmount", totals.allowance_total)
         self.money(summation, "TaxBasisTotalAmount", totals.tax_exclusive)
         # BT-110 is the one amount that names its currency: BT-111 repeats it in BT-6.

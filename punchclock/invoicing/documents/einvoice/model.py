@@ -19,6 +19,7 @@ from punchclock.invoicing.totals import TaxGroup, Totals
 
 INVOICE, CREDIT_NOTE = "380", "381"  # UNTDID 1001
 DISCOUNT = "95"  # UNTDID 5189: discount
+MUTUALLY_DEFINED = "ZZZ"  # UNTDID 7161: a charge whose reason the text gives
 SEPA_CREDIT_TRANSFER, CREDIT_TRANSFER, NOT_DEFINED = "58", "30", "1"  # UNTDID 4461
 # VATEX codes; exempt supplies (E) have many legal bases, so they carry the invoice's text.
 EXEMPTION_CODES = {
@@ -105,7 +106,10 @@ class PaymentMeans:
 
 @dataclass(frozen=True, slots=True)
 class Allowance:
-    """BG-20 document-level allowance (with its VAT) or BG-27 line allowance (without)."""
+    """An allowance, or with `charge` set a charge.
+
+    BG-20/BG-21 at document level (with their VAT), BG-27/BG-28 on a line (without).
+    """
 
     amount: Decimal
     base_amount: Decimal | None
@@ -114,6 +118,7 @@ class Allowance:
     reason_code: str
     category: str = ""
     rate: Decimal | None = None
+    charge: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +146,7 @@ class Line:
     category: str
     rate: Decimal | None
     allowance: Allowance | None = None
+    charge: Allowance | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +155,7 @@ class DocumentTotals:
 
     line_total: Decimal  # BT-106
     allowance_total: Decimal  # BT-107
+    charge_total: Decimal  # BT-108
     tax_exclusive: Decimal  # BT-109
     tax_total: Decimal  # BT-110
     tax_inclusive: Decimal  # BT-112
@@ -176,7 +183,7 @@ class EInvoice:
     totals: DocumentTotals
     vat_breakdown: tuple[VatBreakdown, ...]
     lines: tuple[Line, ...]
-    allowances: tuple[Allowance, ...] = ()
+    allowances: tuple[Allowance, ...] = ()  # allowances and charges, BG-20 and BG-21
     due_date: date | None = None  # BT-9
     notes: tuple[str, ...] = ()  # BT-22
     buyer_reference: str = ""  # BT-10
@@ -249,7 +256,7 @@ def from_invoice(invoice: Invoice) -> EInvoice:
         _document_allowance(group, invoice.discount_percent, sign, currency)
         for group in groups
         if group.allowance
-    )
+    ) + tuple(_document_charge(group, invoice, sign, currency) for group in groups if group.charge)
     breakdown = tuple(
         VatBreakdown(
             category=group.tax.category,
@@ -287,6 +294,7 @@ def from_invoice(invoice: Invoice) -> EInvoice:
         totals=DocumentTotals(
             line_total=sign * totals.line_total,
             allowance_total=sign * totals.allowance_total,
+            charge_total=sign * totals.charge_total,
             tax_exclusive=sign * invoice.net_total,
             tax_total=sign * invoice.tax_total,
             tax_inclusive=gross,
@@ -418,22 +426,52 @@ def _document_allowance(
     )
 
 
+def _document_charge(group: TaxGroup, invoice: Invoice, sign: Decimal, currency: str) -> Allowance:
+    """The document surcharge's share of one VAT group, as totals.py rounded it."""
+    amount = sign * group.charge
+    base = sign * (group.basis + group.allowance - group.charge)
+    return Allowance(
+        amount=amount,
+        **_base_and_percent(base, invoice.surcharge_percent, amount),
+        reason=invoice.surcharge_reason or "Surcharge",
+        reason_code=MUTUALLY_DEFINED,
+        category=group.tax.category,
+        rate=_rate(group.tax.category, group.tax.rate),
+        charge=True,
+    )
+
+
 def _line(line: InvoiceLine, sign: Decimal, currency: str) -> Line:
     quantity, price = sign * line.quantity, line.unit_price
     if price < 0:
         # BR-27: prices are never negative; a negative line is a negative quantity.
         quantity, price = -quantity, -price
     net = sign * line.net_amount
-    allowance = None
-    if line.discount_percent:
-        gross = round_money(quantity * price, currency)
-        if gross != net:
-            allowance = Allowance(
-                amount=gross - net,
-                **_base_and_percent(gross, line.discount_percent, gross - net),
-                reason="Discount",
-                reason_code=DISCOUNT,
-            )
+    gross = round_money(quantity * price, currency)
+    allowance = charge = None
+    # The line's net was rounded once from quantity × price × (100 − discount + surcharge);
+    # the allowance and charge stated here add up to exactly that net (BR-CO / R120).
+    discount_amount = Decimal(0)
+    if line.discount_percent and line.surcharge_percent:
+        discount_amount = round_money(gross * line.discount_percent / HUNDRED, currency)
+    elif line.discount_percent:
+        discount_amount = gross - net
+    surcharge_amount = net - gross + discount_amount
+    if discount_amount:
+        allowance = Allowance(
+            amount=discount_amount,
+            **_base_and_percent(gross, line.discount_percent, discount_amount),
+            reason="Discount",
+            reason_code=DISCOUNT,
+        )
+    if line.surcharge_percent and surcharge_amount:
+        charge = Allowance(
+            amount=surcharge_amount,
+            **_base_and_percent(gross, line.surcharge_percent, surcharge_amount),
+            reason="Surcharge",
+            reason_code=MUTUALLY_DEFINED,
+            charge=True,
+        )
     return Line(
         id=str(line.position),
         quantity=quantity,
@@ -444,6 +482,7 @@ def _line(line: InvoiceLine, sign: Decimal, currency: str) -> Line:
         category=line.tax_category,
         rate=_rate(line.tax_category, line.tax_rate),
         allowance=allowance,
+        charge=charge,
     )
 
 

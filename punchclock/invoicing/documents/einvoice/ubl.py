@@ -170,7 +170,7 @@ class _Writer:
 
     def allowance(self, parent: etree._Element, allowance: Allowance) -> None:
         element = self.cac(parent, "AllowanceCharge")
-        self.cbc(element, "ChargeIndicator", "false")
+        self.cbc(element, "ChargeIndicator", "true" if allowance.charge else "false")
         self.cbc(element, "AllowanceChargeReasonCode", allowance.reason_code)
         self.cbc(element, "AllowanceChargeReason", allowance.reason)
         if allowance.percent is not None:
@@ -232,8 +232,10 @@ class _Writer:
         self.money(element, "LineExtensionAmount", totals.line_total)
         self.money(element, "TaxExclusiveAmount", totals.tax_exclusive)
         self.money(element, "TaxInclusiveAmount", totals.tax_inclusive)
-        if self.e.allowances:
+        if any(not allowance.charge for allowance in self.e.allowances):
             self.money(element, "AllowanceTotalAmount", totals.allowance_total)
+        if any(allowance.charge for allowance in self.e.allowances):
+            self.money(element, "ChargeTotalAmount", totals.charge_total)
         self.money(element, "PayableAmount", totals.payable)
 
     def line(self, root: etree._Element, line: Line) -> None:
@@ -249,6 +251,8 @@ class _Writer:
         self.money(element, "LineExtensionAmount", line.net_amount)
         if line.allowance:
             self.allowance(element, line.allowance)
+        if line.charge:
+            self.allowance(element, line.charge)
         item = self.cac(element, "Item")
         self.cbc(item, "Name", line.item_name)
         self.category(item, "ClassifiedTaxCategory", line.category, line.rate)
