@@ -46,6 +46,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "expenses.manage_all": frozenset({OWNER, ADMIN}),
     "expenses.categories": frozenset({OWNER, ADMIN}),
     "invoices.manage": frozenset({OWNER, ADMIN}),
+    "payments.manage": frozenset({OWNER, ADMIN}),
 }
 
 # Actions a manager may also take on the projects they manage.

@@ -85,6 +85,11 @@ class Client(models.Model):
     requires_purchase_order = models.BooleanField(
         "needs a purchase order number", default=False, help_text="BT-13 on every invoice"
     )
+    online_payment = models.BooleanField(
+        "may pay online",
+        default=True,
+        help_text="Offer card payment through Stripe when your organization has it enabled",
+    )
     is_archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

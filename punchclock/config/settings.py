@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "punchclock.tracking",
     "punchclock.expenses",
     "punchclock.invoicing",
+    "punchclock.payments",
 ]
 
 MIDDLEWARE = [

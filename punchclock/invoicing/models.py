@@ -301,7 +301,9 @@ class EventKind(models.TextChoices):
     EDITED = "edited", "Edited"
     ISSUED = "issued", "Issued"
     SENT = "sent", "Sent"
+    VIEWED = "viewed", "Viewed by the client"
     CREDITED = "credited", "Credited"
+    PAYMENT_FAILED = "payment_failed", "Online payment failed"
 
 
 class InvoiceEvent(models.Model):

@@ -111,6 +111,12 @@ def wipe_invoices_after():
     yield
     with triggers_disabled(), connection.cursor() as cursor:
         for table in (
+            "payments_allocation",
+            "payments_payment",
+            "payments_checkoutsession",
+            "payments_portallink",
+            "payments_bankline",
+            "payments_bankstatement",
             "invoicing_invoicedocument",
             "invoicing_invoiceevent",
             "invoicing_billedentry",
