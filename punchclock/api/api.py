@@ -20,6 +20,9 @@ from punchclock.api.auth import TokenAuth
 from punchclock.clients.api import router as clients_router
 from punchclock.expenses.api import router as expenses_router
 from punchclock.invoicing.api import router as invoicing_router
+from punchclock.payments.api import router as payments_router
+from punchclock.payments.api_bank import router as bank_router
+from punchclock.payments.api_receivables import router as receivables_router
 from punchclock.projects.api import router as projects_router
 from punchclock.tracking.api import router as tracking_router
 
@@ -144,4 +147,7 @@ def unknown_endpoint(request: HttpRequest, rest: str) -> None:
     raise Http404(f"There is no API endpoint at /api/v1/{rest}.")
 
 
+api.add_router("", payments_router)
+api.add_router("", receivables_router)
+api.add_router("", bank_router)
 api.add_router("", fallback)

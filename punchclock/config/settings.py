@@ -151,6 +151,12 @@ MAILERS = {
         else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
     )
 }
+# Stripe (online card payment). Organizations switch it on in their payment settings; without
+# a secret key it cannot be switched on. The webhook secret verifies Stripe's signatures.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)  # seconds
+
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Punchclock <punchclock@localhost>")
 
 # Login throttling: failures per (account, client address) within the window.

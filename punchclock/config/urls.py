@@ -10,6 +10,8 @@ urlpatterns = [
     path("time/", include("punchclock.tracking.urls")),
     path("expenses/", include("punchclock.expenses.urls")),
     path("invoices/", include("punchclock.invoicing.urls")),
+    path("payments/", include("punchclock.payments.urls")),
+    path("portal/", include("punchclock.payments.portal_urls")),
     path("api/v1/", api.urls),
 ]
 

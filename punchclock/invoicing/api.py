@@ -163,6 +163,7 @@ class InvoiceFilter(PageQuery):
     status: str | None = Field(None, description=", ".join(InvoiceStatus.values))
     kind: str | None = Field(None, description=", ".join(InvoiceKind.values))
     client_id: Id | None = None
+    number: str | None = Field(None, max_length=50, description="An issued document's number")
 
 
 class DraftIn(InputSchema):
@@ -475,6 +476,8 @@ def list_invoices(request: HttpRequest, filters: Query[InvoiceFilter]) -> dict[s
         invoices = invoices.filter(kind=filters.kind)
     if filters.client_id:
         invoices = invoices.filter(client_id=filters.client_id)
+    if filters.number:
+        invoices = invoices.filter(number=filters.number)
     page = paginate(invoices.order_by("-created_at", "-pk"), filters)
     page["items"] = [invoice_out(i) for i in page["items"]]
     return page

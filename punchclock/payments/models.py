@@ -226,8 +226,10 @@ class StripeEvent(models.Model):
 class PortalLink(models.Model):
     """A client's link to one invoice (or, without invoice, to all its documents).
 
-    The token itself is shown once and never stored: only its SHA-256, so a database dump
-    gives no working links. Revoking or expiry ends it."""
+    The link's token is signed: the link's id and its random nonce, with an HMAC under the
+    server's SECRET_KEY (see portal.py). The database alone gives no working link, the same
+    link can be shown again (in the email, the PDF, the invoice page), and revoking it or
+    its expiry ends it."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="portal_links"
@@ -236,7 +238,7 @@ class PortalLink(models.Model):
     invoice = models.ForeignKey(
         Invoice, on_delete=models.CASCADE, null=True, blank=True, related_name="portal_links"
     )
-    token_hash = models.CharField(max_length=64, unique=True)
+    nonce = models.CharField(max_length=32)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     expires_at = models.DateTimeField(null=True, blank=True)
