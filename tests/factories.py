@@ -9,6 +9,7 @@ from typing import Any
 
 from punchclock.accounts.models import Membership, Organization, Role, User
 from punchclock.clients.models import Client
+from punchclock.payments.models import Payment
 from punchclock.projects.models import Project, Rate, RateKind, RateScope, Task
 
 _seq = itertools.count(1)
@@ -170,3 +171,14 @@ def make_expense_with_receipt(membership: Membership) -> tuple[Any, Any]:
 
     receipt.file.save("ticket.png", ContentFile(out.getvalue()), save=True)
     return expense, receipt
+
+
+def make_payment(client: Client, amount: str = "10.00") -> Payment:
+    """Money received from a client and not yet allocated to any invoice (client credit)."""
+    return Payment.objects.create(
+        organization=client.organization,
+        client=client,
+        amount=Decimal(amount),
+        currency=client.currency,
+        received_on=date(2026, 11, 2),
+    )

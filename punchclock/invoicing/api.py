@@ -19,7 +19,7 @@ from punchclock.api.errors import ERROR_RESPONSES, responses
 from punchclock.api.pagination import PageQuery, page_of, paginate
 from punchclock.api.schemas import Id, InputSchema, QuerySchema, amount_text, referenced
 from punchclock.clients.models import Client
-from punchclock.core.timeutil import PERIODS, TimeInputError, local_date, period_bounds
+from punchclock.core.timeutil import PERIODS, TimeInputError, local_date, now, period_bounds
 from punchclock.invoicing import sending, services
 from punchclock.invoicing.models import (
     EventKind,
@@ -31,6 +31,7 @@ from punchclock.invoicing.models import (
     Unit,
 )
 from punchclock.invoicing.unbilled import ClientUnbilled, ProjectUnbilled, unbilled_work
+from punchclock.payments.balances import balance_of, with_balances
 from punchclock.projects.models import Project
 
 router = Router(tags=["Invoices"])
@@ -77,6 +78,11 @@ class InvoiceOut(Schema):
     tax_total: str
     gross_total: str
     credits_id: int | None = Field(description="The invoice a credit note cancels")
+    payment_status: str = Field(
+        description="draft, open, sent, viewed, partially_paid, paid, overdue, credited or "
+        "credit_note"
+    )
+    balance: str | None = Field(description="What is still owed; null for drafts")
     created_at: datetime
     issued_at: datetime | None
     sha256: str
@@ -279,7 +285,8 @@ def _biller(request: HttpRequest) -> Membership:
 
 
 def _invoices(me: Membership) -> QuerySet[Invoice]:
-    return Invoice.objects.filter(organization_id=me.organization_id).select_related("client")
+    invoices = Invoice.objects.filter(organization_id=me.organization_id)
+    return with_balances(invoices).select_related("client", "organization")
 
 
 def _invoice(me: Membership, invoice_id: int) -> Invoice:
@@ -295,6 +302,7 @@ def _decimal_text(value: Decimal) -> str:
 
 def invoice_out(invoice: Invoice) -> dict[str, Any]:
     currency = invoice.currency
+    balance = balance_of(invoice, local_date(now(), invoice.organization.timezone))
     return {
         "id": invoice.pk,
         "kind": invoice.kind,
@@ -314,6 +322,8 @@ def invoice_out(invoice: Invoice) -> dict[str, Any]:
         "tax_total": amount_text(invoice.tax_total, currency),
         "gross_total": amount_text(invoice.gross_total, currency),
         "credits_id": invoice.credits_id,
+        "payment_status": balance.state,
+        "balance": None if invoice.is_draft else amount_text(balance.balance, currency),
         "created_at": invoice.created_at,
         "issued_at": invoice.issued_at,
         "sha256": invoice.sha256,

@@ -65,6 +65,8 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
     rival_line = add_line(
         rival_invoice, by=outsider, description="Setup", quantity=Decimal(1), unit_price=Decimal(9)
     )
+    payment = factories.make_payment(agency.client)
+    rival_payment = factories.make_payment(rival_client)
     return {
         "own": {
             "client_id": agency.client.pk,
@@ -81,6 +83,7 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
             "receipt_id": receipt.pk,
             "invoice_id": invoice.pk,
             "line_id": line.pk,
+            "payment_id": payment.pk,
         },
         "rival": {
             "client_id": rival_client.pk,
@@ -97,6 +100,7 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
             "receipt_id": rival_receipt.pk,
             "invoice_id": rival_invoice.pk,
             "line_id": rival_line.pk,
+            "payment_id": rival_payment.pk,
         },
     }
 

@@ -49,6 +49,7 @@ def agency_ids(agency, settings, tmp_path) -> dict[str, int]:
         "invitation_id": invitation.pk,
         "invoice_id": invoice.pk,
         "line_id": line.pk,
+        "payment_id": factories.make_payment(agency.client).pk,
     }
 
 
