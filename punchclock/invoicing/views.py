@@ -43,6 +43,8 @@ from punchclock.invoicing.forms import (
 )
 from punchclock.invoicing.models import EventKind, Invoice, InvoiceLine, InvoiceStatus
 from punchclock.invoicing.unbilled import client_unbilled
+from punchclock.payments.balances import balance_of, with_balances
+from punchclock.payments.views import invoice_panel
 from punchclock.projects.ratebook import RateBook
 
 PAGE_SIZE = 25
@@ -207,11 +209,15 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         if value := filters.value(name):
             invoices = invoices.filter(**{name: value})
     rows = (
-        invoices.select_related("client")
+        with_balances(invoices)
+        .select_related("client")
         .annotate(sent_at=Max("events__at", filter=Q(events__kind=EventKind.SENT)))
         .order_by("-created_at", "-pk")
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = local_date(now(), membership.organization.timezone)
+    for invoice in page.object_list:
+        invoice.pay = balance_of(invoice, today)  # type: ignore[attr-defined]
     context = {"filters": filters, "page": page, "filtered": filters.is_filtered()}
     template = "invoicing/list.html#results" if is_htmx(request) else "invoicing/list.html"
     return render(request, template, context)
@@ -263,8 +269,16 @@ def _detail(
         "validation_results": None,
         "issue_error": None,
     } | overrides
+    if not partial:
+        membership: Membership = request.membership  # type: ignore[attr-defined]
+        context["payments"] = invoice_panel(invoice, membership, form=overrides.get("payment_form"))
     template = "invoicing/detail.html#body" if partial else "invoicing/detail.html"
     return render(request, template, context, status=status)
+
+
+def render_detail(request: HttpRequest, pk: int, **overrides: Any) -> HttpResponse:
+    """The invoice page, as another area's form shows it again with its errors."""
+    return _detail(request, _invoice(_biller(request), pk), **overrides)
 
 
 @member_required

@@ -84,10 +84,15 @@ OBJECTS: dict[str, dict[str, str]] = {
     "invoicing:einvoice_validate": {"pk": "invoice"},
     "invoicing:line_edit": {"pk": "invoice_line"},
     "invoicing:line_delete": {"pk": "invoice_line"},
+    "payments:record": {"pk": "invoice"},
+    "payments:use_credit": {"pk": "invoice"},
+    "payments:refund": {"pk": "payment"},
+    "payments:delete": {"pk": "payment"},
 }
 # Pages without agency ids: an outsider may open them, but sees only their own organization.
 OPEN = {
     "core:home",
+    "payments:list",
     "core:healthz",
     "clients:list",
     "clients:new",
@@ -216,7 +221,9 @@ def agency_objects(agency, settings, tmp_path) -> dict[str, Any]:
         tax_category="S",
         tax_rate=19,
     )
+    payment = factories.make_payment(agency.client)
     return {
+        "payment": payment.pk,
         "client": agency.client.pk,
         "contact": contact.pk,
         "project": agency.project.pk,
