@@ -54,11 +54,16 @@ def _require_manager(by: Membership | None, organization_id: int) -> None:
 
 
 def _locked_invoice(invoice: Invoice) -> Invoice:
-    """The invoice locked for this transaction, with its balance."""
+    """The invoice locked for this transaction, with its balance.
+
+    Lock first, then read the balance in a second statement: PostgreSQL computes a
+    statement's subqueries from the snapshot it started with, so a balance read in the
+    locking statement would miss the payment whose commit it waited for."""
+    Invoice.objects.select_for_update(no_key=True).filter(pk=invoice.pk).values_list("pk").get()
     return (
-        with_balances(Invoice.objects.select_for_update(no_key=True, of=("self",)))
+        with_balances(Invoice.objects.filter(pk=invoice.pk))
         .select_related("client", "organization")
-        .get(pk=invoice.pk)
+        .get()
     )
 
 
@@ -191,11 +196,11 @@ def apply_credit(
             raise ValidationError(f"{locked.number} has nothing left to pay.")
         wanted = balance.balance if amount is None else min(amount, balance.balance)
         # Lock the client's payments so two invoices cannot spend the same credit.
-        sources = unallocated(
-            Payment.objects.select_for_update(no_key=True)
-            .filter(client_id=locked.client_id, currency=locked.currency, amount__gt=0)
-            .order_by("received_on", "pk")
-        )
+        credit = Payment.objects.filter(
+            client_id=locked.client_id, currency=locked.currency, amount__gt=0
+        ).order_by("received_on", "pk")
+        list(credit.select_for_update(no_key=True).values_list("pk"))  # lock, then read
+        sources = unallocated(credit)
         refunded = _refunded_by_payment(locked.client_id)
         allocations = []
         for source in sources:
@@ -253,9 +258,10 @@ def refund_payment(
     if not amount.is_finite() or amount <= 0:
         raise field_error("amount", "Enter the amount to return, above zero.")
     with transaction.atomic():
-        source = unallocated(
-            Payment.objects.select_for_update(no_key=True).filter(pk=payment.pk)
-        ).get()
+        Payment.objects.select_for_update(no_key=True).filter(pk=payment.pk).values_list(
+            "pk"
+        ).get()  # lock, then read (see _locked_invoice)
+        source = unallocated(Payment.objects.filter(pk=payment.pk)).get()
         if source.amount < 0:
             raise ValidationError("A refund cannot be refunded.")
         left = refundable(source)
