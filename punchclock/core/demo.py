@@ -428,6 +428,18 @@ def _invoice_history(organization: Organization, owner: Membership) -> None:
         (before, last_month - timedelta(days=1)),
         (last_month, this_month - timedelta(days=1)),
     ]
+    # A workshop billed on its own, never paid: overdue by now.
+    hooli = organization.clients.get(code="hooli")
+    workshop = invoicing.start_draft(hooli, by=owner)
+    invoicing.add_line(
+        workshop,
+        by=owner,
+        description="Discovery workshop, two days on site in London",
+        quantity=Decimal(2),
+        unit="DAY",
+        unit_price=Decimal(1450),
+    )
+    invoicing.issue_invoice(workshop, by=owner, issue_date=before - timedelta(days=20))
     clients = organization.clients.filter(code__in=["acme", "riviere", "globex", "stadtwerke"])
     first_riviere = None
     for start, end in months:
@@ -457,6 +469,86 @@ def _invoice_history(organization: Organization, owner: Membership) -> None:
     if first_riviere is not None:
         # Journey 5: a wrong invoice is cancelled by a credit note; its work is billable again.
         invoicing.credit_invoice(first_riviere, by=owner, issue_date=this_month)
+    _payment_history(organization, owner, today)
+
+
+def _payment_history(organization: Organization, owner: Membership, today: date) -> None:
+    """Payments of every kind; what stays unpaid is partly overdue by now."""
+    from datetime import timedelta
+
+    from punchclock.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
+    from punchclock.payments import services as payments
+    from punchclock.payments.balances import balance_of
+    from punchclock.payments.models import Method, PaymentSettings
+
+    PaymentSettings.objects.get_or_create(organization=organization)
+    invoices = Invoice.objects.filter(
+        organization=organization,
+        kind=InvoiceKind.INVOICE,
+        status=InvoiceStatus.ISSUED,
+        credit_notes__isnull=True,
+    ).select_related("client", "organization")
+    by_client: dict[str, list[Invoice]] = {}
+    for invoice in invoices.order_by("issue_date", "pk"):
+        by_client.setdefault(invoice.client.code, []).append(invoice)
+
+    def received(invoice: Invoice, days: int) -> date:
+        return min(today, (invoice.issue_date or today) + timedelta(days=days))
+
+    def owed(invoice: Invoice) -> Decimal:
+        return balance_of(invoice, today).balance
+
+    def pay(invoice: Invoice, amount: Decimal, days: int, **fields: Any) -> Any:
+        given = payments.PaymentInput(amount=amount, received_on=received(invoice, days), **fields)
+        return payments.record_payment(invoice, given, by=owner)
+
+    acme = by_client.get("acme", [])
+    if acme:  # paid on time by bank transfer, quoting the number
+        first = acme[0]
+        pay(first, owed(first), 9, method=Method.TRANSFER, reference=f"RE {first.number}")
+    if len(acme) > 1:  # paid online by card through Stripe
+        second = acme[1]
+        payments.record_payment(
+            second,
+            payments.PaymentInput(
+                amount=owed(second),
+                received_on=received(second, 3),
+                method=Method.STRIPE,
+                reference="pi_demo_3QxYp2",
+            ),
+            by=None,
+            stripe_payment_intent="pi_demo_3QxYp2",
+        )
+    globex = by_client.get("globex", [])
+    if globex:  # USD invoice paid in EUR at the bank's rate, 200 EUR too much, part returned
+        first = globex[0]
+        rate = Decimal("1.0625")
+        euros = (owed(first) / rate).quantize(Decimal("0.01")) + Decimal(200)
+        payment = pay(
+            first,
+            euros,
+            12,
+            method=Method.TRANSFER,
+            currency="EUR",
+            exchange_rate=rate,
+            reference="GLOBEX AP 88213",
+        )
+        payments.refund_payment(
+            payment,
+            by=owner,
+            amount=Decimal(50),
+            on=received(first, 15),
+            reference="Returned part of the overpayment",
+        )
+    stadtwerke = by_client.get("stadtwerke", [])
+    if stadtwerke:  # half paid, the rest overdue
+        first = stadtwerke[0]
+        half = (owed(first) / 2).quantize(Decimal("0.01"))
+        pay(first, half, 20, method=Method.TRANSFER, reference=f"Abschlag {first.number}")
+    riviere = by_client.get("riviere", [])
+    if riviere:  # paid in cash at the bakery
+        last = riviere[-1]
+        pay(last, owed(last), 5, method=Method.CASH, note="Paid at the shop counter")
 
 
 DESCRIPTIONS = {

@@ -1,6 +1,7 @@
 """The demo organization is believable and complete enough to click through."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from punchclock.accounts.models import Role
 from punchclock.core import demo
@@ -84,3 +85,22 @@ def test_demo_has_issued_invoices_a_credit_note_and_an_intact_chain(db, settings
     assert {i.currency for i in invoices} >= {"EUR", "USD"}
     assert all(i.documents.count() == 1 for i in invoices)
     assert verify_chain(organization) is None
+
+
+def test_demo_has_payments_of_every_kind_and_overdue_invoices(db, settings, tmp_path):
+    from punchclock.core.timeutil import local_date, now
+    from punchclock.invoicing.models import Invoice
+    from punchclock.payments.balances import State, balance_of, client_credit
+    from punchclock.payments.models import Payment
+
+    settings.MEDIA_ROOT = tmp_path
+    organization = demo.load()
+    payments = Payment.objects.filter(organization=organization)
+    assert {p.method for p in payments} >= {"transfer", "cash", "stripe"}
+    assert payments.filter(amount__lt=0).exists()  # a refund
+    assert payments.exclude(exchange_rate=None).exists()  # paid in another currency
+    today = local_date(now(), organization.timezone)
+    states = {balance_of(i, today).state for i in Invoice.objects.filter(organization=organization)}
+    assert {State.PAID, State.OVERDUE, State.CREDITED} <= states
+    globex = organization.clients.get(code="globex")
+    assert client_credit(globex.pk) == {"EUR": Decimal("150.00")}
