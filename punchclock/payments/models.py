@@ -207,7 +207,7 @@ class StripeEvent(models.Model):
     """Every verified webhook event, once: its id is unique, so a redelivery is a no-op.
 
     The state of a PaymentIntent is derived from all of its stored events, whatever order
-    they came in (see stripe.py)."""
+    they came in (see stripe_payments.py)."""
 
     event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=100)

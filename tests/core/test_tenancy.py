@@ -93,6 +93,8 @@ OBJECTS: dict[str, dict[str, str]] = {
 OPEN = {
     "core:home",
     "payments:list",
+    "payments:stripe_webhook",
+    "payments:stripe_settings",
     "core:healthz",
     "clients:list",
     "clients:new",
@@ -365,6 +367,8 @@ GUARDED = {
     "expenses:reimbursements": "expenses.manage_all",
     "invoicing:list": "invoices.manage",
     "invoicing:settings": "invoices.manage",
+    "payments:list": "payments.manage",
+    "payments:stripe_settings": "payments.manage",
 }
 
 
