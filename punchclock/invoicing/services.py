@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -918,6 +919,31 @@ def issue_invoice(
     return locked
 
 
+def _pay_online_url(invoice: Invoice) -> str:
+    """The client portal link printed on the PDF when the client may pay it online.
+
+    Made inside the issuing transaction, so the PDF and its link come and go together."""
+    from punchclock.payments import portal, stripe_payments
+    from punchclock.payments.models import PortalLink
+
+    offered = (
+        invoice.kind == InvoiceKind.INVOICE
+        and invoice.client.online_payment
+        and stripe_payments.keys_configured()
+        and stripe_payments.stripe_enabled(invoice.organization_id)
+        and stripe_payments.stripe_units(invoice.currency) is not None
+    )
+    if not offered:
+        return ""
+    link = PortalLink.objects.create(
+        organization_id=invoice.organization_id,
+        client_id=invoice.client_id,
+        invoice=invoice,
+        nonce=secrets.token_hex(16),
+    )
+    return portal.url_for(link)
+
+
 def _issue(
     invoice: Invoice, *, by: Membership, issue_date: date | None, series: NumberSeries | None
 ) -> None:
@@ -962,6 +988,9 @@ def _issue(
     tax_currency = _tax_currency(invoice, totals.tax_total)
     if tax_currency:
         invoice.snapshot["tax_currency"] = tax_currency
+    pay_url = _pay_online_url(invoice)
+    if pay_url:
+        invoice.snapshot["pay_url"] = pay_url
     invoice.issued_at = now()
     invoice.chain_position = chain.length + 1
     invoice.previous_hash = chain.last_hash

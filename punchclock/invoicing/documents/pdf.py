@@ -83,6 +83,7 @@ LABELS: dict[str, dict[str, str]] = {
         "payment": "Payment",
         "terms": "Payable within {days} days, by {due} at the latest.",
         "terms_now": "Payable immediately, by {due}.",
+        "pay_online": "Pay online by card",
         "credit_terms": "This amount will be credited to you.",
         "reference": "Please quote {number} with your payment.",
         "account_holder": "Account holder",
@@ -147,6 +148,7 @@ LABELS: dict[str, dict[str, str]] = {
         "payment": "Zahlung",
         "terms": "Zahlbar innerhalb von {days} Tagen, spätestens am {due}.",
         "terms_now": "Sofort zahlbar, spätestens am {due}.",
+        "pay_online": "Online per Karte bezahlen",
         "credit_terms": "Dieser Betrag wird Ihnen gutgeschrieben.",
         "reference": "Bitte geben Sie bei der Zahlung {number} an.",
         "account_holder": "Kontoinhaber",
@@ -212,6 +214,7 @@ LABELS: dict[str, dict[str, str]] = {
         "payment": "Paiement",
         "terms": "Payable sous {days} jours, au plus tard le {due}.",
         "terms_now": "Payable à réception, au plus tard le {due}.",
+        "pay_online": "Payer en ligne par carte",
         "credit_terms": "Ce montant vous sera crédité.",
         "reference": "Merci d'indiquer {number} lors du paiement.",
         "account_holder": "Titulaire du compte",
@@ -464,7 +467,11 @@ def document_data(invoice: Invoice) -> tuple[dict[str, Any], str]:
         )
         if not invoice.is_draft:
             terms += " " + labels["reference"].format(number=number)
-        payment = {"terms": terms if due_text else "", "bank": bank}
+        payment = {
+            "terms": terms if due_text else "",
+            "bank": bank,
+            "pay_url": snapshot.get("pay_url", ""),
+        }
         amount = Decimal(gross)
         if (
             invoice.currency == "EUR"
