@@ -1,6 +1,6 @@
 """The `punch` command.
 
-Two halves: client commands (time tracking) talk to a server
+Two halves: client commands (time tracking, invoices, what is owed) talk to a server
 over HTTP and must never import Django, so `punch` starts fast; server commands (`serve`,
 `demo`, `createuser`) run inside this installation and import Django only when invoked.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from punchclock.cli import client, server
+from punchclock.cli import client, receivables, server
 
 
 @click.group(cls=client.ClientGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,4 +27,5 @@ def main() -> None:
 
 
 client.register(main)
+receivables.register(main)
 server.register(main)

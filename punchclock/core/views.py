@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+
+from punchclock.core.timeutil import local_date, now
+
+if TYPE_CHECKING:
+    from punchclock.accounts.models import Membership
+    from punchclock.payments.receivables import Aging
 
 
 @login_required
@@ -21,8 +29,20 @@ def home(request: HttpRequest) -> HttpResponse:
         "client_count": visible_clients(membership).filter(is_archived=False).count(),
         "member_count": membership.organization.memberships.filter(is_active=True).count(),
         "recent_projects": projects.order_by("-created_at")[:6],
+        "owed": _owed(membership),
     }
     return render(request, "core/home.html", context)
+
+
+def _owed(membership: Membership) -> list[Aging] | None:
+    """Outstanding and overdue per currency for those who handle payments; None for others."""
+    from punchclock.accounts.permissions import can
+    from punchclock.payments.receivables import owed_totals
+
+    if not can(membership, "payments.manage"):
+        return None
+    today = local_date(now(), membership.organization.timezone)
+    return owed_totals(membership.organization_id, today=today)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -1,3 +1,8 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from punchclock.payments import receivables_views
+
+urlpatterns = [
+    path("", receivables_views.receivables_page, name="receivables"),
+    path("clients/<int:pk>/statement/", receivables_views.statement_page, name="statement"),
+]

@@ -88,6 +88,7 @@ OBJECTS: dict[str, dict[str, str]] = {
     "payments:use_credit": {"pk": "invoice"},
     "payments:refund": {"pk": "payment"},
     "payments:delete": {"pk": "payment"},
+    "payments:statement": {"pk": "client"},
 }
 # Pages without agency ids: an outsider may open them, but sees only their own organization.
 OPEN = {
@@ -95,6 +96,7 @@ OPEN = {
     "payments:list",
     "payments:stripe_webhook",
     "payments:stripe_settings",
+    "payments:receivables",
     "core:healthz",
     "clients:list",
     "clients:new",
@@ -369,6 +371,8 @@ GUARDED = {
     "invoicing:settings": "invoices.manage",
     "payments:list": "payments.manage",
     "payments:stripe_settings": "payments.manage",
+    "payments:receivables": "payments.manage",
+    "payments:statement": "payments.manage",
 }
 
 
