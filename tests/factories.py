@@ -9,7 +9,7 @@ from typing import Any
 
 from punchclock.accounts.models import Membership, Organization, Role, User
 from punchclock.clients.models import Client
-from punchclock.payments.models import Payment
+from punchclock.payments.models import BankLine, BankStatement, Payment
 from punchclock.projects.models import Project, Rate, RateKind, RateScope, Task
 
 _seq = itertools.count(1)
@@ -181,4 +181,21 @@ def make_payment(client: Client, amount: str = "10.00") -> Payment:
         amount=Decimal(amount),
         currency=client.currency,
         received_on=date(2026, 11, 2),
+    )
+
+
+def make_bank_line(organization: Organization) -> BankLine:
+    """One incoming line of an imported bank statement, not yet matched."""
+    statement = BankStatement.objects.create(
+        organization=organization, filename="statement.xml", sha256="0" * 64, line_count=1
+    )
+    return BankLine.objects.create(
+        organization=organization,
+        statement=statement,
+        fingerprint="f" * 64,
+        booking_date=date(2026, 11, 18),
+        amount=Decimal("119.00"),
+        currency="EUR",
+        reference="Globex invoice",
+        counterparty="Globex Corporation",
     )

@@ -67,6 +67,8 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
     )
     payment = factories.make_payment(agency.client)
     rival_payment = factories.make_payment(rival_client)
+    bank_line = factories.make_bank_line(agency.organization)
+    rival_bank_line = factories.make_bank_line(outsider.organization)
     return {
         "own": {
             "client_id": agency.client.pk,
@@ -84,6 +86,8 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
             "invoice_id": invoice.pk,
             "line_id": line.pk,
             "payment_id": payment.pk,
+            "statement_id": bank_line.statement_id,
+            "bank_line_id": bank_line.pk,
         },
         "rival": {
             "client_id": rival_client.pk,
@@ -101,6 +105,8 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
             "invoice_id": rival_invoice.pk,
             "line_id": rival_line.pk,
             "payment_id": rival_payment.pk,
+            "statement_id": rival_bank_line.statement_id,
+            "bank_line_id": rival_bank_line.pk,
         },
     }
 

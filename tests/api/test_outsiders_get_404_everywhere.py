@@ -34,6 +34,7 @@ def agency_ids(agency, settings, tmp_path) -> dict[str, int]:
     line = add_line(
         invoice, by=agency.owner, description="Setup", quantity=Decimal(1), unit_price=Decimal(9)
     )
+    bank_line = factories.make_bank_line(agency.organization)
     return {
         "expense_id": expense.pk,
         "receipt_id": receipt.pk,
@@ -50,6 +51,8 @@ def agency_ids(agency, settings, tmp_path) -> dict[str, int]:
         "invoice_id": invoice.pk,
         "line_id": line.pk,
         "payment_id": factories.make_payment(agency.client).pk,
+        "statement_id": bank_line.statement_id,
+        "bank_line_id": bank_line.pk,
     }
 
 

@@ -21,6 +21,7 @@ from punchclock.expenses.models import ExchangeRate, Expense, ExpenseCategory, R
 from punchclock.expenses.services import ExpenseInput, create_starter_categories, record_expense
 from punchclock.invoicing.models import Invoice, InvoiceLine
 from punchclock.invoicing.services import add_line, start_draft
+from punchclock.payments.models import Allocation, BankLine, BankStatement, Payment, PortalLink
 from punchclock.projects.models import Project, ProjectMember, Rate, Task
 from punchclock.tracking.models import TimeEntry, Timesheet
 from tests import factories
@@ -89,6 +90,10 @@ OBJECTS: dict[str, dict[str, str]] = {
     "payments:refund": {"pk": "payment"},
     "payments:delete": {"pk": "payment"},
     "payments:statement": {"pk": "client"},
+    "payments:bank_statement": {"pk": "bank_statement"},
+    "payments:bank_confirm": {"pk": "bank_statement"},
+    "payments:bank_line_ignore": {"pk": "bank_line"},
+    "payments:bank_line_reopen": {"pk": "bank_line"},
 }
 # Pages without agency ids: an outsider may open them, but sees only their own organization.
 OPEN = {
@@ -97,6 +102,7 @@ OPEN = {
     "payments:stripe_webhook",
     "payments:stripe_settings",
     "payments:receivables",
+    "payments:bank",
     "core:healthz",
     "clients:list",
     "clients:new",
@@ -226,8 +232,11 @@ def agency_objects(agency, settings, tmp_path) -> dict[str, Any]:
         tax_rate=19,
     )
     payment = factories.make_payment(agency.client)
+    bank_line = factories.make_bank_line(agency.organization)
     return {
         "payment": payment.pk,
+        "bank_statement": bank_line.statement_id,
+        "bank_line": bank_line.pk,
         "client": agency.client.pk,
         "contact": contact.pk,
         "project": agency.project.pk,
@@ -268,6 +277,11 @@ def _fingerprint(organization: Organization) -> str:
     rows += list(ExchangeRate.objects.filter(organization=organization))
     rows += list(Invoice.objects.filter(organization=organization))
     rows += list(InvoiceLine.objects.filter(invoice__organization=organization))
+    rows += list(Payment.objects.filter(organization=organization))
+    rows += list(Allocation.objects.filter(payment__organization=organization))
+    rows += list(BankStatement.objects.filter(organization=organization))
+    rows += list(BankLine.objects.filter(organization=organization))
+    rows += list(PortalLink.objects.filter(organization=organization))
     return serializers.serialize("json", rows)
 
 
