@@ -44,24 +44,29 @@ PLACEHOLDERS = {
     "issue_date": "the issue date",
     "due_date": "the due date",
     "message": "the invoice's personal message",
+    "link": "the client's own link to view the document online (and pay, when offered)",
+    "link_text": "“View the invoice and its payment status online” in the client's language "
+    "(“…and pay online” when online payment is offered)",
 }
 DEFAULT_WORDING: dict[str, tuple[str, str]] = {
     "en": (
         "{document} {number} from {organization}",
         "Hello,\n\nplease find attached {document} {number} of {issue_date} "
-        "for {total}, due on {due_date}.\n\n{message}\n\nKind regards,\n{organization}",
+        "for {total}, due on {due_date}.\n\n{link_text}:\n{link}\n\n{message}\n\n"
+        "Kind regards,\n{organization}",
     ),
     "de": (
         "{document} {number} von {organization}",
         "Guten Tag,\n\nanbei erhalten Sie {document} {number} vom {issue_date} "
-        "über {total}, fällig am {due_date}.\n\n{message}\n\nMit freundlichen Grüßen\n"
-        "{organization}",
+        "über {total}, fällig am {due_date}.\n\n{link_text}:\n{link}\n\n{message}\n\n"
+        "Mit freundlichen Grüßen\n{organization}",
     ),
     "fr": (
         "{document} {number} de {organization}",
         "Bonjour,\n\nveuillez trouver ci-joint votre {document} {number} du {issue_date} "
-        "d'un montant de {total}, à régler avant le {due_date}.\n\n{message}\n\n"
-        "Cordialement,\n{organization}",
+        "d'un montant de {total}, à régler avant le {due_date}.\n\n"
+        "{link_text}\N{NO-BREAK SPACE}:\n{link}\n\n"
+        "{message}\n\nCordialement,\n{organization}",
     ),
 }
 DOCUMENT_WORDS = {
@@ -69,6 +74,27 @@ DOCUMENT_WORDS = {
     "de": {InvoiceKind.INVOICE: "Rechnung", InvoiceKind.CREDIT_NOTE: "Gutschrift"},
     "fr": {InvoiceKind.INVOICE: "facture", InvoiceKind.CREDIT_NOTE: "avoir"},
 }
+# {link_text}: (document kind, can pay online) -> the words before the portal link.
+LINK_WORDS = {
+    "en": {
+        (InvoiceKind.INVOICE, False): "View the invoice and its payment status online",
+        (InvoiceKind.INVOICE, True): "View the invoice and its payment status, and pay online",
+        (InvoiceKind.CREDIT_NOTE, False): "View the credit note online",
+    },
+    "de": {
+        (InvoiceKind.INVOICE, False): "Rechnung und Zahlungsstand online ansehen",
+        (InvoiceKind.INVOICE, True): "Rechnung und Zahlungsstand online ansehen und bezahlen",
+        (InvoiceKind.CREDIT_NOTE, False): "Gutschrift online ansehen",
+    },
+    "fr": {
+        (InvoiceKind.INVOICE, False): "Consultez la facture et l'état de son paiement en ligne",
+        (InvoiceKind.INVOICE, True): (
+            "Consultez la facture et l'état de son paiement, et payez en ligne"
+        ),
+        (InvoiceKind.CREDIT_NOTE, False): "Consultez l'avoir en ligne",
+    },
+}
+LINK_PLACEHOLDERS = {"link", "link_text"}
 MAX_RECIPIENTS = 20
 
 
@@ -118,6 +144,20 @@ def _values(invoice: Invoice) -> dict[str, str]:
     }
 
 
+def _portal_values(invoice: Invoice) -> dict[str, str]:
+    """The client's portal link and the words before it (makes the link when missing)."""
+    from punchclock.payments import portal
+
+    link = portal.link_for(invoice)
+    kind = InvoiceKind(invoice.kind)
+    pays = kind == InvoiceKind.INVOICE and portal.can_pay_online(invoice)
+    return {"link": portal.url_for(link), "link_text": LINK_WORDS[_language(invoice)][kind, pays]}
+
+
+def _uses(text: str, names: set[str]) -> bool:
+    return any(name in names for _literal, name, _spec, _conv in string.Formatter().parse(text))
+
+
 def wording(invoice: Invoice) -> tuple[str, str]:
     """The subject and body the organization's template gives for this invoice."""
     lang = _language(invoice)
@@ -126,6 +166,9 @@ def wording(invoice: Invoice) -> tuple[str, str]:
     ).first()
     subject, body = (template.subject, template.body) if template else DEFAULT_WORDING[lang]
     values = _values(invoice)
+    # Only a wording that shows the link makes one, so a template without it leaves no trace.
+    if _uses(subject + body, LINK_PLACEHOLDERS):
+        values |= _portal_values(invoice)
     filled_subject = subject.format_map(values)
     filled_body = body.format_map(values)
     # An empty message leaves no hole of blank lines.

@@ -21,6 +21,7 @@ from punchclock.expenses.models import ExchangeRate, Expense, ExpenseCategory, R
 from punchclock.expenses.services import ExpenseInput, create_starter_categories, record_expense
 from punchclock.invoicing.models import Invoice, InvoiceLine
 from punchclock.invoicing.services import add_line, start_draft
+from punchclock.payments import portal
 from punchclock.payments.models import Allocation, BankLine, BankStatement, Payment, PortalLink
 from punchclock.projects.models import Project, ProjectMember, Rate, Task
 from punchclock.tracking.models import TimeEntry, Timesheet
@@ -94,6 +95,16 @@ OBJECTS: dict[str, dict[str, str]] = {
     "payments:bank_confirm": {"pk": "bank_statement"},
     "payments:bank_line_ignore": {"pk": "bank_line"},
     "payments:bank_line_reopen": {"pk": "bank_line"},
+    "payments:link_invoice": {"pk": "invoice"},
+    "payments:link_client": {"pk": "client"},
+    "payments:link_revoke": {"pk": "portal_link"},
+    # Portal links are bearer links: the genuine token opens them for anyone, by design.
+    # The walk gives a genuine link's id with a forged signature, which must open nothing.
+    "portal:home": {"token": "forged_portal_token"},
+    "portal:invoice": {"token": "forged_portal_token", "pk": "invoice"},
+    "portal:pdf": {"token": "forged_portal_token", "pk": "invoice"},
+    "portal:einvoice": {"token": "forged_portal_token", "pk": "invoice"},
+    "portal:pay": {"token": "forged_portal_token", "pk": "invoice"},
 }
 # Pages without agency ids: an outsider may open them, but sees only their own organization.
 OPEN = {
@@ -233,7 +244,10 @@ def agency_objects(agency, settings, tmp_path) -> dict[str, Any]:
     )
     payment = factories.make_payment(agency.client)
     bank_line = factories.make_bank_line(agency.organization)
+    portal_link = portal.client_link(agency.client, by=agency.owner)
     return {
+        "portal_link": portal_link.pk,
+        "forged_portal_token": f"{portal_link.pk}.{'A' * 43}",
         "payment": payment.pk,
         "bank_statement": bank_line.statement_id,
         "bank_line": bank_line.pk,
