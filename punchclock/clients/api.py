@@ -47,6 +47,7 @@ class ClientOut(Schema):
     electronic_address: str
     electronic_address_scheme: str
     requires_purchase_order: bool
+    online_payment: bool
     is_archived: bool
     created_at: datetime
 
@@ -76,6 +77,7 @@ class ClientPatch(InputSchema):
     electronic_address: str | None = Field(None, max_length=200)
     electronic_address_scheme: str | None = Field(None, max_length=4)
     requires_purchase_order: bool | None = None
+    online_payment: bool | None = Field(None, description="Offer card payment through Stripe")
 
 
 class ClientIn(ClientPatch):

@@ -194,6 +194,12 @@ class ClientForm(forms.Form):
     requires_purchase_order = forms.BooleanField(
         label="Needs a purchase order number on every invoice", required=False
     )
+    online_payment = forms.BooleanField(
+        label="May pay online by card",
+        required=False,
+        initial=True,
+        help_text="Offered when your organization has Stripe switched on.",
+    )
     notes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
@@ -236,7 +242,7 @@ class ClientForm(forms.Form):
                     "Invoicing",
                     ["currency", "language", "payment_terms_days", "tax_treatment", "vat_id"],
                 ),
-                ("Invoice emails", ["invoice_cc", "invoice_message"]),
+                ("Invoice emails", ["invoice_cc", "invoice_message", "online_payment"]),
                 (
                     "E-invoicing",
                     [

@@ -43,6 +43,7 @@ CLIENT_FIELDS = {
     "electronic_address",
     "electronic_address_scheme",
     "requires_purchase_order",
+    "online_payment",
 }
 CONTACT_FIELDS = {"name", "email", "role", "phone", "is_billing_contact"}
 

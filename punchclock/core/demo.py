@@ -549,6 +549,41 @@ def _payment_history(organization: Organization, owner: Membership, today: date)
     if riviere:  # paid in cash at the bakery
         last = riviere[-1]
         pay(last, owed(last), 5, method=Method.CASH, note="Paid at the shop counter")
+    if stadtwerke:
+        _bank_statement(organization, owner, today, stadtwerke[0], owed(stadtwerke[0]))
+
+
+def _bank_statement(
+    organization: Organization, owner: Membership, today: date, invoice: Any, rest: Decimal
+) -> None:
+    """Last week's account statement, imported but not yet reconciled: the rest of an
+    overdue invoice, quoted by number, waits for the user to confirm it."""
+    from datetime import timedelta
+
+    from punchclock.payments import bank
+    from punchclock.payments.statements import CsvMapping
+
+    day = today - timedelta(days=2)
+    rows = [
+        ("Booking date", "Counterparty", "Purpose", "Amount"),
+        (day - timedelta(days=3), "Hetzner Online GmbH", "Server rent November", "-94.01"),
+        (day, "Stadtwerke Musterstadt", f"Restzahlung Rechnung {invoice.number}", f"{rest}"),
+        (day, "Finanzamt Berlin", "USt-Voranmeldung Oktober", "-1250.00"),
+    ]
+    text = "\n".join(";".join(str(cell) for cell in row) for row in rows) + "\n"
+    bank.import_statement(
+        organization,
+        by=owner,
+        data=text.encode(),
+        filename="northwind-account.csv",
+        mapping=CsvMapping(
+            date="Booking date",
+            amount="Amount",
+            reference=("Purpose",),
+            counterparty="Counterparty",
+            delimiter=";",
+        ),
+    )
 
 
 DESCRIPTIONS = {

@@ -91,7 +91,7 @@ def test_demo_has_payments_of_every_kind_and_overdue_invoices(db, settings, tmp_
     from punchclock.core.timeutil import local_date, now
     from punchclock.invoicing.models import Invoice
     from punchclock.payments.balances import State, balance_of, client_credit
-    from punchclock.payments.models import Payment
+    from punchclock.payments.models import BankLine, Payment
 
     settings.MEDIA_ROOT = tmp_path
     organization = demo.load()
@@ -104,3 +104,7 @@ def test_demo_has_payments_of_every_kind_and_overdue_invoices(db, settings, tmp_
     assert {State.PAID, State.OVERDUE, State.CREDITED} <= states
     globex = organization.clients.get(code="globex")
     assert client_credit(globex.pk) == {"EUR": Decimal("150.00")}
+    # A statement waits to be reconciled: the overdue rest, proposed by its number.
+    line = BankLine.objects.get(organization=organization, amount__gt=0)
+    assert line.proposed_invoice is not None
+    assert balance_of(line.proposed_invoice, today).balance == line.amount

@@ -6,14 +6,15 @@ import pytest
 from django.test import Client as HttpClient
 
 from punchclock.payments.models import BankLine, Payment
-from tests.browser.conftest import chromium, page, screenshot  # noqa: F401 - fixtures
-from tests.payments.conftest import issued
+from tests.browser.conftest import screenshot
+from tests.invoicing.conftest import billing, wipe_invoices_after  # noqa: F401 - fixtures
+from tests.payments.conftest import frozen_today, issued  # noqa: F401 - fixture
 from tests.payments.test_bank_samples import Entry, camt
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("frozen_today")]
 
 
-def sign_in(page, live_server, membership) -> None:  # noqa: F811 - the page fixture
+def sign_in(page, live_server, membership) -> None:
     http = HttpClient()
     http.force_login(membership.user)
     session = http.session
@@ -26,11 +27,11 @@ def sign_in(page, live_server, membership) -> None:  # noqa: F811 - the page fix
 
 @pytest.mark.django_db(transaction=True)
 def test_import_record_and_ignore_in_the_browser(
-    page,  # noqa: F811 - the fixture imported above
+    page,
     live_server,
-    billing,
+    billing,  # noqa: F811 - the fixture imported above
     tmp_path,
-    wipe_invoices_after,
+    wipe_invoices_after,  # noqa: F811 - the fixture imported above
 ):
     invoice = issued(billing)
     statement = tmp_path / "november.xml"
