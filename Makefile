@@ -44,7 +44,8 @@ test-sqlite: install-dev
 # PostgreSQL runs when reachable; PUNCHCLOCK_REQUIRE_POSTGRES=1 (CI) makes its absence an error.
 test-postgres: install-dev
 	@if $(PY) scripts/pg_reachable.py "$(TEST_PG_URL)"; then \
-	  echo "== PostgreSQL"; PUNCHCLOCK_TEST_DATABASE_URL="$(TEST_PG_URL)" $(VENV)/bin/pytest -n 2 -q; \
+	  echo "== PostgreSQL"; PUNCHCLOCK_TEST_DATABASE_URL="$(TEST_PG_URL)" \
+	    EINVOICE_EXAMPLES=$${EINVOICE_EXAMPLES:-20} $(VENV)/bin/pytest -n 2 -q; \
 	elif [ -n "$$PUNCHCLOCK_REQUIRE_POSTGRES" ]; then \
 	  echo "PostgreSQL is required but not reachable at $(TEST_PG_URL)"; exit 1; \
 	else echo "== PostgreSQL not reachable at $(TEST_PG_URL): skipped (CI requires it)"; fi

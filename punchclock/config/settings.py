@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "punchclock.expenses",
     "punchclock.invoicing",
     "punchclock.payments",
+    "punchclock.automation",
 ]
 
 MIDDLEWARE = [

@@ -262,11 +262,14 @@ def create_draft(
     group_by: str = "project",
     tax_rate: Decimal | None = None,
     fee_percent: Decimal | None = None,
+    include_time: bool = True,
+    include_expenses: bool = True,
+    include_fees: bool = True,
 ) -> Invoice:
     """A draft invoice from the client's unbilled time and expenses in a period (inclusive).
 
     A fixed-fee project bills what is left of its fee, or `fee_percent` of it as a
-    milestone (only with `project`)."""
+    milestone (only with `project`). Billing schedules leave out what they do not bill."""
     _require_biller(by, client.organization_id)
     if group_by not in GROUPINGS:
         raise field_error("group_by", f"Group by one of {', '.join(GROUPINGS)}.")
@@ -303,19 +306,31 @@ def create_draft(
                     project=project,
                 )
             )
-            lines = _time_lines(invoice, entries, group_by=group_by, category=category, rate=rate)
-            lines += _fee_lines(
-                invoice, entries, project, category=category, rate=rate, fee_percent=fee_percent
-            )
-            lines += _expense_lines(
-                invoice,
-                list(
-                    unbilled_expenses(client, first=period_start, last=period_end, project=project)
-                ),
-                category=category,
-                rate=rate,
-                start_position=len(lines) + 1,
-            )
+            lines = []
+            if include_time:
+                lines += _time_lines(
+                    invoice, entries, group_by=group_by, category=category, rate=rate
+                )
+            if include_fees:
+                lines += _fee_lines(
+                    invoice,
+                    entries,
+                    project,
+                    category=category,
+                    rate=rate,
+                    fee_percent=fee_percent,
+                )
+            if include_expenses:
+                expenses = unbilled_expenses(
+                    client, first=period_start, last=period_end, project=project
+                )
+                lines += _expense_lines(
+                    invoice,
+                    list(expenses),
+                    category=category,
+                    rate=rate,
+                    start_position=len(lines) + 1,
+                )
             if not lines:
                 raise ValidationError(
                     f"{client.name} has no unbilled work from {period_start} to {period_end}."

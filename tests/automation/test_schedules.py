@@ -1,0 +1,192 @@
+"""Billing schedules stepped through months: one invoice per period, whatever happens."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from punchclock.automation import services
+from punchclock.automation.models import Action, RunStatus, ScheduleRun
+from punchclock.invoicing.models import EventKind, Invoice, InvoiceStatus
+from tests.invoicing.conftest import track
+
+
+def worked(agency, day: date, minutes: int = 120) -> None:
+    track(
+        agency.member,
+        agency.project,
+        datetime(day.year, day.month, day.day, 9, tzinfo=UTC),
+        minutes,
+    )
+
+
+def monthly(agency, action: str = Action.ISSUE, **fields):
+    agency.client.email = "ap@globex.test"
+    agency.client.save()
+    return services.save_schedule(
+        agency.owner,
+        client=agency.client,
+        frequency="monthly",
+        day_of_month=fields.pop("day_of_month", 1),
+        starts_on=fields.pop("starts_on", date(2026, 1, 1)),
+        action=action,
+        **fields,
+    )
+
+
+def test_a_year_of_months_gives_one_invoice_per_month_with_work(billing):
+    monthly(billing)
+    for month in range(1, 13):
+        if month != 6:  # June: nobody worked for Globex
+            worked(billing, date(2026, month, 10))
+    day = date(2026, 1, 1)
+    while day <= date(2027, 1, 3):
+        services.run_due(today=day)  # every day, as the worker does
+        day += timedelta(days=1)
+    runs = list(ScheduleRun.objects.order_by("period_start"))
+    assert [r.period_start.month for r in runs] == list(range(1, 13))
+    assert [r.status for r in runs].count(RunStatus.ISSUED) == 11
+    june = runs[5]
+    assert (june.status, june.invoice) == (RunStatus.EMPTY, None)
+    assert "No unbilled work" in june.message
+    invoices = Invoice.objects.filter(status=InvoiceStatus.ISSUED).order_by("issue_date")
+    assert invoices.count() == 11
+    assert invoices.first().issue_date == date(2026, 2, 1)
+    assert {i.gross_total for i in invoices} == {Decimal("238.00")}  # 2 h × 100 + 19 %
+
+
+def test_running_ten_times_the_same_day_changes_nothing_after_the_first(billing):
+    schedule = monthly(billing, action=Action.SEND)
+    worked(billing, date(2026, 1, 12))
+    for _ in range(10):
+        services.run_due(today=date(2026, 2, 1))
+    assert Invoice.objects.count() == 1
+    assert ScheduleRun.objects.get().status == RunStatus.SENT
+    assert len(mail.outbox) == 1
+    assert schedule.runs.count() == 1
+
+
+def test_month_end_schedule_through_a_leap_february(billing):
+    monthly(billing, day_of_month=31, starts_on=date(2028, 1, 1))
+    for day in (date(2028, 1, 20), date(2028, 2, 10), date(2028, 3, 1)):
+        worked(billing, day)
+    services.run_due(today=date(2028, 3, 31))
+    runs = list(ScheduleRun.objects.order_by("period_start"))
+    assert [(r.period_start, r.period_end) for r in runs] == [
+        (date(2028, 1, 1), date(2028, 1, 30)),
+        (date(2028, 1, 31), date(2028, 2, 28)),
+        (date(2028, 2, 29), date(2028, 3, 30)),
+    ]
+    assert [r.invoice.issue_date for r in runs] == [
+        date(2028, 1, 31),
+        date(2028, 2, 29),
+        date(2028, 3, 31),
+    ]
+
+
+def test_a_draft_schedule_tells_the_owner_and_issues_nothing(billing):
+    monthly(billing, action=Action.DRAFT)
+    worked(billing, date(2026, 1, 12))
+    services.run_due(today=date(2026, 2, 1))
+    run = ScheduleRun.objects.get()
+    assert run.status == RunStatus.DRAFTED
+    assert run.invoice.is_draft
+    assert [m.to for m in mail.outbox] == [["owner@acme.test"]]
+    assert "ready for review" in mail.outbox[0].subject
+
+
+def test_a_refused_send_is_retried_without_issuing_twice(billing, settings):
+    monthly(billing, action=Action.SEND)
+    worked(billing, date(2026, 1, 12))
+    settings.MAILERS = {"default": {"BACKEND": "tests.automation.test_schedules.RefusingBackend"}}
+    services.run_due(today=date(2026, 2, 1))
+    run = ScheduleRun.objects.get()
+    assert run.status == RunStatus.ISSUED
+    assert "sending failed" in run.message
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    services.run_due(today=date(2026, 2, 2))
+    run.refresh_from_db()
+    assert run.status == RunStatus.SENT
+    assert Invoice.objects.count() == 1
+    assert run.invoice.events.filter(kind=EventKind.SENT).count() == 1
+
+
+class RefusingBackend:
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def send_messages(self, messages):
+        raise OSError("connection refused")
+
+
+def test_a_crash_in_the_middle_leaves_nothing_and_the_next_run_bills_once(billing, monkeypatch):
+    monthly(billing)
+    worked(billing, date(2026, 1, 12))
+    real_issue = services.invoicing.issue_invoice
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # the worker killed while issuing
+
+    monkeypatch.setattr(services.invoicing, "issue_invoice", crash)
+    with pytest.raises(KeyboardInterrupt):
+        services.run_due(today=date(2026, 2, 1))
+    assert not ScheduleRun.objects.exists()
+    assert not Invoice.objects.exists()
+    monkeypatch.setattr(services.invoicing, "issue_invoice", real_issue)
+    services.run_due(today=date(2026, 2, 1))
+    services.run_due(today=date(2026, 2, 1))
+    assert Invoice.objects.filter(status=InvoiceStatus.ISSUED).count() == 1
+
+
+def test_a_schedule_of_someone_no_longer_allowed_fails_clearly(billing):
+    schedule = monthly(billing)
+    worked(billing, date(2026, 1, 12))
+    schedule.run_as = billing.member
+    schedule.save()
+    services.run_due(today=date(2026, 2, 1))
+    run = ScheduleRun.objects.get()
+    assert run.status == RunStatus.FAILED
+    assert "may no longer issue invoices" in run.message
+    assert not Invoice.objects.exists()
+
+
+def test_the_preview_names_the_next_run(billing, monkeypatch):
+    schedule = monthly(billing)
+    worked(billing, date(2026, 11, 3), minutes=150)
+    monkeypatch.setattr(services, "now", lambda: datetime(2026, 11, 26, 12, tzinfo=UTC))
+    found = services.preview(schedule)
+    assert found is not None
+    assert (found.period.start, found.period.run_on) == (date(2026, 11, 1), date(2026, 12, 1))
+    assert str(found) == "on 1 Dec: invoice for 2.5 h + 0 expenses ≈ 250.00 EUR"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_schedulers_at_once_bill_each_period_once(billing, wipe_invoices_after):
+    monthly(billing)
+    for month in (1, 2, 3):
+        worked(billing, date(2026, month, 10))
+    barrier = threading.Barrier(2)
+    failures: list[str] = []
+
+    def scheduler() -> None:
+        try:
+            barrier.wait()
+            services.run_due(today=date(2026, 4, 1))
+        except Exception as exc:  # any error is the failure this test looks for
+            failures.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert ScheduleRun.objects.count() == 3
+    assert Invoice.objects.filter(status=InvoiceStatus.ISSUED).count() == 3
