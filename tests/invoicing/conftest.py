@@ -111,6 +111,7 @@ def wipe_invoices_after():
     yield
     with triggers_disabled(), connection.cursor() as cursor:
         for table in (
+            "automation_remindersent",
             "automation_schedulerun",
             "payments_allocation",
             "payments_payment",
