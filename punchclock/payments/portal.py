@@ -44,7 +44,6 @@ from punchclock.invoicing.models import (
 from punchclock.invoicing.totals import Totals
 from punchclock.payments.balances import (
     Balance,
-    State,
     balance_of,
     client_credit,
     with_balances,
@@ -57,8 +56,6 @@ CLIENT_LINK_DAYS = 90
 VIEW_EVERY = timedelta(hours=24)
 # An id of up to 18 digits (always within a 64-bit integer) and 32 bytes of base64url.
 TOKEN = re.compile(r"([1-9][0-9]{0,17})\.([A-Za-z0-9_-]{43})")
-# The client reads "Open" whether or not the invoice was sent or viewed: that is our news.
-CLIENT_LABELS = State.LABELS | {State.OPEN: "Open", State.SENT: "Open", State.VIEWED: "Open"}
 
 
 class LinkError(Exception):
@@ -276,7 +273,6 @@ class DocumentPage:
     lines: list[InvoiceLine]
     totals: Totals
     balance: Balance
-    label: str
     payments: list[Allocation]  # refunds are negative
     credit_notes: list[Invoice]
     einvoice: str | None
@@ -293,7 +289,6 @@ def document_page(invoice: Invoice, today: date) -> DocumentPage:
         lines=lines,
         totals=invoicing.invoice_totals(invoice, lines),
         balance=balance,
-        label=CLIENT_LABELS[balance.state],
         payments=list(
             invoice.allocations.select_related("payment").order_by("payment__received_on", "pk")
         ),
@@ -307,7 +302,6 @@ def document_page(invoice: Invoice, today: date) -> DocumentPage:
 class Row:
     invoice: Invoice
     balance: Balance
-    label: str
 
 
 @dataclass(frozen=True)
@@ -325,7 +319,7 @@ def account_page(link: PortalLink, today: date) -> AccountPage:
     owed: dict[str, Decimal] = {}
     for invoice in invoices:
         balance = balance_of(invoice, today)
-        rows.append(Row(invoice, balance, CLIENT_LABELS[balance.state]))
+        rows.append(Row(invoice, balance))
         if balance.is_open and invoice.kind == InvoiceKind.INVOICE:
             owed[balance.currency] = owed.get(balance.currency, Decimal(0)) + balance.balance
     payments = Payment.objects.filter(

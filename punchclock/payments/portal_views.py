@@ -2,7 +2,8 @@
 
 Portal answers carry headers that keep the token, which is in the address, out of other
 sites' referrers, search engines and shared caches. A bad token and a document outside the
-link get the same friendly 404; a revoked or expired link a friendly 410.
+link get the same friendly 404; a revoked or expired link a friendly 410. Pages speak the
+document's language, or the client's (portal_text.py).
 """
 
 from __future__ import annotations
@@ -33,33 +34,12 @@ from punchclock.accounts.permissions import require
 from punchclock.clients.models import Client
 from punchclock.invoicing import services as invoicing
 from punchclock.invoicing.models import Invoice
-from punchclock.payments import portal
+from punchclock.payments import portal, portal_text
 from punchclock.payments.balances import balance_of
 from punchclock.payments.models import PortalLink
 
 READ = ("GET", "HEAD")
-# What the client reads after coming back from Stripe Checkout (?payment=…).
-PAYMENT_NOTES = {
-    "success": ("success", "Thank you — your payment is being confirmed."),
-    "cancelled": ("info", "The payment was cancelled; nothing was charged."),
-    "unavailable": ("error", "Online payment is not available right now; please try later."),
-}
 LOGO_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
-PROBLEMS = {
-    portal.UnknownLink: (
-        "This link does not open anything",
-        "Check that the whole address from the email was copied. If it still does not "
-        "work, ask the sender for a new link.",
-    ),
-    portal.RevokedLink: (
-        "This link was withdrawn",
-        "The sender turned this link off. Ask them for a new one.",
-    ),
-    portal.ExpiredLink: (
-        "This link has expired",
-        "Links to a whole account work for a limited time. Ask the sender for a new one.",
-    ),
-}
 
 
 # The client's side ---------------------------------------------------------------------
@@ -93,18 +73,31 @@ def _render(
     request: HttpRequest,
     template: str,
     organization: Organization | None,
+    text: portal_text.Text,
     context: dict[str, Any],
     status: int = 200,
 ) -> HttpResponse:
-    branding = {"organization": organization, "logo": _logo(organization) if organization else ""}
-    return render(request, template, branding | context, status=status)
+    common = {
+        "organization": organization,
+        "logo": _logo(organization) if organization else "",
+        "lang": text.lang,
+        "t": text.labels,
+    }
+    return render(request, template, common | context, status=status)
 
 
 def _problem(request: HttpRequest, error: portal.LinkError) -> HttpResponse:
-    title, message = PROBLEMS[type(error)]
+    text = portal_text.for_error(error)
+    title, message = portal_text.problem(text, error)
     organization = error.link.organization if error.link else None
-    context = {"title": title, "message": message}
-    return _render(request, "payments/portal/problem.html", organization, context, error.status)
+    context = {
+        "title": title,
+        "message": message,
+        "write_to": text.say("write_to", organization=organization.name) if organization else "",
+    }
+    return _render(
+        request, "payments/portal/problem.html", organization, text, context, error.status
+    )
 
 
 def portal_page(
@@ -157,15 +150,19 @@ def _document(request: HttpRequest, link: PortalLink, pk: int) -> HttpResponse:
     invoice = portal.document(link, pk)
     _note_view(request, link, invoice)
     token = portal.token_for(link)
+    page = portal.document_page(invoice, portal.today_for(link))
+    # The document speaks its own language, even when reached from the client's list.
+    text = portal_text.text_in(invoice.language)
     context = {
         "link": link,
         "token": token,
-        "page": portal.document_page(invoice, portal.today_for(link)),
-        "note": PAYMENT_NOTES.get(request.GET.get("payment", "")),
+        "page": page,
+        "shown": portal_text.document_text(text, page, link),
+        "note": portal_text.payment_note(text, request.GET.get("payment", "")),
         # A client-wide link leads back to the list of documents.
         "account_url": None if link.invoice_id else reverse("portal:home", args=[token]),
     }
-    return _render(request, "payments/portal/document.html", link.organization, context)
+    return _render(request, "payments/portal/document.html", link.organization, text, context)
 
 
 @portal_page(*READ)
@@ -174,12 +171,14 @@ def home(request: HttpRequest, link: PortalLink) -> HttpResponse:
     if link.invoice_id is not None:
         return _document(request, link, link.invoice_id)
     _note_view(request, link, None)
+    text = portal_text.text_in(link.client.language)
+    page = portal.account_page(link, portal.today_for(link))
     context = {
         "link": link,
         "token": portal.token_for(link),
-        "page": portal.account_page(link, portal.today_for(link)),
+        "shown": portal_text.account_text(text, page, link),
     }
-    return _render(request, "payments/portal/account.html", link.organization, context)
+    return _render(request, "payments/portal/account.html", link.organization, text, context)
 
 
 @portal_page(*READ)

@@ -4,9 +4,11 @@ page."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from babel.numbers import format_currency
 from django.conf import settings
 
 from punchclock.invoicing.models import EventKind, InvoiceDocument
@@ -103,3 +105,36 @@ def test_the_client_opens_the_link_sees_the_invoice_and_downloads_the_pdf(
     screenshot(client, "portal-forged")
     context.close()
     assert not errors, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_german_client_reads_the_invoice_in_german(chromium, live_server, agency, monkeypatch):
+    organization = agency.organization
+    organization.vat_id = "DE811907980"
+    organization.iban = "DE89370400440532013000"
+    organization.email = "billing@acme.test"
+    organization.save()
+    agency.client.language = "de"
+    agency.client.save()
+    invoice = issued(agency, "1250.00")
+    services.record_payment(invoice, paid("500.00", reference="Erste Hälfte"), by=agency.owner)
+    monkeypatch.setattr(stripe_payments, "online_payment_available", lambda invoice: True)
+    path = portal.url_for(portal.link_for(invoice)).removeprefix(settings.SITE_URL)
+
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1100, "height": 900}, locale="en-US"
+    )
+    client = context.new_page()
+    response = client.goto(path)
+    assert response is not None
+    assert response.status == 200
+    assert client.locator("html").get_attribute("lang") == "de"
+    amount = client.locator(".portal-amount").inner_text()
+    assert "Offener Betrag" in amount
+    assert format_currency(Decimal("987.50"), "EUR", locale="de") in amount
+    totals = client.locator(".invoice-totals").inner_text()
+    assert format_currency(Decimal("1487.50"), "EUR", locale="de") in totals
+    assert client.locator("button.btn-pay").inner_text().endswith("jetzt online bezahlen")
+    assert client.locator("a:has-text('PDF herunterladen')").count() == 1
+    screenshot(client, "portal-invoice-de")
+    context.close()

@@ -108,11 +108,11 @@ def test_the_client_sees_the_invoice_without_an_account(billing, anonymous):
     assert "Globex" in html
     assert "Development" in html
     assert "€100.00" in html  # net
-    assert "VAT 19 % of €100.00" in html
+    assert "VAT 19% on €100.00" in html  # the PDF's wording
     assert "€19.00" in html
     assert "Amount due" in html
     assert "€119.00" in html
-    assert "Issued 2 Nov 2026 · due 2 Dec 2026" in html
+    assert "Issued Nov 2, 2026 · due Dec 2, 2026" in html  # the PDF's date format
     assert ">Open</span>" in html
     assert "Pay €" not in html, "no online payment unless it is offered"
     # The standalone layout: none of the app's navigation.
