@@ -24,6 +24,9 @@ from punchclock.payments.receivables import BUCKET_LABELS, BUCKETS
 FORMATS = ("html", "pdf", "csv")
 
 
+SHOWN_INVOICES = 100
+
+
 def _manager(request: HttpRequest) -> Membership:
     membership: Membership = request.membership  # type: ignore[attr-defined]
     require(membership, "payments.manage")
@@ -69,10 +72,13 @@ def receivables_page(request: HttpRequest) -> HttpResponse:
         today=_today(membership),
         client_id=client.pk if client else None,
     )
+    # The longest overdue first; a long tail of invoices not yet due is one click away.
+    show_all = request.GET.get("all") == "1"
     context = {
         "filters": filters,
         "client": client,
         "found": found,
+        "shown_invoices": found.invoices if show_all else found.invoices[:SHOWN_INVOICES],
         "buckets": [(key, BUCKET_LABELS[key]) for key in BUCKETS],
     }
     template = "payments/receivables/index.html"

@@ -253,7 +253,7 @@ def test_the_pages_take_the_same_few_queries_for_200_invoices(
     owner = login(crowded.owner)
     owner.get("/")  # the session's first request loads more than later ones
     with django_assert_max_num_queries(12):
-        page = owner.get("/payments/receivables/")
+        page = owner.get("/payments/receivables/", {"all": "1"})
     assert page.status_code == 200
     assert page.content.decode().count('id="open-') == 200
     with django_assert_max_num_queries(14):
@@ -368,3 +368,16 @@ def test_members_see_no_money_on_the_dashboard(billing):
 
 def test_every_bucket_has_a_label():
     assert set(receivables.BUCKET_LABELS) == set(BUCKETS)
+
+
+def test_the_page_shows_the_longest_overdue_and_links_to_all(billing, as_owner, monkeypatch):
+    from punchclock.payments import receivables_views
+
+    monkeypatch.setattr(receivables_views, "SHOWN_INVOICES", 2)
+    for net in ("100.00", "200.00", "300.00"):
+        issued(billing, net)
+    page = as_owner.get("/payments/receivables/").content.decode()
+    assert page.count('id="open-') == 2
+    assert "The 2 longest overdue of 3 open invoices" in page
+    everything = as_owner.get("/payments/receivables/?all=1").content.decode()
+    assert everything.count('id="open-') == 3
