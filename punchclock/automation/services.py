@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.http import Http404
 
 from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can, require
@@ -41,6 +42,10 @@ from punchclock.invoicing.unbilled import client_unbilled
 
 log = logging.getLogger(__name__)
 SEND_ATTEMPTS = 5  # a send refused this often stays failed until someone looks
+RUN_ATTEMPTS = 5  # a failed period is tried again on later days, this often at most
+# Schedule days stay where period arithmetic (a year of weeks, a quarter) cannot leave the
+# calendar: a schedule starting in 9999 would raise OverflowError on every preview.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 def rule_of(schedule: BillingSchedule) -> Rule:
@@ -100,6 +105,10 @@ def save_schedule(
 
 
 def _check(schedule: BillingSchedule) -> None:
+    for name in ("starts_on", "ends_on"):
+        day = getattr(schedule, name)
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise field_error(name, f"Choose a day from {FIRST_DAY:%Y} to {LAST_DAY:%Y}.")
     if schedule.project is not None and schedule.project.client_id != schedule.client_id:
         raise field_error("project", "This project belongs to another client.")
     if schedule.group_by not in GROUPINGS:
@@ -137,6 +146,11 @@ def preview(schedule: BillingSchedule) -> Preview | None:
     period = next_period(rule_of(schedule), after=today_for(schedule))
     if period is None:
         return None
+    return estimate(schedule, period)
+
+
+def estimate(schedule: BillingSchedule, period: Period) -> Preview:
+    """What a run of this period would bill from the work unbilled in it now."""
     row = client_unbilled(schedule.client, first=period.start, last=period.end)
     hours, amount, expenses = Decimal(0), Decimal(0), 0
     for project in row.projects:
@@ -169,10 +183,25 @@ class Outcome:
 
 
 def due(schedule: BillingSchedule, *, today: date | None = None) -> list[Period]:
-    """Periods whose day has come and that no run has taken yet."""
+    """Periods whose day has come that no run has taken yet, or whose run failed on an
+    earlier day and may try again (at most RUN_ATTEMPTS times, once a day)."""
     today = today or today_for(schedule)
-    taken = set(schedule.runs.values_list("period_start", flat=True))
+    taken = {
+        start
+        for start, status, attempts, updated in schedule.runs.values_list(
+            "period_start", "status", "attempts", "updated_at"
+        )
+        if not _retryable(status, attempts, updated, schedule, today)
+    }
     return [p for p in periods(rule_of(schedule), through=today) if p.start not in taken]
+
+
+def _retryable(
+    status: str, attempts: int, updated: Any, schedule: BillingSchedule, today: date
+) -> bool:
+    if status != RunStatus.FAILED or attempts >= RUN_ATTEMPTS:
+        return False
+    return local_date(updated, schedule.organization.timezone) < today
 
 
 def run_due(
@@ -185,25 +214,38 @@ def run_due(
         "organization", "client", "project", "run_as__user", "run_as__organization"
     ):
         for period in due(schedule, today=today):
-            outcome = run_period(schedule, period)
+            outcome = run_period(schedule, period, today=today)
             if outcome is not None:
                 outcomes.append(outcome)
     retry_sends()
     return outcomes
 
 
-def run_period(schedule: BillingSchedule, period: Period) -> Outcome | None:
-    """Bill one period of a schedule; None when another run has taken it."""
+def run_period(
+    schedule: BillingSchedule, period: Period, *, today: date | None = None
+) -> Outcome | None:
+    """Bill one period of a schedule; None when another run has taken it.
+
+    The invoice is issued on the day of the run (a period caught up late is not back-dated:
+    issue dates of a series never go backwards)."""
+    today = today or today_for(schedule)
     try:
         with transaction.atomic():
-            run = ScheduleRun.objects.create(
+            run, created = ScheduleRun.objects.select_for_update().get_or_create(
                 schedule=schedule,
                 period_start=period.start,
-                period_end=period.end,
-                run_on=period.run_on,
-                status=RunStatus.EMPTY,
+                defaults={
+                    "period_end": period.end,
+                    "run_on": period.run_on,
+                    "status": RunStatus.EMPTY,
+                },
             )
-            outcome = _bill(schedule, period, run)
+            if not created:
+                if not _retryable(run.status, run.attempts, run.updated_at, schedule, today):
+                    return None  # another scheduler took this period
+                run.attempts += 1
+                run.save(update_fields=["attempts"])
+            outcome = _bill(schedule, period, run, issue_on=today)
     except IntegrityError:
         return None  # another scheduler took this period
     if outcome.status == RunStatus.ISSUED and schedule.action == Action.SEND:
@@ -215,7 +257,9 @@ def run_period(schedule: BillingSchedule, period: Period) -> Outcome | None:
     return outcome
 
 
-def _bill(schedule: BillingSchedule, period: Period, run: ScheduleRun) -> Outcome:
+def _bill(
+    schedule: BillingSchedule, period: Period, run: ScheduleRun, *, issue_on: date
+) -> Outcome:
     """Draft (and issue) the period's invoice inside the run's transaction."""
     by = schedule.run_as
     if not by.is_active or not can(by, "invoices.manage"):
@@ -237,7 +281,7 @@ def _bill(schedule: BillingSchedule, period: Period, run: ScheduleRun) -> Outcom
             )
             if schedule.action == Action.DRAFT:
                 return _record(run, schedule, period, RunStatus.DRAFTED, draft, "")
-            issued = invoicing.issue_invoice(draft, by=by, issue_date=period.run_on)
+            issued = invoicing.issue_invoice(draft, by=by, issue_date=issue_on)
     except ValidationError as exc:
         text = " ".join(exc.messages)
         if "no unbilled work" in text:
@@ -349,3 +393,130 @@ def _tell_owner(schedule: BillingSchedule, outcome: Outcome) -> None:
         )
     except OSError as exc:  # the draft exists either way; the list shows it
         log.warning("Could not tell %s about draft %s: %s", user.email, invoice.pk, exc)
+
+
+# For the pages, the API and the CLI -------------------------------------------------------
+
+
+def schedule_for(by: Membership, pk: int) -> BillingSchedule:
+    """A schedule of `by`'s organization, or 404; only people who bill may see schedules."""
+    require(by, "invoices.manage")
+    found = (
+        BillingSchedule.objects.filter(organization_id=by.organization_id, pk=pk)
+        .select_related(
+            "organization",
+            "client__organization",
+            "project__client",
+            "run_as__user",
+            "run_as__organization",
+        )
+        .first()
+    )
+    if found is None:
+        raise Http404("No such billing schedule.")
+    return found
+
+
+def due_counts(schedules: list[BillingSchedule]) -> dict[int, int]:
+    """How many periods are due per schedule, in one query for a whole page of them."""
+    taken: dict[int, set[date]] = {s.pk: set() for s in schedules}
+    runs = ScheduleRun.objects.filter(schedule__in=[s.pk for s in schedules])
+    for schedule_id, start in runs.values_list("schedule_id", "period_start"):
+        taken[schedule_id].add(start)
+    return {
+        s.pk: sum(p.start not in taken[s.pk] for p in periods(rule_of(s), through=today_for(s)))
+        for s in schedules
+    }
+
+
+def _ordinal(day: int) -> str:
+    suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def frequency_text(schedule: BillingSchedule) -> str:
+    """How often it bills, as a person says it: "Monthly on the 1st", "Every 2 weeks"."""
+    if schedule.frequency == Frequency.WEEKLY:
+        weeks = schedule.interval_weeks
+        return "Every week" if weeks == 1 else f"Every {weeks} weeks"
+    if schedule.frequency == Frequency.QUARTERLY:
+        day = schedule.day_of_month
+        return "Quarterly" if day == 1 else f"Quarterly on the {_ordinal(day)}"
+    if schedule.frequency == Frequency.PROJECT_END and schedule.ends_on is not None:
+        return f"Once after {schedule.ends_on:%-d %b %Y}"
+    return f"Monthly on the {_ordinal(schedule.day_of_month)}"
+
+
+# What a run would do, by the action: the status its run would get.
+WOULD: dict[str, str] = {
+    Action.DRAFT: RunStatus.DRAFTED,
+    Action.ISSUE: RunStatus.ISSUED,
+    Action.SEND: RunStatus.SENT,
+}
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A due period as a dry run sees it: the status it would get, and its estimate."""
+
+    period: Period
+    status: str
+    message: str = ""
+    estimate: Preview | None = None
+
+
+def dry_run(
+    schedule: BillingSchedule, *, today: date | None = None, limit: int | None = None
+) -> list[Planned]:
+    """What running the due periods now would do, in the order they would run; writes nothing.
+
+    The same checks as a run (authority, any work at all), so "nothing to bill" and failures
+    show before they happen; `limit` keeps a page from estimating years of periods."""
+    by = schedule.run_as
+    allowed = by.is_active and can(by, "invoices.manage")
+    planned = []
+    for period in due(schedule, today=today)[:limit]:
+        if not allowed:
+            planned.append(Planned(period, RunStatus.FAILED, _no_authority(by)))
+        elif not _has_work(schedule, period):
+            planned.append(Planned(period, RunStatus.EMPTY, _nothing(schedule, period)))
+        else:
+            planned.append(Planned(period, WOULD[schedule.action], "", estimate(schedule, period)))
+    return planned
+
+
+def run_schedule(
+    schedule: BillingSchedule, *, by: Membership, today: date | None = None
+) -> list[Outcome]:
+    """Run one schedule's due periods now ("Run now"), each exactly once, as the worker would.
+
+    Unlike run_due it leaves other schedules' failed sends alone: a person's click in one
+    organization must not send another organization's email."""
+    require(by, "invoices.manage")
+    if schedule.organization_id != by.organization_id:
+        raise PermissionDenied("This schedule belongs to another organization.")
+    if not schedule.is_active:
+        raise field_error("is_active", "This schedule is paused: resume it to run it.")
+    outcomes = []
+    for period in due(schedule, today=today):
+        outcome = run_period(schedule, period, today=today)
+        if outcome is not None:  # None: a worker took the period at the same moment
+            outcomes.append(outcome)
+    return outcomes
+
+
+def delete_schedule(schedule: BillingSchedule, *, by: Membership) -> None:
+    """Delete a schedule that never ran; one with runs keeps its history: pause it instead."""
+    require(by, "invoices.manage")
+    if schedule.organization_id != by.organization_id:
+        raise PermissionDenied("This schedule belongs to another organization.")
+    refused = field_error("schedule", "This schedule has run, so it keeps its history: pause it.")
+    try:
+        with transaction.atomic():
+            if schedule.runs.exists():
+                raise refused
+            schedule.delete()
+    except IntegrityError:
+        # A worker's run committed between the check and the delete (PostgreSQL's deferred
+        # foreign key refuses the delete then): the schedule now has history.
+        raise refused from None

@@ -11,6 +11,7 @@ urlpatterns = [
     path("expenses/", include("punchclock.expenses.urls")),
     path("invoices/", include("punchclock.invoicing.urls")),
     path("payments/", include("punchclock.payments.urls")),
+    path("schedules/", include("punchclock.automation.urls")),
     path("portal/", include("punchclock.payments.portal_urls")),
     path("api/v1/", api.urls),
 ]

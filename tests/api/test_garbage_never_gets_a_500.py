@@ -6,6 +6,7 @@ without touching this file.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from punchclock.accounts.models import Role
+from punchclock.automation.services import save_schedule
 from punchclock.invoicing.services import add_line, start_draft
 from tests import factories
 from tests.api.helpers import Api, token_for
@@ -69,6 +71,12 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
     rival_payment = factories.make_payment(rival_client)
     bank_line = factories.make_bank_line(agency.organization)
     rival_bank_line = factories.make_bank_line(outsider.organization)
+    schedule = save_schedule(
+        agency.owner, client=agency.client, frequency="monthly", starts_on=date(2026, 11, 1)
+    )
+    rival_schedule = save_schedule(
+        outsider, client=rival_client, frequency="monthly", starts_on=date(2026, 11, 1)
+    )
     return {
         "own": {
             "client_id": agency.client.pk,
@@ -88,6 +96,7 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
             "payment_id": payment.pk,
             "statement_id": bank_line.statement_id,
             "bank_line_id": bank_line.pk,
+            "schedule_id": schedule.pk,
         },
         "rival": {
             "client_id": rival_client.pk,
@@ -107,6 +116,7 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
             "payment_id": rival_payment.pk,
             "statement_id": rival_bank_line.statement_id,
             "bank_line_id": rival_bank_line.pk,
+            "schedule_id": rival_schedule.pk,
         },
     }
 

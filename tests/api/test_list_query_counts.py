@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from punchclock.accounts.models import Invitation, Role
+from punchclock.automation.services import run_schedule, save_schedule
 from punchclock.clients.models import Contact
 from punchclock.core.timeutil import now
 from punchclock.projects.models import ProjectMember, Task
@@ -53,7 +54,15 @@ def list_routes():
 def test_every_list_endpoint_has_a_fixed_number_of_queries(
     crowded, api_as, django_assert_max_num_queries
 ):
-    ids = {"client_id": crowded.client.pk, "project_id": crowded.project.pk}
+    schedule = save_schedule(
+        crowded.owner, client=crowded.client, frequency="monthly", starts_on=date(2026, 1, 1)
+    )
+    run_schedule(schedule, by=crowded.owner, today=date(2026, 7, 1))
+    ids = {
+        "client_id": crowded.client.pk,
+        "project_id": crowded.project.pk,
+        "schedule_id": schedule.pk,
+    }
     checked = 0
     for membership in (crowded.owner, crowded.member):
         api = api_as(membership)

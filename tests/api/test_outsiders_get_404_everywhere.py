@@ -13,6 +13,7 @@ import pytest
 
 from punchclock.accounts.models import Invitation
 from punchclock.accounts.services import invite_member
+from punchclock.automation.services import save_schedule
 from punchclock.clients.services import add_contact
 from punchclock.invoicing.services import add_line, start_draft
 from tests import factories
@@ -53,6 +54,9 @@ def agency_ids(agency, settings, tmp_path) -> dict[str, int]:
         "payment_id": factories.make_payment(agency.client).pk,
         "statement_id": bank_line.statement_id,
         "bank_line_id": bank_line.pk,
+        "schedule_id": save_schedule(
+            agency.owner, client=agency.client, frequency="monthly", starts_on=date(2026, 11, 1)
+        ).pk,
     }
 
 

@@ -15,6 +15,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from punchclock.accounts.models import ApiToken, Invitation, Membership, Organization
 from punchclock.accounts.services import create_api_token, invite_member
+from punchclock.automation.models import BillingSchedule, ScheduleRun
+from punchclock.automation.services import save_schedule
 from punchclock.clients.models import Client, Contact
 from punchclock.clients.services import add_contact
 from punchclock.expenses.models import ExchangeRate, Expense, ExpenseCategory, Receipt
@@ -105,6 +107,12 @@ OBJECTS: dict[str, dict[str, str]] = {
     "portal:pdf": {"token": "forged_portal_token", "pk": "invoice"},
     "portal:einvoice": {"token": "forged_portal_token", "pk": "invoice"},
     "portal:pay": {"token": "forged_portal_token", "pk": "invoice"},
+    "automation:detail": {"pk": "schedule"},
+    "automation:edit": {"pk": "schedule"},
+    "automation:run": {"pk": "schedule"},
+    "automation:pause": {"pk": "schedule"},
+    "automation:resume": {"pk": "schedule"},
+    "automation:delete": {"pk": "schedule"},
 }
 # Pages without agency ids: an outsider may open them, but sees only their own organization.
 OPEN = {
@@ -114,6 +122,8 @@ OPEN = {
     "payments:stripe_settings",
     "payments:receivables",
     "payments:bank",
+    "automation:list",
+    "automation:new",
     "core:healthz",
     "clients:list",
     "clients:new",
@@ -245,7 +255,11 @@ def agency_objects(agency, settings, tmp_path) -> dict[str, Any]:
     payment = factories.make_payment(agency.client)
     bank_line = factories.make_bank_line(agency.organization)
     portal_link = portal.client_link(agency.client, by=agency.owner)
+    schedule = save_schedule(
+        agency.owner, client=agency.client, frequency="monthly", starts_on=date(2026, 11, 1)
+    )
     return {
+        "schedule": schedule.pk,
         "portal_link": portal_link.pk,
         "forged_portal_token": f"{portal_link.pk}.{'A' * 43}",
         "payment": payment.pk,
@@ -296,6 +310,8 @@ def _fingerprint(organization: Organization) -> str:
     rows += list(BankStatement.objects.filter(organization=organization))
     rows += list(BankLine.objects.filter(organization=organization))
     rows += list(PortalLink.objects.filter(organization=organization))
+    rows += list(BillingSchedule.objects.filter(organization=organization))
+    rows += list(ScheduleRun.objects.filter(schedule__organization=organization))
     return serializers.serialize("json", rows)
 
 
@@ -401,6 +417,11 @@ GUARDED = {
     "payments:stripe_settings": "payments.manage",
     "payments:receivables": "payments.manage",
     "payments:statement": "payments.manage",
+    "automation:list": "invoices.manage",
+    "automation:new": "invoices.manage",
+    "automation:detail": "invoices.manage",
+    "automation:edit": "invoices.manage",
+    "automation:delete": "invoices.manage",
 }
 
 
