@@ -12,6 +12,7 @@ urlpatterns = [
     path("invoices/", include("punchclock.invoicing.urls")),
     path("payments/", include("punchclock.payments.urls")),
     path("schedules/", include("punchclock.automation.urls")),
+    path("reminders/", include("punchclock.automation.reminder_urls")),
     path("portal/", include("punchclock.payments.portal_urls")),
     path("api/v1/", api.urls),
 ]

@@ -15,14 +15,20 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from punchclock.accounts.models import ApiToken, Invitation, Membership, Organization
 from punchclock.accounts.services import create_api_token, invite_member
-from punchclock.automation.models import BillingSchedule, ScheduleRun
+from punchclock.automation.models import (
+    BillingSchedule,
+    ReminderLevel,
+    ReminderSent,
+    ReminderTemplate,
+    ScheduleRun,
+)
 from punchclock.automation.services import save_schedule
 from punchclock.clients.models import Client, Contact
 from punchclock.clients.services import add_contact
 from punchclock.expenses.models import ExchangeRate, Expense, ExpenseCategory, Receipt
 from punchclock.expenses.services import ExpenseInput, create_starter_categories, record_expense
 from punchclock.invoicing.models import Invoice, InvoiceLine
-from punchclock.invoicing.services import add_line, start_draft
+from punchclock.invoicing.services import add_line, issue_invoice, start_draft
 from punchclock.payments import portal
 from punchclock.payments.models import Allocation, BankLine, BankStatement, Payment, PortalLink
 from punchclock.projects.models import Project, ProjectMember, Rate, Task
@@ -87,6 +93,8 @@ OBJECTS: dict[str, dict[str, str]] = {
     "invoicing:einvoice": {"pk": "invoice"},
     "invoicing:einvoice_validate": {"pk": "invoice"},
     "invoicing:line_edit": {"pk": "invoice_line"},
+    "reminders:send_again": {"pk": "reminder_sent"},
+    "reminders:invoice": {"pk": "invoice"},
     "invoicing:line_delete": {"pk": "invoice_line"},
     "payments:record": {"pk": "invoice"},
     "payments:use_credit": {"pk": "invoice"},
@@ -182,6 +190,11 @@ OPEN = {
     "invoicing:template_remove",
     "invoicing:template_download",
     "invoicing:email_template",
+    "reminders:settings",
+    "reminders:set_up",
+    "reminders:levels",
+    "reminders:wording",
+    "reminders:send",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]
@@ -258,7 +271,15 @@ def agency_objects(agency, settings, tmp_path) -> dict[str, Any]:
     schedule = save_schedule(
         agency.owner, client=agency.client, frequency="monthly", starts_on=date(2026, 11, 1)
     )
+    # A reminder of an issued invoice (reminders never name drafts).
+    agency.organization.vat_id = "DE811907980"
+    agency.organization.save()
+    issued = start_draft(agency.client, by=agency.owner)
+    add_line(issued, by=agency.owner, description="Globex retainer", quantity=1, unit_price=100)
+    issue_invoice(issued, by=agency.owner)
+    reminder_sent = ReminderSent.objects.create(invoice=issued, level=1, balance=100)
     return {
+        "reminder_sent": reminder_sent.pk,
         "schedule": schedule.pk,
         "portal_link": portal_link.pk,
         "forged_portal_token": f"{portal_link.pk}.{'A' * 43}",
@@ -312,6 +333,9 @@ def _fingerprint(organization: Organization) -> str:
     rows += list(PortalLink.objects.filter(organization=organization))
     rows += list(BillingSchedule.objects.filter(organization=organization))
     rows += list(ScheduleRun.objects.filter(schedule__organization=organization))
+    rows += list(ReminderLevel.objects.filter(organization=organization))
+    rows += list(ReminderTemplate.objects.filter(organization=organization))
+    rows += list(ReminderSent.objects.filter(invoice__organization=organization))
     return serializers.serialize("json", rows)
 
 
@@ -418,6 +442,7 @@ GUARDED = {
     "payments:receivables": "payments.manage",
     "payments:statement": "payments.manage",
     "automation:list": "invoices.manage",
+    "reminders:settings": "invoices.manage",
     "automation:new": "invoices.manage",
     "automation:detail": "invoices.manage",
     "automation:edit": "invoices.manage",
