@@ -551,6 +551,29 @@ def _payment_history(organization: Organization, owner: Membership, today: date)
         pay(last, owed(last), 5, method=Method.CASH, note="Paid at the shop counter")
     if stadtwerke:
         _bank_statement(organization, owner, today, stadtwerke[0], owed(stadtwerke[0]))
+    _automation(organization, owner, today)
+
+
+def _automation(organization: Organization, owner: Membership, today: date) -> None:
+    """A monthly schedule that drafts Acme's invoice, and reminders: the first ones went out."""
+    from django.test.utils import override_settings
+
+    from punchclock.automation import reminder_settings, reminders
+    from punchclock.automation import services as automation
+
+    automation.save_schedule(
+        owner,
+        client=organization.clients.get(code="acme"),
+        frequency="monthly",
+        day_of_month=1,
+        starts_on=today.replace(day=1),
+        action="draft",
+    )
+    reminder_settings.set_up(organization, by=owner)
+    # The first reminders of the overdue invoices go out: into memory, the demo mails no one.
+    memory = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    with override_settings(MAILERS=memory):
+        reminders.send_due(today, organization=organization, by=owner)
 
 
 def _bank_statement(

@@ -108,3 +108,8 @@ def test_demo_has_payments_of_every_kind_and_overdue_invoices(db, settings, tmp_
     line = BankLine.objects.get(organization=organization, amount__gt=0)
     assert line.proposed_invoice is not None
     assert balance_of(line.proposed_invoice, today).balance == line.amount
+    # Automation: a monthly schedule with its next run ahead, first reminders sent.
+    from punchclock.automation.models import BillingSchedule, ReminderSent
+
+    assert BillingSchedule.objects.filter(organization=organization).count() == 1
+    assert ReminderSent.objects.filter(invoice__organization=organization, level=1).count() == 2
