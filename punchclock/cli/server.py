@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    import subprocess  # imported when used: `punch` must start fast
+
+# How long `punch serve` lets its worker finish the job at hand before killing it; a killed
+# job's transaction rolls back and the next tick redoes it.
+WORKER_STOP_SECONDS = 10
 
 
 def _django() -> None:
@@ -64,8 +71,48 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
             f"Demo login: {demo_data.OWNER_EMAIL} / {demo_data.PASSWORD}"
             "  (other demo people use the same password)"
         )
+    worker_process = _start_worker()
     click.echo(f"Punchclock is running on http://{_url_host(host)}:{port}/  (Ctrl+C stops it)")
-    _run_gunicorn(host, port, workers)
+    try:
+        _run_gunicorn(host, port, workers)
+    finally:
+        if worker_process is not None:
+            _stop_worker(worker_process)
+
+
+def _start_worker() -> subprocess.Popen[bytes] | None:
+    """Run `punch worker` beside the server, so billing schedules work out of the box.
+
+    A process, not a thread of gunicorn's master: jobs issue invoices, which start SaxonC,
+    and one started in the master breaks the workers forked from it (see
+    _load_demo_in_child). A session of its own keeps the terminal's Ctrl+C away from it:
+    the server stops it with a single SIGTERM, which lets the job at hand finish.
+    PUNCHCLOCK_EMBEDDED_WORKER=0 leaves the jobs to a `punch worker` service instead.
+    """
+    import subprocess
+    import sys
+
+    from punchclock.config.env import env_bool
+
+    if not env_bool("PUNCHCLOCK_EMBEDDED_WORKER", True):
+        return None
+    code = "from punchclock.cli.main import main; main(prog_name='punch')"
+    command = [sys.executable, "-c", code, "worker", "--parent-pid", str(os.getpid())]
+    process = subprocess.Popen(command, start_new_session=True)  # noqa: S603 - our own code
+    click.echo(f"Background worker started (pid {process.pid}).")
+    return process
+
+
+def _stop_worker(process: subprocess.Popen[bytes]) -> None:
+    """Let the worker finish its job for a while, then kill it: no job keeps half its work."""
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=WORKER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _load_demo_in_child() -> None:
@@ -226,6 +273,84 @@ def verify(organization_id: int | None) -> None:
         raise click.exceptions.Exit(1)
 
 
+@click.command()
+@click.option(
+    "--poll",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 60),
+    help="Seconds between looks at an empty queue.",
+)
+@click.option(
+    "--tick",
+    "tick_every",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(1, 3600),
+    help="Seconds between ticks, which queue the schedules' run (at most once a minute).",
+)
+@click.option("--failures", is_flag=True, help="List recent failed jobs and exit.")
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(1), help="With --failures."
+)
+@click.option("--parent-pid", type=int, hidden=True)  # `punch serve`: stop when it is gone
+def worker(
+    poll: float, tick_every: float, failures: bool, limit: int, parent_pid: int | None
+) -> None:
+    """Run background jobs: billing schedules each minute, reminders each hour, queued jobs.
+
+    Several workers may run at once against PostgreSQL: each job runs once. SIGTERM or
+    Ctrl+C stops a worker after the job at hand (a second one abandons that job, whose
+    unfinished changes roll back). `punch serve` starts one of its own unless
+    PUNCHCLOCK_EMBEDDED_WORKER=0.
+
+    \b
+    Examples:
+      punch worker
+      punch worker --failures
+    """
+    _django()
+    from punchclock.automation import worker as background
+
+    _require_migrated()
+    if failures:
+        _list_failures(background.failures(limit=limit))
+        return
+    try:
+        runner = background.BackgroundWorker(
+            poll=poll, tick_every=tick_every, parent_pid=parent_pid
+        )
+    except background.NotADatabaseQueue as exc:
+        raise click.ClickException(str(exc)) from exc
+    runner.stop_on_signals()
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        raise click.exceptions.Exit(130) from None
+
+
+def _list_failures(found: list[Any]) -> None:
+    if not found:
+        click.echo("No failed jobs.")
+        return
+    for failure in found:
+        when = failure.at.strftime("%Y-%m-%d %H:%M UTC")
+        click.echo(f"{when}  {failure.task}  {failure.error}  (job {failure.job_id})")
+
+
+def _require_migrated() -> None:
+    """A worker on a database without its tables would only log errors: say so instead."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise click.ClickException(
+            "The database is not migrated yet: run `python manage.py migrate` "
+            "(or `punch serve`, which migrates) first."
+        )
+
+
 def register(group: click.Group) -> None:
-    for command in (serve, demo, createuser, verify):
+    for command in (serve, worker, demo, createuser, verify):
         group.add_command(command)

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "django_tasks_db",
     "punchclock.core",
     "punchclock.accounts",
     "punchclock.clients",
@@ -81,6 +82,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# Background jobs wait in a table of the same database: no other service to run. `punch worker`
+# (or the one `punch serve` starts) takes them with SELECT … FOR UPDATE SKIP LOCKED.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -190,6 +195,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # The Factur-X packager reports every PDF it writes at INFO.
-    "loggers": {"factur-x": {"level": "WARNING"}},
+    "loggers": {
+        # The Factur-X packager reports every PDF it writes at INFO.
+        "factur-x": {"level": "WARNING"},
+        # The queue reports every poll and every job at INFO; failures come at ERROR, with
+        # the traceback, and the worker says itself what a run of the schedules did.
+        "django_tasks_db": {"level": "WARNING"},
+        "django.tasks": {"level": "WARNING"},
+    },
 }
