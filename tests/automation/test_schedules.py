@@ -217,3 +217,13 @@ def test_catching_up_after_a_later_invoice_issues_today_instead_of_failing(billi
     runs = list(ScheduleRun.objects.order_by("period_start"))
     assert [r.status for r in runs] == [RunStatus.ISSUED, RunStatus.EMPTY]
     assert runs[0].invoice.issue_date == date(2026, 3, 12)
+
+
+def test_an_idle_run_reads_all_schedules_in_a_fixed_number_of_queries(
+    billing, django_assert_max_num_queries
+):
+    for day in range(1, 11):
+        monthly(billing, starts_on=date(2026, 1, day))
+    services.run_due(today=date(2026, 1, 20))  # nothing due yet: no run day has come
+    with django_assert_max_num_queries(4):
+        services.run_due(today=date(2026, 1, 20))
