@@ -39,8 +39,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import BigIntegerField, F, QuerySet
-from django.db.models.functions import Cast, Round
+from django.db.models import QuerySet
 
 from punchclock.accounts.models import Membership, Organization, Role
 from punchclock.automation import reminder_text as text
@@ -50,8 +49,8 @@ from punchclock.core.money import round_money
 from punchclock.core.timeutil import local_date, now
 from punchclock.invoicing import sending
 from punchclock.invoicing import services as invoicing
-from punchclock.invoicing.models import Invoice, InvoiceKind, InvoiceStatus, TaxCategory, Unit
-from punchclock.payments.balances import SCALE, Balance, balance_of, with_balances
+from punchclock.invoicing.models import Invoice, TaxCategory, Unit
+from punchclock.payments.balances import Balance, balance_of, owing, with_balances
 
 log = logging.getLogger(__name__)
 
@@ -109,18 +108,9 @@ def open_invoices(organization: Organization, *, due_by: date) -> QuerySet[Invoi
     late_fees = ReminderSent.objects.filter(
         invoice__organization=organization, late_fee_invoice__isnull=False
     ).values("late_fee_invoice")
-    invoices = Invoice.objects.filter(
-        organization=organization,
-        kind=InvoiceKind.INVOICE,
-        status=InvoiceStatus.ISSUED,
-        due_date__lte=due_by,
-    ).exclude(pk__in=late_fees)
-    # The open amount in 1/10,000 as the balances module sums it: exact on SQLite too.
+    invoices = Invoice.objects.filter(organization=organization, due_date__lte=due_by)
     return (
-        with_balances(invoices)
-        .annotate(gross_e4=Cast(Round(F("gross_total") * SCALE), BigIntegerField()))
-        .alias(open_e4=F("gross_e4") + F("credited_e4") - F("paid_e4"))
-        .filter(open_e4__gt=0)
+        owing(invoices.exclude(pk__in=late_fees))
         .select_related("client", "organization")
         .prefetch_related("reminders")
         .order_by("due_date", "pk")

@@ -150,6 +150,19 @@ def balance_of(invoice: Invoice, today: date) -> Balance:
     return Balance(currency, gross, credited, paid, balance, state, overdue_days)
 
 
+def owing(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """The issued invoices of `invoices` that still owe something, annotated as
+    `with_balances` does. The filter runs in the database on the exact integer sums, so
+    paid and credited invoices are never loaded."""
+    issued = invoices.filter(status=InvoiceStatus.ISSUED, kind=InvoiceKind.INVOICE)
+    gross_e4 = Cast(Round(F("gross_total") * SCALE), BigIntegerField())
+    return (
+        with_balances(issued)
+        .alias(owed_e4=gross_e4 + F("credited_e4") - F("paid_e4"))
+        .filter(owed_e4__gt=0)
+    )
+
+
 def unallocated(payments: QuerySet[Payment]) -> QuerySet[Payment]:
     """Annotate `allocated_e4`: how much of each payment went to invoices (1/10,000)."""
     allocations = Allocation.objects.filter(payment=OuterRef("pk"))

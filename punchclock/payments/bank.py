@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -24,10 +23,10 @@ from django.db import IntegrityError, transaction
 from punchclock.accounts.models import Membership, Organization
 from punchclock.accounts.permissions import require
 from punchclock.core.timeutil import local_date, now
-from punchclock.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
-from punchclock.payments import matching
-from punchclock.payments.balances import Balance, balance_of, with_balances
+from punchclock.invoicing.models import Invoice
+from punchclock.payments import matching, receivables
 from punchclock.payments.models import BankLine, BankStatement, Method, Payment, PaymentSettings
+from punchclock.payments.receivables import OpenInvoice
 from punchclock.payments.services import LONGEST_REFERENCE, PaymentInput, record_payment
 from punchclock.payments.statements import (
     CsvMapping,
@@ -232,26 +231,11 @@ def _already_imported(organization: Organization, lines: list[StatementLine]) ->
 # Proposals -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class OpenBalance:
-    invoice: Invoice
-    balance: Balance
-
-
-def open_invoices(organization: Organization) -> list[OpenBalance]:
+def open_invoices(organization: Organization) -> list[OpenInvoice]:
     """Issued invoices of the organization that still have something to pay, oldest first."""
     today = local_date(now(), organization.timezone)
-    invoices = with_balances(
-        Invoice.objects.filter(
-            organization=organization, status=InvoiceStatus.ISSUED, kind=InvoiceKind.INVOICE
-        )
-    ).select_related("client")
-    found = []
-    for invoice in invoices.order_by("issue_date", "pk"):
-        balance = balance_of(invoice, today)
-        if balance.balance > 0:
-            found.append(OpenBalance(invoice, balance))
-    return found
+    found = receivables.open_invoices(organization.pk, today=today)
+    return sorted(found, key=lambda item: (item.invoice.issue_date or today, item.invoice.pk))
 
 
 def _proposals(

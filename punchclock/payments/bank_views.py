@@ -31,6 +31,7 @@ from punchclock.invoicing.models import Invoice
 from punchclock.payments import bank
 from punchclock.payments.bank_forms import GROUPS, StatementUploadForm
 from punchclock.payments.models import BankLine, BankStatement
+from punchclock.payments.receivables import OpenInvoice
 from punchclock.payments.statements import StatementError, check_size, is_xml
 
 PAGE_SIZE = 25
@@ -146,7 +147,7 @@ class LineRow:
 
     line: BankLine
     options: SafeString  # <option>s of the open invoices in its currency
-    proposal: bank.OpenBalance | None  # the proposed invoice while it is still open
+    proposal: OpenInvoice | None  # the proposed invoice while it is still open
     checked: bool = False
     error: str = ""
 
@@ -164,8 +165,8 @@ class Reconciler:
     """The open invoices of an organization, as choices per currency (rendered once each)."""
 
     def __init__(self, membership: Membership) -> None:
-        self.by_id: dict[int, bank.OpenBalance] = {}
-        by_currency: dict[str, list[bank.OpenBalance]] = defaultdict(list)
+        self.by_id: dict[int, OpenInvoice] = {}
+        by_currency: dict[str, list[OpenInvoice]] = defaultdict(list)
         for found in bank.open_invoices(membership.organization):
             self.by_id[found.invoice.pk] = found
             by_currency[found.invoice.currency].append(found)
@@ -190,7 +191,7 @@ class Reconciler:
         return LineRow(line, mark_safe(html), proposal, checked, error)
 
 
-def _options(found: list[bank.OpenBalance]) -> str:
+def _options(found: list[OpenInvoice]) -> str:
     parts = ['<option value="">Choose the invoice…</option>']
     for item in found:
         invoice, balance = item.invoice, item.balance

@@ -15,21 +15,19 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import BigIntegerField, F, Prefetch, QuerySet
-from django.db.models.functions import Cast, Round
+from django.db.models import Prefetch, QuerySet
 
 from punchclock.clients.models import Client
 from punchclock.core.money import round_money
 from punchclock.invoicing.models import Invoice, InvoiceKind, InvoiceStatus
 from punchclock.payments.balances import (
-    SCALE,
     ZERO,
     Balance,
     balance_of,
     client_credit,
     from_scaled,
+    owing,
     scaled_sum,
-    with_balances,
 )
 from punchclock.payments.models import Allocation, Method, Payment
 
@@ -74,17 +72,11 @@ def open_invoices(
     organization_id: int, *, today: date, client_id: int | None = None
 ) -> list[OpenInvoice]:
     """Issued invoices with a balance left to pay, longest overdue first (one query)."""
-    invoices = Invoice.objects.filter(
-        organization_id=organization_id, status=InvoiceStatus.ISSUED, kind=InvoiceKind.INVOICE
-    )
+    invoices = Invoice.objects.filter(organization_id=organization_id)
     if client_id is not None:
         invoices = invoices.filter(client_id=client_id)
-    # The balance in 1/10,000, as balance_of computes it: paid invoices are never loaded.
-    owed = (
-        Cast(Round(F("gross_total") * SCALE), BigIntegerField()) + F("credited_e4") - F("paid_e4")
-    )
-    owing = with_balances(invoices).annotate(owed_e4=owed).filter(owed_e4__gt=0)
-    found = [OpenInvoice(i, balance_of(i, today)) for i in owing.select_related("client")]
+    open_ones = owing(invoices).select_related("client")
+    found = [OpenInvoice(i, balance_of(i, today)) for i in open_ones]
     return sorted(
         found,
         key=lambda o: (-o.days_overdue, o.invoice.due_date or date.min, o.invoice.number or ""),
