@@ -15,7 +15,7 @@ from babel.dates import format_date
 
 from punchclock.automation.models import ReminderTemplate
 from punchclock.core.money import Money
-from punchclock.core.services import field_error
+from punchclock.invoicing import sending
 from punchclock.invoicing.models import Invoice
 from punchclock.payments import portal
 from punchclock.payments.balances import Balance
@@ -159,19 +159,8 @@ def language_of(code: str) -> str:
 
 
 def check_wording(text: str, field: str) -> None:
-    """A subject or body may use only the known placeholders, written as {name}."""
-    try:
-        parts = list(string.Formatter().parse(text))
-    except ValueError:
-        raise field_error(
-            field, "Unbalanced braces: write placeholders as {number}, a brace as {{."
-        ) from None
-    for _literal, name, spec, conversion in parts:
-        if name is None:
-            continue
-        if name not in PLACEHOLDERS or spec or conversion:
-            known = ", ".join("{" + key + "}" for key in PLACEHOLDERS)
-            raise field_error(field, f"“{{{name}}}” is not a placeholder; use one of {known}.")
+    """A subject or body may use only the reminder placeholders, written as {name}."""
+    sending.check_wording(text, field, PLACEHOLDERS)
 
 
 def uses(text: str, name: str) -> bool:

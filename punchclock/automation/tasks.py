@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.tasks import Task, task
 from django.tasks.base import TaskResultStatus
@@ -32,24 +34,25 @@ KEEP_FAILED = timedelta(days=90)
 _TICK_IDS = uuid.UUID("8534f41f-32f5-49b3-b951-e7bcd3aa8663")
 
 
+def _counted(what: str, outcomes: Iterable[Any]) -> dict[str, int]:
+    """Outcomes counted by status, logged when there were any."""
+    counts = Counter(str(outcome.status) for outcome in outcomes)
+    if counts:
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        log.info("%s ran: %s", what, summary)
+    return dict(counts)
+
+
 @task
 def run_schedules() -> dict[str, int]:
     """Bill every schedule's due periods and retry failed sends; returns counts by status."""
-    counts = Counter(str(outcome.status) for outcome in services.run_due())
-    if counts:
-        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-        log.info("Billing schedules ran: %s", summary)
-    return dict(counts)
+    return _counted("Billing schedules", services.run_due())
 
 
 @task
 def send_reminders() -> dict[str, int]:
     """Send every reminder due today, each once; returns counts by outcome."""
-    counts = Counter(str(outcome.status) for outcome in reminders.send_due())
-    if counts:
-        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-        log.info("Reminders ran: %s", summary)
-    return dict(counts)
+    return _counted("Reminders", reminders.send_due())
 
 
 @task

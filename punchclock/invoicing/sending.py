@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import smtplib
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import formataddr, make_msgid, parseaddr
 from typing import Any
@@ -98,7 +99,7 @@ LINK_PLACEHOLDERS = {"link", "link_text"}
 MAX_RECIPIENTS = 20
 
 
-def check_wording(text: str, field: str) -> None:
+def check_wording(text: str, field: str, placeholders: Mapping[str, str] = PLACEHOLDERS) -> None:
     """A subject or body may use only the known placeholders, written as {name}."""
     try:
         parts = list(string.Formatter().parse(text))
@@ -109,8 +110,8 @@ def check_wording(text: str, field: str) -> None:
     for _literal, name, spec, conversion in parts:
         if name is None:
             continue
-        if name not in PLACEHOLDERS or spec or conversion:
-            known = ", ".join("{" + key + "}" for key in PLACEHOLDERS)
+        if name not in placeholders or spec or conversion:
+            known = ", ".join("{" + key + "}" for key in placeholders)
             raise field_error(field, f"“{{{name}}}” is not a placeholder; use one of {known}.")
 
 
