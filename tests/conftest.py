@@ -81,3 +81,23 @@ def as_member(agency: Agency) -> HttpClient:
 @pytest.fixture
 def as_outsider(outsider: Membership) -> HttpClient:
     return login(outsider)
+
+
+@pytest.fixture
+def punch_as(live_server, tmp_path):
+    """punch_as(membership)(*args): `punch` against the live server with a write token."""
+    from click.testing import CliRunner
+
+    from punchclock.accounts.services import create_api_token
+    from punchclock.cli.main import main
+
+    def make(membership):
+        _, raw = create_api_token(membership=membership, name="cli", scope="write")
+        env = {
+            "PUNCH_CONFIG": str(tmp_path / f"config-{membership.pk}.json"),
+            "PUNCH_URL": live_server.url,
+            "PUNCH_TOKEN": raw,
+        }
+        return lambda *args: CliRunner().invoke(main, list(args), env=env)
+
+    return make

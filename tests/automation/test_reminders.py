@@ -20,6 +20,7 @@ from punchclock.invoicing.models import Invoice, InvoiceDocument, InvoiceKind, I
 from punchclock.payments import services as payments
 from punchclock.payments.balances import State, balance_of
 from tests.invoicing.conftest import free_draft
+from tests.mailers import REFUSING
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ISSUED = date(2026, 11, 2)
@@ -219,16 +220,7 @@ def test_a_credit_note_for_the_whole_invoice_stops_them(dunning, clock):
     assert ReminderSent.objects.count() == 2
 
 
-class RefusingBackend:
-    def __init__(self, *args, **kwargs) -> None:
-        pass
-
-    def send_messages(self, messages):
-        raise OSError("connection refused")
-
-
 LOCMEM = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-REFUSING = {"default": {"BACKEND": "tests.automation.test_reminders.RefusingBackend"}}
 
 
 def test_an_invoice_paid_between_claim_and_send_gets_no_reminder_and_no_fee(

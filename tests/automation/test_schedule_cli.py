@@ -8,11 +8,8 @@ import sys
 from datetime import date
 
 import pytest
-from click.testing import CliRunner
 
-from punchclock.accounts.services import create_api_token
 from punchclock.automation.models import Action, BillingSchedule, RunStatus, ScheduleRun
-from punchclock.cli.main import main
 from punchclock.invoicing.models import Invoice
 from tests.automation.test_schedule_pages import frozen_today, schedule, worked  # noqa: F401
 
@@ -20,22 +17,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("frozen_today", "wipe_invoices_after"),
 ]
-
-
-@pytest.fixture
-def punch_as(live_server, tmp_path):
-    """punch_as(membership)(*args): `punch` with a write token of that membership."""
-
-    def make(membership):
-        _, raw = create_api_token(membership=membership, name="cli", scope="write")
-        env = {
-            "PUNCH_CONFIG": str(tmp_path / f"config-{membership.pk}.json"),
-            "PUNCH_URL": live_server.url,
-            "PUNCH_TOKEN": raw,
-        }
-        return lambda *args: CliRunner().invoke(main, list(args), env=env)
-
-    return make
 
 
 def test_the_client_half_imports_no_django():

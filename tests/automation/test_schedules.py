@@ -14,6 +14,7 @@ from punchclock.automation import services
 from punchclock.automation.models import Action, RunStatus, ScheduleRun
 from punchclock.invoicing.models import EventKind, Invoice, InvoiceStatus
 from tests.invoicing.conftest import free_draft, track
+from tests.mailers import REFUSING
 
 
 def worked(agency, day: date, minutes: int = 120) -> None:
@@ -100,7 +101,7 @@ def test_a_draft_schedule_tells_the_owner_and_issues_nothing(billing):
 def test_a_refused_send_is_retried_without_issuing_twice(billing, settings):
     monthly(billing, action=Action.SEND)
     worked(billing, date(2026, 1, 12))
-    settings.MAILERS = {"default": {"BACKEND": "tests.automation.test_schedules.RefusingBackend"}}
+    settings.MAILERS = REFUSING
     services.run_due(today=date(2026, 2, 1))
     run = ScheduleRun.objects.get()
     assert run.status == RunStatus.ISSUED
@@ -111,14 +112,6 @@ def test_a_refused_send_is_retried_without_issuing_twice(billing, settings):
     assert run.status == RunStatus.SENT
     assert Invoice.objects.count() == 1
     assert run.invoice.events.filter(kind=EventKind.SENT).count() == 1
-
-
-class RefusingBackend:
-    def __init__(self, *args, **kwargs) -> None:
-        pass
-
-    def send_messages(self, messages):
-        raise OSError("connection refused")
 
 
 def test_a_crash_in_the_middle_leaves_nothing_and_the_next_run_bills_once(billing, monkeypatch):

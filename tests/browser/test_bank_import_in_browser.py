@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client as HttpClient
 
 from punchclock.payments.models import BankLine, Payment
 from tests.browser.conftest import screenshot
+from tests.browser.test_expense_with_receipt import sign_in
 from tests.invoicing.conftest import billing, wipe_invoices_after  # noqa: F401 - fixtures
 from tests.payments.conftest import frozen_today, issued  # noqa: F401 - fixture
 from tests.payments.test_bank_samples import Entry, camt
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("frozen_today")]
-
-
-def sign_in(page, live_server, membership) -> None:
-    http = HttpClient()
-    http.force_login(membership.user)
-    session = http.session
-    session["organization_id"] = membership.organization_id
-    session.save()
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": http.cookies["sessionid"].value, "url": live_server.url}]
-    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,34 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 from django.core import mail
 
-from punchclock.accounts.services import create_api_token
-from punchclock.cli.main import main
 from punchclock.invoicing import services
 from punchclock.invoicing.models import Invoice, InvoiceDocument
 from tests import factories
 from tests.invoicing.conftest import approved_expense, at, free_draft, track
-
-
-@pytest.fixture
-def punch_as(live_server, tmp_path):
-    def make(membership):
-        _, raw = create_api_token(membership=membership, name="cli", scope="write")
-        env = {
-            "PUNCH_CONFIG": str(tmp_path / f"config-{membership.pk}.json"),
-            "PUNCH_URL": live_server.url,
-            "PUNCH_TOKEN": raw,
-        }
-        runner = CliRunner()
-
-        def run(*args: str):
-            return runner.invoke(main, list(args), env=env)
-
-        return run
-
-    return make
 
 
 @pytest.mark.django_db(transaction=True)

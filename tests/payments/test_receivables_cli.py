@@ -7,10 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from click.testing import CliRunner
 
-from punchclock.accounts.services import create_api_token
-from punchclock.cli.main import main
 from punchclock.payments.balances import balance_of, client_credit
 from punchclock.payments.models import Payment
 from tests import factories
@@ -22,22 +19,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("frozen_today", "api_on_today", "wipe_invoices_after"),
 ]
-
-
-@pytest.fixture
-def punch_as(live_server, tmp_path):
-    """punch_as(membership)(*args): `punch` with a write token of that membership."""
-
-    def make(membership):
-        _, raw = create_api_token(membership=membership, name="cli", scope="write")
-        env = {
-            "PUNCH_CONFIG": str(tmp_path / f"config-{membership.pk}.json"),
-            "PUNCH_URL": live_server.url,
-            "PUNCH_TOKEN": raw,
-        }
-        return lambda *args: CliRunner().invoke(main, list(args), env=env)
-
-    return make
 
 
 def test_owed_prints_open_invoices_and_totals_per_currency(billing, punch_as):
