@@ -40,7 +40,6 @@ GROUPS = [
     ("What the client buys", ["kind", "included", "fee", "frequency", "starts_on", "ends_on"]),
     ("At the period's close", ["overage", "overage_rate", "unused", "rollover_cap", "action"]),
 ]
-MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 class RetainerForm(forms.Form):
@@ -58,10 +57,11 @@ class RetainerForm(forms.Form):
     included = forms.DecimalField(
         label="Included per period",
         min_value=0,
-        **MONEY,
+        max_digits=12,
+        decimal_places=2,
         help_text="Hours, or an amount of work in the client's currency.",
     )
-    fee = forms.DecimalField(label="Fee per period", min_value=0, **MONEY)
+    fee = forms.DecimalField(label="Fee per period", min_value=0, max_digits=12, decimal_places=2)
     frequency = forms.ChoiceField(
         label="Period", choices=RetainerFrequency.choices, widget=forms.RadioSelect
     )
@@ -81,7 +81,8 @@ class RetainerForm(forms.Form):
         label="Overage rate per hour",
         required=False,
         min_value=0,
-        **MONEY,
+        max_digits=12,
+        decimal_places=2,
         help_text="Hours retainers; empty: the project's or client's bill rate. "
         "Amount retainers bill overage at the work's own rates.",
     )
@@ -92,7 +93,8 @@ class RetainerForm(forms.Form):
         label="Roll over at most",
         required=False,
         min_value=0,
-        **MONEY,
+        max_digits=12,
+        decimal_places=2,
         help_text="Empty: all of it.",
     )
     action = forms.ChoiceField(
