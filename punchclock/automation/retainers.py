@@ -44,6 +44,7 @@ from punchclock.core.services import field_error
 from punchclock.core.timeutil import local_date, now, start_of_day
 from punchclock.invoicing import services as invoicing
 from punchclock.invoicing.totals import line_net
+from punchclock.projects.models import Project
 from punchclock.projects.ratebook import RateBook
 from punchclock.tracking.models import TimeEntry
 
@@ -322,6 +323,16 @@ def client_balances(client: Client) -> list[Balance]:
     retainers = Retainer.objects.filter(client=client, is_active=True).select_related(
         "organization", "client", "project"
     )
+    return balances(list(retainers))
+
+
+def project_balances(project: Project) -> list[Balance]:
+    """The live balances of the active retainers that cover this project's time."""
+    if not project.is_hourly:
+        return []
+    retainers = Retainer.objects.filter(
+        Q(project__isnull=True) | Q(project=project), client_id=project.client_id, is_active=True
+    ).select_related("organization", "client", "project")
     return balances(list(retainers))
 
 
