@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from babel.dates import format_date
 
@@ -24,7 +25,8 @@ def _figure(text: Text, balance: Balance, units: int) -> str:
     retainer = balance.retainer
     value = from_units(retainer, units)
     if retainer.kind == RetainerKind.HOURS:
-        return f"{text.formats(retainer.client.currency).number(value)} h"
+        shown = value.quantize(Decimal("0.01"))  # as the team's pages round it
+        return f"{text.formats(retainer.client.currency).number(shown)} h"
     return text.formats(retainer.client.currency).money(value)
 
 

@@ -157,8 +157,8 @@ def show(retainer: Retainer, units: int) -> str:
     """A figure as people read it: "3.5 h" or "1,250.00 EUR"."""
     value = from_units(retainer, units)
     if retainer.kind == RetainerKind.HOURS:
-        text = f"{value.normalize():f}"
-        return f"{text} h"
+        # Shown to the hundredth of an hour; the figures and invoice lines stay exact.
+        return f"{value.quantize(Decimal('0.01')).normalize():f} h"
     return f"{value:,.{places(retainer)}f} {retainer.client.currency}"
 
 
