@@ -56,7 +56,10 @@ def retainer_list(env: Env, as_json: bool) -> None:
     rows = [["ID", "Retainer", "Client", "Per period", "This period"]]
     for item in items:
         unit = " h" if item["kind"] == "hours" else f" {item['currency']}"
-        per = f"{item['included']}{unit} for {item['fee']} {item['currency']}"
+        included = (
+            item["included"].removesuffix(".00") if item["kind"] == "hours" else item["included"]
+        )
+        per = f"{included}{unit} for {item['fee']} {item['currency']}"
         found = item["balance"]
         now = f"{found['label']}: {found['text']}" if found else "not running"
         name = item["name"] + ("" if item["is_active"] else " (paused)")
