@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from punchclock.accounts.decorators import member_required
 from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can, require, visible_clients, visible_projects
+from punchclock.automation.retainers import client_balances
 from punchclock.clients import services
 from punchclock.clients.forms import ClientFilterForm, ClientForm, ContactForm
 from punchclock.clients.models import Client
@@ -172,6 +173,7 @@ def _detail_context(request: HttpRequest, client: Client) -> dict[str, Any]:
         context["unbilled_expenses"] = unbilled
         # Summed in Python: decimals are REAL on SQLite, so SUM() would not be exact.
         context["unbilled_expense_total"] = sum((e.billable_amount for e in unbilled), Decimal(0))
+    context["retainer_balances"] = client_balances(client)
     return context
 
 

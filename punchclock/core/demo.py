@@ -574,6 +574,37 @@ def _automation(organization: Organization, owner: Membership, today: date) -> N
     memory = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     with override_settings(MAILERS=memory):
         reminders.send_due(today, organization=organization, by=owner)
+    _retainer(organization, owner, today)
+
+
+def _retainer(organization: Organization, owner: Membership, today: date) -> None:
+    """Hooli's search support retainer: last month closed with overage billed, this month
+    partly used. Its allowance is sized from last month's tracked time, so it ran over."""
+    from datetime import timedelta
+
+    from punchclock.automation import retainer_runs, retainers
+    from punchclock.projects.models import Project
+
+    hooli = organization.clients.get(code="hooli")
+    this_month = today.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    retainer = retainers.save_retainer(
+        owner,
+        client=hooli,
+        project=Project.objects.get(client=hooli, code="search"),
+        name="Search support",
+        included=Decimal(20),
+        fee=Decimal(1800),
+        starts_on=last_month,
+        overage_rate=Decimal(95),
+        unused="roll_over",
+        rollover_cap=Decimal(5),
+        action="issue",
+    )
+    used, _ = retainers.measure(retainer, list(retainers.drawable(retainer, before=this_month)))
+    included = max(Decimal(4), (Decimal(used) / 3600 * Decimal("0.8")).quantize(Decimal(1)))
+    retainers.save_retainer(owner, retainer=retainer, included=included)
+    retainer_runs.close_due(retainer, today=today)
 
 
 def _bank_statement(

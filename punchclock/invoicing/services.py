@@ -17,6 +17,7 @@ from django.db.models import QuerySet, Sum
 
 from punchclock.accounts.models import Membership, Organization
 from punchclock.accounts.permissions import can
+from punchclock.automation.coverage import retainer_covered
 from punchclock.clients.models import Client, TaxTreatment
 from punchclock.core.money import round_money
 from punchclock.core.services import field_error
@@ -196,6 +197,10 @@ def unbilled_entries(
     ).exclude(project__billing_method=BillingMethod.NON_BILLABLE)
     if project is not None:
         entries = entries.filter(project=project)
+    covered = retainer_covered(client)
+    if covered is not None:
+        # A retainer's close bills this time (decision 0012): nothing else may offer it.
+        entries = entries.exclude(covered)
     return entries.select_related("project", "task", "membership__user").order_by("start", "pk")
 
 

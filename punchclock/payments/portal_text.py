@@ -104,6 +104,9 @@ LABELS: dict[str, dict[str, str]] = {
         "expired_text": "Links to a whole account work for a limited time. Ask the sender for "
         "a new one.",
         "write_to": "Write to {organization}",
+        "retainer_title": "Your retainer",
+        "retainer_left": "{left} left of {allowance} in {period}",
+        "retainer_over": "{over} beyond the {allowance} of {period}",
     },
     "de": {
         "all_documents": "Alle Dokumente",
@@ -175,6 +178,9 @@ LABELS: dict[str, dict[str, str]] = {
         "expired_text": "Links zu einem ganzen Kundenkonto gelten nur für begrenzte Zeit. "
         "Bitte fordern Sie beim Absender einen neuen Link an.",
         "write_to": "E-Mail an {organization}",
+        "retainer_title": "Ihr Stundenkontingent",
+        "retainer_left": "Noch {left} von {allowance} im {period}",
+        "retainer_over": "{over} über den {allowance} im {period}",
     },
     "fr": {
         "all_documents": "Tous les documents",
@@ -244,6 +250,9 @@ LABELS: dict[str, dict[str, str]] = {
         "expired_text": "Les liens vers l’ensemble d’un compte ne sont valables que pour une "
         "durée limitée. Merci d’en demander un nouveau à l’expéditeur.",
         "write_to": "Écrire à {organization}",
+        "retainer_title": "Votre forfait",
+        "retainer_left": "Il reste {left} sur {allowance} en {period}",
+        "retainer_over": "{over} au-delà des {allowance} de {period}",
     },
 }
 # The client reads "Open" whether or not the invoice was sent or viewed: that is our news.

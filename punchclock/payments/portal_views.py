@@ -31,6 +31,7 @@ from django.views.decorators.http import require_POST
 from punchclock.accounts.decorators import member_required
 from punchclock.accounts.models import Membership, Organization
 from punchclock.accounts.permissions import require
+from punchclock.automation import retainer_portal
 from punchclock.clients.models import Client
 from punchclock.invoicing import services as invoicing
 from punchclock.invoicing.models import Invoice
@@ -177,6 +178,7 @@ def home(request: HttpRequest, link: PortalLink) -> HttpResponse:
         "link": link,
         "token": portal.token_for(link),
         "shown": portal_text.account_text(text, page, link),
+        "retainers": retainer_portal.lines(text, link.client),
     }
     return _render(request, "payments/portal/account.html", link.organization, text, context)
 

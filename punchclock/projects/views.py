@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from punchclock.accounts.decorators import member_required
 from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can, require, visible_clients, visible_projects
+from punchclock.automation.retainers import project_balances
 from punchclock.core.forms import apply_service_errors
 from punchclock.core.htmx import is_htmx
 from punchclock.core.timeutil import now
@@ -193,6 +194,7 @@ def _detail_context(request: HttpRequest, project: Project) -> dict[str, Any]:
     is_active = project.status == ProjectStatus.ACTIVE
     context: dict[str, Any] = {
         "project": project,
+        "retainer_balances": project_balances(project),
         "tasks": tasks,
         "assignments": assignments,
         "is_active": is_active,

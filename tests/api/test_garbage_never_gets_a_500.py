@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from punchclock.accounts.models import Role
+from punchclock.automation.retainers import save_retainer
 from punchclock.automation.services import save_schedule
 from punchclock.invoicing.services import add_line, start_draft
 from tests import factories
@@ -97,6 +98,13 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
             "statement_id": bank_line.statement_id,
             "bank_line_id": bank_line.pk,
             "schedule_id": schedule.pk,
+            "retainer_id": save_retainer(
+                agency.owner,
+                client=agency.client,
+                included=Decimal(10),
+                fee=Decimal(900),
+                starts_on=date(2026, 11, 1),
+            ).pk,
         },
         "rival": {
             "client_id": rival_client.pk,
@@ -117,6 +125,13 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
             "statement_id": rival_bank_line.statement_id,
             "bank_line_id": rival_bank_line.pk,
             "schedule_id": rival_schedule.pk,
+            "retainer_id": save_retainer(
+                outsider,
+                client=rival_client,
+                included=Decimal(10),
+                fee=Decimal(900),
+                starts_on=date(2026, 11, 1),
+            ).pk,
         },
     }
 

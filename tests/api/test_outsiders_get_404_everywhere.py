@@ -13,6 +13,7 @@ import pytest
 
 from punchclock.accounts.models import Invitation
 from punchclock.accounts.services import invite_member
+from punchclock.automation.retainers import save_retainer
 from punchclock.automation.services import save_schedule
 from punchclock.clients.services import add_contact
 from punchclock.invoicing.services import add_line, start_draft
@@ -56,6 +57,13 @@ def agency_ids(agency, settings, tmp_path) -> dict[str, int]:
         "bank_line_id": bank_line.pk,
         "schedule_id": save_schedule(
             agency.owner, client=agency.client, frequency="monthly", starts_on=date(2026, 11, 1)
+        ).pk,
+        "retainer_id": save_retainer(
+            agency.owner,
+            client=agency.client,
+            included=Decimal(10),
+            fee=Decimal(900),
+            starts_on=date(2026, 11, 1),
         ).pk,
     }
 

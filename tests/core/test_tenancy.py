@@ -7,6 +7,7 @@ forgotten. The REST API has its own walk over the OpenAPI document (tests/api).
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -20,8 +21,11 @@ from punchclock.automation.models import (
     ReminderLevel,
     ReminderSent,
     ReminderTemplate,
+    Retainer,
+    RetainerPeriod,
     ScheduleRun,
 )
+from punchclock.automation.retainers import save_retainer
 from punchclock.automation.services import save_schedule
 from punchclock.clients.models import Client, Contact
 from punchclock.clients.services import add_contact
@@ -121,6 +125,12 @@ OBJECTS: dict[str, dict[str, str]] = {
     "automation:pause": {"pk": "schedule"},
     "automation:resume": {"pk": "schedule"},
     "automation:delete": {"pk": "schedule"},
+    "retainers:detail": {"pk": "retainer"},
+    "retainers:edit": {"pk": "retainer"},
+    "retainers:run": {"pk": "retainer"},
+    "retainers:pause": {"pk": "retainer"},
+    "retainers:resume": {"pk": "retainer"},
+    "retainers:delete": {"pk": "retainer"},
 }
 # Pages without agency ids: an outsider may open them, but sees only their own organization.
 OPEN = {
@@ -132,6 +142,8 @@ OPEN = {
     "payments:bank",
     "automation:list",
     "automation:new",
+    "retainers:list",
+    "retainers:new",
     "core:healthz",
     "clients:list",
     "clients:new",
@@ -278,7 +290,16 @@ def agency_objects(agency, settings, tmp_path) -> dict[str, Any]:
     add_line(issued, by=agency.owner, description="Globex retainer", quantity=1, unit_price=100)
     issue_invoice(issued, by=agency.owner)
     reminder_sent = ReminderSent.objects.create(invoice=issued, level=1, balance=100)
+    retainer = save_retainer(
+        agency.owner,
+        client=agency.client,
+        included=Decimal(10),
+        fee=Decimal(900),
+        overage_rate=Decimal(100),
+        starts_on=date(2026, 11, 1),
+    )
     return {
+        "retainer": retainer.pk,
         "reminder_sent": reminder_sent.pk,
         "schedule": schedule.pk,
         "portal_link": portal_link.pk,
@@ -336,6 +357,8 @@ def _fingerprint(organization: Organization) -> str:
     rows += list(ReminderLevel.objects.filter(organization=organization))
     rows += list(ReminderTemplate.objects.filter(organization=organization))
     rows += list(ReminderSent.objects.filter(invoice__organization=organization))
+    rows += list(Retainer.objects.filter(organization=organization))
+    rows += list(RetainerPeriod.objects.filter(retainer__organization=organization))
     return serializers.serialize("json", rows)
 
 
@@ -447,6 +470,11 @@ GUARDED = {
     "automation:detail": "invoices.manage",
     "automation:edit": "invoices.manage",
     "automation:delete": "invoices.manage",
+    "retainers:list": "invoices.manage",
+    "retainers:new": "invoices.manage",
+    "retainers:detail": "invoices.manage",
+    "retainers:edit": "invoices.manage",
+    "retainers:delete": "invoices.manage",
 }
 
 

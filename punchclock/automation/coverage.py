@@ -1,0 +1,43 @@
+"""Which time a retainer covers: only the retainer's closes bill it, nothing else offers it.
+
+Kept apart from the retainer services so that invoicing can ask without importing them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Q
+
+from punchclock.automation.models import Retainer
+from punchclock.clients.models import Client
+from punchclock.core.timeutil import start_of_day
+from punchclock.projects.models import BillingMethod
+
+HOURLY = [BillingMethod.HOURLY_PROJECT, BillingMethod.HOURLY_TASK, BillingMethod.HOURLY_PERSON]
+
+
+def covered_by(retainer: Retainer) -> Q:
+    """Time entries (by their start, in the organization's days) this retainer draws down:
+    billable work on the client's hourly projects, or on its one project, from its first
+    day to its last; paused or not (pausing stops closes, not coverage)."""
+    zone = retainer.organization.timezone
+    q = Q(
+        project__client_id=retainer.client_id,
+        project__billing_method__in=HOURLY,
+        start__gte=start_of_day(retainer.starts_on, zone),
+    )
+    if retainer.ends_on is not None:
+        q &= Q(start__lt=start_of_day(retainer.ends_on + timedelta(days=1), zone))
+    if retainer.project_id is not None:
+        q &= Q(project_id=retainer.project_id)
+    return q
+
+
+def retainer_covered(client: Client) -> Q | None:
+    """Entries of this client that its retainers cover; None when it has no retainer."""
+    found = None
+    for retainer in Retainer.objects.filter(client=client).select_related("organization"):
+        q = covered_by(retainer)
+        found = q if found is None else found | q
+    return found
