@@ -97,6 +97,7 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
             "statement_id": bank_line.statement_id,
             "bank_line_id": bank_line.pk,
             "schedule_id": schedule.pk,
+            "notification_id": factories.make_notification(agency.member).pk,
         },
         "rival": {
             "client_id": rival_client.pk,
@@ -117,6 +118,7 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
             "statement_id": rival_bank_line.statement_id,
             "bank_line_id": rival_bank_line.pk,
             "schedule_id": rival_schedule.pk,
+            "notification_id": factories.make_notification(outsider).pk,
         },
     }
 

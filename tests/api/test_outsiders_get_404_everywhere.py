@@ -57,6 +57,7 @@ def agency_ids(agency, settings, tmp_path) -> dict[str, int]:
         "schedule_id": save_schedule(
             agency.owner, client=agency.client, frequency="monthly", starts_on=date(2026, 11, 1)
         ).pk,
+        "notification_id": factories.make_notification(agency.member).pk,
     }
 
 

@@ -17,6 +17,9 @@ from punchclock.accounts.models import ApiToken, Invitation, Membership, Organiz
 from punchclock.accounts.services import create_api_token, invite_member
 from punchclock.automation.models import (
     BillingSchedule,
+    Notification,
+    NotificationPreferences,
+    NotificationSettings,
     ReminderLevel,
     ReminderSent,
     ReminderTemplate,
@@ -121,6 +124,8 @@ OBJECTS: dict[str, dict[str, str]] = {
     "automation:pause": {"pk": "schedule"},
     "automation:resume": {"pk": "schedule"},
     "automation:delete": {"pk": "schedule"},
+    "notifications:open": {"pk": "notification"},
+    "notifications:read": {"pk": "notification"},
 }
 # Pages without agency ids: an outsider may open them, but sees only their own organization.
 OPEN = {
@@ -195,6 +200,10 @@ OPEN = {
     "reminders:levels",
     "reminders:wording",
     "reminders:send",
+    "notifications:list",
+    "notifications:read_all",
+    "notifications:preferences",
+    "notifications:settings",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]
@@ -278,9 +287,11 @@ def agency_objects(agency, settings, tmp_path) -> dict[str, Any]:
     add_line(issued, by=agency.owner, description="Globex retainer", quantity=1, unit_price=100)
     issue_invoice(issued, by=agency.owner)
     reminder_sent = ReminderSent.objects.create(invoice=issued, level=1, balance=100)
+    notification = factories.make_notification(agency.member)
     return {
         "reminder_sent": reminder_sent.pk,
         "schedule": schedule.pk,
+        "notification": notification.pk,
         "portal_link": portal_link.pk,
         "forged_portal_token": f"{portal_link.pk}.{'A' * 43}",
         "payment": payment.pk,
@@ -336,6 +347,9 @@ def _fingerprint(organization: Organization) -> str:
     rows += list(ReminderLevel.objects.filter(organization=organization))
     rows += list(ReminderTemplate.objects.filter(organization=organization))
     rows += list(ReminderSent.objects.filter(invoice__organization=organization))
+    rows += list(Notification.objects.filter(organization=organization))
+    rows += list(NotificationPreferences.objects.filter(membership__organization=organization))
+    rows += list(NotificationSettings.objects.filter(organization=organization))
     return serializers.serialize("json", rows)
 
 
@@ -447,6 +461,7 @@ GUARDED = {
     "automation:detail": "invoices.manage",
     "automation:edit": "invoices.manage",
     "automation:delete": "invoices.manage",
+    "notifications:settings": "organization.edit_profile",
 }
 
 
