@@ -143,7 +143,7 @@ def test_jumping_past_the_whole_budget_tells_only_the_highest_threshold(billing)
     worked(billing, 12)
     for _ in range(10):
         notifications.check(at=NOW)
-    assert {key for key in Notification.objects.values_list("key", flat=True)} == {
+    assert set(Notification.objects.values_list("key", flat=True)) == {
         f"project:{billing.project.pk}:hours:10.00:100"
     }
 
