@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from punchclock.cli import automation, client, receivables, server
+from punchclock.cli import automation, client, notifications, receivables, server
 
 
 @click.group(cls=client.ClientGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,3 +30,4 @@ client.register(main)
 receivables.register(main)
 automation.register(main)
 server.register(main)
+notifications.register(main)

@@ -160,3 +160,20 @@ def test_read_tokens_may_read_but_not_mark(told):
     assert reader.get("/notifications/unread-count").json() == {"unread": 2}
     assert reader.post("/notifications/read").status_code == 403
     assert Notification.objects.filter(read_at__isnull=True).count() == 3
+
+
+# CLI ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_punch_notifications_lists_unread_and_marks_them_read(agency, punch_as):
+    notify(agency.organization.pk, [agency.member], news("long_timer", "entry:9", "Your timer"))
+    punch = punch_as(agency.member)
+    listed = punch("notifications")
+    assert listed.exit_code == 0, listed.output
+    assert "* " in listed.output
+    assert "Your timer" in listed.output
+    marked = punch("notifications", "--read")
+    assert "Marked 1 read." in marked.output
+    assert punch("notifications").output.strip() == "No unread notifications."
+    assert "Your timer" in punch("notifications", "--all").output
