@@ -65,6 +65,18 @@ def test_a_payment_from_stripe_or_the_bank_tells_owners_and_admins_only(billing,
     ]
 
 
+def test_a_payment_matched_from_the_bank_says_so(billing, clock):  # noqa: F811
+    from tests.factories import make_bank_line
+
+    invoice = issued(billing)
+    line = make_bank_line(billing.organization)
+    payments.record_payment(
+        invoice, PaymentInput(Decimal("119.00"), ISSUED), by=billing.admin, bank_line=line
+    )
+    told_owner = Notification.objects.get(recipient=billing.owner)
+    assert told_owner.text.endswith("(matched from the bank statement).")
+
+
 def test_a_refused_payment_tells_nobody(billing, clock):  # noqa: F811
     invoice = issued(billing)
     with pytest.raises(ValidationError):
