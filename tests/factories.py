@@ -199,3 +199,19 @@ def make_bank_line(organization: Organization) -> BankLine:
         reference="Globex invoice",
         counterparty="Globex Corporation",
     )
+
+
+def make_notification(membership: Membership, kind: str = "long_timer", key: str = "entry:1"):
+    """A notification for one member (long timers reach every role)."""
+    from punchclock.automation.models import Notification
+
+    return Notification.objects.create(
+        organization=membership.organization,
+        recipient=membership,
+        kind=kind,
+        key=key,
+        title="Your timer on globex/api has run for 11 hours",
+        text="Started 9:00.",
+        link="/time/",
+        email_state="off",
+    )

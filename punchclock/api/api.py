@@ -18,6 +18,7 @@ from punchclock.accounts.api import router as accounts_router
 from punchclock.api import errors
 from punchclock.api.auth import TokenAuth
 from punchclock.automation.api import router as automation_router
+from punchclock.automation.notification_api import router as notifications_router
 from punchclock.automation.retainer_api import router as retainer_router
 from punchclock.clients.api import router as clients_router
 from punchclock.expenses.api import router as expenses_router
@@ -154,4 +155,5 @@ api.add_router("", receivables_router)
 api.add_router("", bank_router)
 api.add_router("", automation_router)
 api.add_router("", retainer_router)
+api.add_router("", notifications_router)
 api.add_router("", fallback)

@@ -15,19 +15,19 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can, require
+from punchclock.automation import notification_mail, notifications
 from punchclock.automation.models import (
     Action,
     BillingSchedule,
     Frequency,
+    NotificationKind,
     RunStatus,
     ScheduleRun,
 )
@@ -246,14 +246,20 @@ def run_period(
                 run.attempts += 1
                 run.save(update_fields=["attempts"])
             outcome = _bill(schedule, period, run, issue_on=today)
+            if outcome.status == RunStatus.DRAFTED and outcome.invoice is not None:
+                # Told in the run's transaction: a draft is announced once, with its run.
+                notifications.draft_ready(outcome.invoice, period=str(period))
     except IntegrityError:
         return None  # another scheduler took this period
     if outcome.status == RunStatus.ISSUED and schedule.action == Action.SEND:
         _send(run)
         run.refresh_from_db()
         outcome.status, outcome.message = run.status, run.message
-    if outcome.status == RunStatus.DRAFTED:
-        _tell_owner(schedule, outcome)
+    if outcome.status == RunStatus.DRAFTED and outcome.invoice is not None:
+        # The worker is the one running schedules anyway: mail the news now, not a minute on.
+        notification_mail.deliver(
+            only=Q(kind=NotificationKind.DRAFT_READY, key=f"invoice:{outcome.invoice.pk}")
+        )
     return outcome
 
 
@@ -373,26 +379,6 @@ def retry_sends() -> None:
     )
     for run in waiting:
         _send(run)
-
-
-def _tell_owner(schedule: BillingSchedule, outcome: Outcome) -> None:
-    """The draft is ready for review: one email to whoever the runs act for."""
-    invoice = outcome.invoice
-    if invoice is None:
-        return
-    user = schedule.run_as.user
-    link = f"{settings.SITE_URL}/invoices/{invoice.pk}/"
-    try:
-        send_mail(
-            f"Draft invoice for {schedule.client.name} is ready for review",
-            f"The billing schedule drafted an invoice for {schedule.client.name}, "
-            f"{outcome.period}: {invoice.gross_total:.2f} {invoice.currency}.\n\n"
-            f"Review and issue it: {link}\n",
-            None,
-            [user.email],
-        )
-    except OSError as exc:  # the draft exists either way; the list shows it
-        log.warning("Could not tell %s about draft %s: %s", user.email, invoice.pk, exc)
 
 
 # For the pages, the API and the CLI -------------------------------------------------------

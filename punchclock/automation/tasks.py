@@ -20,7 +20,13 @@ from django.tasks import Task, task
 from django.tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from punchclock.automation import reminders, retainer_runs, services
+from punchclock.automation import (
+    notification_mail,
+    notifications,
+    reminders,
+    retainer_runs,
+    services,
+)
 from punchclock.core.timeutil import now
 
 log = logging.getLogger(__name__)
@@ -81,6 +87,8 @@ def tick(*, at: datetime | None = None) -> list[str]:
         (run_schedules, f"{at:%Y-%m-%dT%H:%M}"),
         (send_reminders, f"{at:%Y-%m-%dT%H}"),
         (prune_results, f"{at:%Y-%m-%d}"),
+        (check_notifications, f"{at:%Y-%m-%dT%H}"),
+        (send_notifications, f"{at:%Y-%m-%dT%H:%M}"),
     ]
     return [job.name for job, window in windows if queue_once(job, window=window)]
 
@@ -113,3 +121,26 @@ def queue_once(job: Task, *, window: str) -> bool:
         },
     )
     return created
+
+
+@task
+def check_notifications(organization_id: int | None = None) -> dict[str, int]:
+    """Tell the team of invoices overdue, budgets crossed and long timers (each cause once),
+    then email what is due; `organization_id` limits it to one organization."""
+    found = notifications.check(organization_id=organization_id).as_dict()
+    sent = notification_mail.deliver(organization_id=organization_id)
+    return _logged("Notifications", {k: n for k, n in (found | sent).items() if n})
+
+
+@task
+def send_notifications(organization_id: int | None = None) -> dict[str, int]:
+    """Email the notifications that are due, retrying refused ones; counts by outcome."""
+    return _logged(
+        "Notification emails", notification_mail.deliver(organization_id=organization_id)
+    )
+
+
+def _logged(what: str, counts: dict[str, int]) -> dict[str, int]:
+    if counts:
+        log.info("%s: %s", what, ", ".join(f"{n} {name}" for name, n in sorted(counts.items())))
+    return counts

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from punchclock.cli import automation, client, receivables, retainers, server
+from punchclock.cli import automation, client, notifications, receivables, retainers, server
 
 
 @click.group(cls=client.ClientGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,3 +31,4 @@ receivables.register(main)
 automation.register(main)
 server.register(main)
 retainers.register(main)
+notifications.register(main)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("schedules/", include("punchclock.automation.urls")),
     path("reminders/", include("punchclock.automation.reminder_urls")),
     path("portal/", include("punchclock.payments.portal_urls")),
+    path("notifications/", include("punchclock.automation.notification_urls")),
     path("api/v1/", api.urls),
     path("retainers/", include("punchclock.automation.retainer_urls")),
 ]

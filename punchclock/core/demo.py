@@ -575,6 +575,7 @@ def _automation(organization: Organization, owner: Membership, today: date) -> N
     with override_settings(MAILERS=memory):
         reminders.send_due(today, organization=organization, by=owner)
     _retainer(organization, owner, today)
+    _notifications(organization)
 
 
 def _retainer(organization: Organization, owner: Membership, today: date) -> None:
@@ -605,6 +606,20 @@ def _retainer(organization: Organization, owner: Membership, today: date) -> Non
     included = max(Decimal(4), (Decimal(used) / 3600 * Decimal("0.8")).quantize(Decimal(1)))
     retainers.save_retainer(owner, retainer=retainer, included=included)
     retainer_runs.close_due(retainer, today=today)
+
+
+def _notifications(organization: Organization) -> None:
+    """The team's notices in flight: the card payment above told the owner already; the
+    check adds overdue invoices, budgets past their threshold and long timers. Their emails
+    go into memory, as the reminders' do."""
+    from django.test.utils import override_settings
+
+    from punchclock.automation import notification_mail, notifications
+
+    notifications.check(organization_id=organization.pk)
+    memory = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    with override_settings(MAILERS=memory):
+        notification_mail.deliver(organization_id=organization.pk)
 
 
 def _bank_statement(

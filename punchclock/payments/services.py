@@ -18,6 +18,7 @@ from django.db import transaction
 
 from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import require
+from punchclock.automation import notifications
 from punchclock.core.money import is_currency, round_money
 from punchclock.core.services import field_error
 from punchclock.core.timeutil import local_date, now
@@ -156,6 +157,8 @@ def record_payment(
             _allocate(payment, locked, amount, rate, balance.balance)
         if bank_line is not None:
             BankLine.objects.filter(pk=bank_line.pk).update(status=BankLine.Status.MATCHED)
+        # In this transaction: the payment and the news of it commit together, once.
+        notifications.payment_received(payment, locked, by=by)
     return payment
 
 

@@ -105,6 +105,7 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
                 fee=Decimal(900),
                 starts_on=date(2026, 11, 1),
             ).pk,
+            "notification_id": factories.make_notification(agency.member).pk,
         },
         "rival": {
             "client_id": rival_client.pk,
@@ -132,6 +133,7 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
                 fee=Decimal(900),
                 starts_on=date(2026, 11, 1),
             ).pk,
+            "notification_id": factories.make_notification(outsider).pk,
         },
     }
 

@@ -62,6 +62,7 @@ def test_every_list_endpoint_has_a_fixed_number_of_queries(
         "client_id": crowded.client.pk,
         "project_id": crowded.project.pk,
         "schedule_id": schedule.pk,
+        "notification_id": factories.make_notification(crowded.member).pk,
     }
     checked = 0
     for membership in (crowded.owner, crowded.member):

@@ -65,6 +65,7 @@ def agency_ids(agency, settings, tmp_path) -> dict[str, int]:
             fee=Decimal(900),
             starts_on=date(2026, 11, 1),
         ).pk,
+        "notification_id": factories.make_notification(agency.member).pk,
     }
 
 

@@ -103,13 +103,22 @@ def test_a_second_run_of_the_schedules_changes_nothing(three_due_months):
 
 
 def test_ticks_in_the_same_minute_queue_one_run(three_due_months):
-    assert tasks.tick(at=APRIL_FIRST) == ["run_schedules", "send_reminders", "prune_results"]
+    assert tasks.tick(at=APRIL_FIRST) == [
+        "run_schedules",
+        "send_reminders",
+        "prune_results",
+        "check_notifications",
+        "send_notifications",
+    ]
     assert tasks.tick(at=APRIL_FIRST + timedelta(seconds=59)) == []
     drain()
     assert tasks.tick(at=APRIL_FIRST + timedelta(seconds=30)) == []  # ran: still that minute's
     assert len(schedule_jobs()) == 1
     assert issued() == 3
-    assert tasks.tick(at=APRIL_FIRST + timedelta(minutes=1)) == ["run_schedules"]
+    assert tasks.tick(at=APRIL_FIRST + timedelta(minutes=1)) == [
+        "run_schedules",
+        "send_notifications",
+    ]
 
 
 def test_a_tick_queues_nothing_behind_a_run_that_still_waits(three_due_months):
@@ -136,8 +145,10 @@ def test_two_schedulers_ticking_at_once_queue_one_run(three_due_months, wipe_inv
     assert failures == []
     # Each window's job was queued by exactly one of them (not necessarily the same one).
     assert sorted(name for names in queued for name in names) == [
+        "check_notifications",
         "prune_results",
         "run_schedules",
+        "send_notifications",
         "send_reminders",
     ]
     assert len(schedule_jobs()) == 1

@@ -18,6 +18,9 @@ from punchclock.accounts.models import ApiToken, Invitation, Membership, Organiz
 from punchclock.accounts.services import create_api_token, invite_member
 from punchclock.automation.models import (
     BillingSchedule,
+    Notification,
+    NotificationPreferences,
+    NotificationSettings,
     ReminderLevel,
     ReminderSent,
     ReminderTemplate,
@@ -131,6 +134,8 @@ OBJECTS: dict[str, dict[str, str]] = {
     "retainers:pause": {"pk": "retainer"},
     "retainers:resume": {"pk": "retainer"},
     "retainers:delete": {"pk": "retainer"},
+    "notifications:open": {"pk": "notification"},
+    "notifications:read": {"pk": "notification"},
 }
 # Pages without agency ids: an outsider may open them, but sees only their own organization.
 OPEN = {
@@ -207,6 +212,10 @@ OPEN = {
     "reminders:levels",
     "reminders:wording",
     "reminders:send",
+    "notifications:list",
+    "notifications:read_all",
+    "notifications:preferences",
+    "notifications:settings",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]
@@ -298,10 +307,12 @@ def agency_objects(agency, settings, tmp_path) -> dict[str, Any]:
         overage_rate=Decimal(100),
         starts_on=date(2026, 11, 1),
     )
+    notification = factories.make_notification(agency.member)
     return {
         "retainer": retainer.pk,
         "reminder_sent": reminder_sent.pk,
         "schedule": schedule.pk,
+        "notification": notification.pk,
         "portal_link": portal_link.pk,
         "forged_portal_token": f"{portal_link.pk}.{'A' * 43}",
         "payment": payment.pk,
@@ -359,6 +370,9 @@ def _fingerprint(organization: Organization) -> str:
     rows += list(ReminderSent.objects.filter(invoice__organization=organization))
     rows += list(Retainer.objects.filter(organization=organization))
     rows += list(RetainerPeriod.objects.filter(retainer__organization=organization))
+    rows += list(Notification.objects.filter(organization=organization))
+    rows += list(NotificationPreferences.objects.filter(membership__organization=organization))
+    rows += list(NotificationSettings.objects.filter(organization=organization))
     return serializers.serialize("json", rows)
 
 
@@ -475,6 +489,7 @@ GUARDED = {
     "retainers:detail": "invoices.manage",
     "retainers:edit": "invoices.manage",
     "retainers:delete": "invoices.manage",
+    "notifications:settings": "organization.edit_profile",
 }
 
 
