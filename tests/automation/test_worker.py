@@ -103,13 +103,16 @@ def test_a_second_run_of_the_schedules_changes_nothing(three_due_months):
 
 
 def test_ticks_in_the_same_minute_queue_one_run(three_due_months):
-    assert tasks.tick(at=APRIL_FIRST) == ["run_schedules", "send_reminders", "prune_results"]
+    schedules = f"run_schedules:{three_due_months.organization.pk}"
+    assert tasks.tick(at=APRIL_FIRST) == [schedules, "prune_results"]
     assert tasks.tick(at=APRIL_FIRST + timedelta(seconds=59)) == []
     drain()
     assert tasks.tick(at=APRIL_FIRST + timedelta(seconds=30)) == []  # ran: still that minute's
     assert len(schedule_jobs()) == 1
+    assert schedule_jobs()[0].return_value == {"issued": 3}
     assert issued() == 3
-    assert tasks.tick(at=APRIL_FIRST + timedelta(minutes=1)) == ["run_schedules"]
+    # Billed: the next minute's tick finds nothing due and queues nothing.
+    assert tasks.tick(at=APRIL_FIRST + timedelta(minutes=1)) == []
 
 
 def test_a_tick_queues_nothing_behind_a_run_that_still_waits(three_due_months):
@@ -137,8 +140,7 @@ def test_two_schedulers_ticking_at_once_queue_one_run(three_due_months, wipe_inv
     # Each window's job was queued by exactly one of them (not necessarily the same one).
     assert sorted(name for names in queued for name in names) == [
         "prune_results",
-        "run_schedules",
-        "send_reminders",
+        f"run_schedules:{three_due_months.organization.pk}",
     ]
     assert len(schedule_jobs()) == 1
 
