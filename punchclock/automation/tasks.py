@@ -44,7 +44,7 @@ def _counted(what: str, outcomes: Iterable[Any]) -> dict[str, int]:
     return dict(counts)
 
 
-def _organization(organization_id: int | None) -> Organization | None:
+def _organization(organization_id: int) -> Organization | None:
     return Organization.objects.filter(pk=organization_id).first()
 
 
@@ -122,7 +122,7 @@ def queue_once(job: Task, *, window: str, organizations: Iterable[int] | None = 
     needed, and the row is the record of that window's run. Deleting it when pruned cannot
     queue a window twice: pruning only takes rows days old.
     """
-    wanted: list[int | None] = [None] if organizations is None else sorted(organizations)
+    wanted: list[int | None] = [None] if organizations is None else [*sorted(organizations)]
     if not wanted:
         return []
     # A second run behind one that has not started would find nothing new. A running one
