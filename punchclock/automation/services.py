@@ -228,12 +228,13 @@ def run_due(
 
 
 def run_period(
-    schedule: BillingSchedule, period: Period, *, today: date | None = None
+    schedule: BillingSchedule, period: Period, *, today: date | None = None, again: bool = False
 ) -> Outcome | None:
     """Bill one period of a schedule; None when another run has taken it.
 
     The invoice is issued on the day of the run (a period caught up late is not back-dated:
-    issue dates of a series never go backwards)."""
+    issue dates of a series never go backwards). `again`: a person retries a failed run
+    that made no invoice, whatever its day and attempts (the activity page)."""
     today = today or today_for(schedule)
     try:
         with transaction.atomic():
@@ -247,7 +248,10 @@ def run_period(
                 },
             )
             if not created:
-                if not _retryable(run.status, run.attempts, run.updated_at, schedule, today):
+                retried = again and run.status == RunStatus.FAILED and run.invoice_id is None
+                if not retried and not _retryable(
+                    run.status, run.attempts, run.updated_at, schedule, today
+                ):
                     return None  # another scheduler took this period
                 run.attempts += 1
                 run.save(update_fields=["attempts"])

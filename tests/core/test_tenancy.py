@@ -121,6 +121,8 @@ OBJECTS: dict[str, dict[str, str]] = {
     "automation:pause": {"pk": "schedule"},
     "automation:resume": {"pk": "schedule"},
     "automation:delete": {"pk": "schedule"},
+    "automation:retry_run": {"pk": "schedule_run"},
+    "automation:retry_reminder": {"pk": "reminder_sent"},
 }
 # Pages without agency ids: an outsider may open them, but sees only their own organization.
 OPEN = {
@@ -195,6 +197,7 @@ OPEN = {
     "reminders:levels",
     "reminders:wording",
     "reminders:send",
+    "automation:activity",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]
@@ -278,7 +281,16 @@ def agency_objects(agency, settings, tmp_path) -> dict[str, Any]:
     add_line(issued, by=agency.owner, description="Globex retainer", quantity=1, unit_price=100)
     issue_invoice(issued, by=agency.owner)
     reminder_sent = ReminderSent.objects.create(invoice=issued, level=1, balance=100)
+    schedule_run = ScheduleRun.objects.create(
+        schedule=schedule,
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 30),
+        run_on=date(2026, 12, 1),
+        status="failed",
+        message="Globex failure",
+    )
     return {
+        "schedule_run": schedule_run.pk,
         "reminder_sent": reminder_sent.pk,
         "schedule": schedule.pk,
         "portal_link": portal_link.pk,
@@ -447,6 +459,7 @@ GUARDED = {
     "automation:detail": "invoices.manage",
     "automation:edit": "invoices.manage",
     "automation:delete": "invoices.manage",
+    "automation:activity": "invoices.manage",
 }
 
 
