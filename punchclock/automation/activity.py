@@ -52,16 +52,14 @@ def reminders_not_sent(by: Membership) -> list[ReminderRow]:
     """Claimed reminders that have not gone out: waiting to be sent, or not confirmed."""
     require(by, "invoices.manage")
     rows = (
-        ReminderSent.objects.filter(invoice__organization_id=by.organization_id, sent_at=None)
+        ReminderSent.objects.filter(
+            invoice__organization_id=by.organization_id,
+            status__in=[reminders.State.WAITING, reminders.State.UNCONFIRMED],
+        )
         .select_related("invoice__client", "late_fee_invoice")
         .order_by("-created_at", "-pk")
-    )
-    found = []
-    for row in rows:
-        state = reminders.state_of(row)
-        if state in (reminders.State.WAITING, reminders.State.UNCONFIRMED):
-            found.append(ReminderRow(row, state, reminders.State.LABELS[state]))
-    return found[:SHOWN]
+    )[:SHOWN]
+    return [ReminderRow(row, row.status, reminders.State.LABELS[row.status]) for row in rows]
 
 
 def run_for(by: Membership, pk: int) -> ScheduleRun:

@@ -105,6 +105,7 @@ class ReminderOut(Schema):
     late_fee_invoice_id: int | None
     late_fee_number: str | None
     message: str
+    attempts: int = Field(description="Hand-overs to the mail server so far")
 
 
 class DueOut(Schema):
@@ -180,6 +181,7 @@ def reminder_out(row: ReminderSent) -> dict[str, Any]:
         "late_fee_invoice_id": fee.pk if fee else None,
         "late_fee_number": fee.number if fee else None,
         "message": row.message,
+        "attempts": row.attempts,
     }
 
 
@@ -324,9 +326,7 @@ def list_sent(request: HttpRequest, query: Query[SentQuery]) -> dict[str, Any]:
         raise field_error("state", f"Choose one of {STATES}.")
     rows = _sent(by).order_by("-created_at", "-pk")
     if query.state is not None:
-        # The state is derived from the row, so the filter runs here, not in the database.
-        wanted = [row.pk for row in rows if reminders.state_of(row) == query.state]
-        rows = rows.filter(pk__in=wanted)
+        rows = rows.filter(status=query.state)
     page = paginate(rows, query)
     page["items"] = [reminder_out(row) for row in page["items"]]
     return page

@@ -111,7 +111,9 @@ def test_a_waiting_reminder_is_sent_now_and_an_unconfirmed_one_only_by_hand(
 
     # Handed over, never confirmed: shown with "Send again" (the person's call), and the
     # page's own retry refuses it.
-    ReminderSent.objects.filter(pk=waiting.pk).update(sent_at=None, recipients=["ap@globex.test"])
+    ReminderSent.objects.filter(pk=waiting.pk).update(
+        sent_at=None, recipients=["ap@globex.test"], status="unconfirmed"
+    )
     page = http.get(PAGE).content.decode()
     assert "Not confirmed" in page
     assert reverse("reminders:send_again", args=[waiting.pk]) in page
