@@ -43,10 +43,14 @@ def retry_run(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         if outcome is None:
             messages.info(request, "The worker was running this period at the same moment.")
+        elif outcome.status == RunStatus.EMPTY:
+            messages.info(request, outcome.message)
         elif outcome.status == RunStatus.FAILED or outcome.message:
             messages.error(request, f"{outcome.period}: {outcome.message}")
         else:
-            messages.success(request, f"{outcome.period}: {outcome.status}.")
+            status = RunStatus(outcome.status).label
+            number = outcome.invoice.number if outcome.invoice else ""
+            messages.success(request, f"{outcome.period}: {status} {number}".rstrip() + ".")
     return redirect("automation:activity")
 
 

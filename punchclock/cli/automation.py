@@ -176,7 +176,7 @@ def reminders_list(env: Env, limit: int, as_json: bool) -> None:
             env.echo("  " + line)
     if recent:
         env.echo("Recent:")
-        rows = [["Invoice", "Client", "Level", "State", "When"]]
+        rows = [["Invoice", "Client", "Level", "State", "When (UTC)"]]
         for item in recent:
             when = (item["sent_at"] or item["created_at"])[:16].replace("T", " ")
             rows.append(
