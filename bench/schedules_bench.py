@@ -6,6 +6,7 @@ Run from the repository root with the project's virtualenv:
     python bench/schedules_bench.py --clients 20          # a smoke test
     python bench/schedules_bench.py --action draft        # drafts instead of issued invoices
     python bench/schedules_bench.py --database-url postgres://postgres@127.0.0.1:5432/punch_sched
+    python bench/schedules_bench.py --organizations 10 --workers 2 --database-url postgres://…
 
 It builds everything in a temporary folder (a Punchclock data folder with embedded SQLite, or
 the throw-away PostgreSQL database given, migrated), with the organization `invoice_bench.py`
@@ -15,10 +16,13 @@ organization rate of 100 EUR an hour, two time entries per client last month (90
 minutes) and a monthly schedule per client (on the 1st, from the first of last month), so
 exactly one period of each schedule is due today. Then, as the worker does it:
 
-1. the month-end run: `run_schedules` queued and taken by the queue's worker
-   (django-tasks-db, batch mode) in this process; wall and CPU time, queries, outcomes;
-2. `--idle-runs` more runs of the same job with nothing left to bill: what each minute's
-   tick costs once the month is billed.
+1. the month-end run: the worker's tick queues one `run_schedules` job per organization
+   (`--organizations`, the clients spread evenly over them), and the queue's worker
+   (django-tasks-db, batch mode) takes them: in this process (wall and CPU time, queries),
+   or with `--workers N` in N worker processes side by side (wall time until the last one
+   has emptied the queue, their CPU time; queries are not counted across processes);
+2. `--idle-runs` more ticks (each a minute later) with nothing left to bill: what each
+   minute's tick costs once the month is billed.
 
 Checks: one invoice and one run per client, each run with the status the action gives, and
 nothing more after the idle runs; the run exits 1 when one fails. The result is written to
@@ -60,6 +64,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--action", choices=["draft", "issue"], default="issue")
     parser.add_argument("--idle-runs", type=int, default=5)
+    parser.add_argument("--organizations", type=int, default=1, help="spread the clients")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="worker processes (0: the bench's own process)"
+    )
     parser.add_argument("--database-url", help="a throw-away PostgreSQL database")
     parser.add_argument("--out", type=Path, default=RESULTS)
     return parser.parse_args()
@@ -71,18 +79,19 @@ def last_month(today: date) -> tuple[date, date]:
     return start, first
 
 
-def build(fixture: Any, clients: int, action: str, month_start: date) -> None:
-    """Clients, projects, a rate, two entries and a monthly schedule each, in bulk."""
+def build(fixtures: list[Any], clients: int, action: str, month_start: date) -> None:
+    """Clients (spread over the organizations), projects, a rate, two entries and a monthly
+    schedule each, in bulk."""
     from punchclock.automation.models import BillingSchedule
     from punchclock.clients.models import Client
     from punchclock.projects.models import Project
     from punchclock.tracking.models import TimeEntry
     from tests.factories import make_rate
 
-    organization, owner = fixture.organization, fixture.owner
+    owners = {fixture.organization.pk: fixture.owner for fixture in fixtures}
     made = Client.objects.bulk_create(
         Client(
-            organization=organization,
+            organization=fixtures[n % len(fixtures)].organization,
             name=f"Client {n:04d} GmbH",
             code=f"client-{n:04d}",
             email=f"ap{n}@client.test",
@@ -96,18 +105,21 @@ def build(fixture: Any, clients: int, action: str, month_start: date) -> None:
         for n in range(clients)
     )
     projects = Project.objects.bulk_create(
-        Project(organization=organization, client=client, name="Development", code="dev")
+        Project(
+            organization_id=client.organization_id, client=client, name="Development", code="dev"
+        )
         for client in made
     )
-    make_rate(organization, "100")
+    for fixture in fixtures:
+        make_rate(fixture.organization, "100")
     entries = []
     for project in projects:
         for day, minutes in ((3, 90), (17, 45)):
             start = datetime(month_start.year, month_start.month, day, 9, tzinfo=UTC)
             entries.append(
                 TimeEntry(
-                    organization=organization,
-                    membership=owner,
+                    organization_id=project.organization_id,
+                    membership=owners[project.organization_id],
                     project=project,
                     description="Feature work",
                     start=start,
@@ -118,20 +130,24 @@ def build(fixture: Any, clients: int, action: str, month_start: date) -> None:
     TimeEntry.objects.bulk_create(entries, batch_size=1000)
     BillingSchedule.objects.bulk_create(
         BillingSchedule(
-            organization=organization,
+            organization_id=client.organization_id,
             client=client,
             frequency="monthly",
             day_of_month=1,
             starts_on=month_start,
             action=action,
-            run_as=owner,
+            run_as=owners[client.organization_id],
         )
         for client in made
     )
 
 
-def run_job() -> Timed:
-    """Queue `run_schedules` and let the queue's worker take it, as `punch worker` does."""
+def run_job(at: datetime, workers: int) -> Timed:
+    """Tick (one `run_schedules` job per organization with due work) and let the queue's
+    worker take the jobs, as `punch worker` does: here, or in `workers` processes."""
+    import resource
+    import subprocess
+
     from django.db import connection
     from django_tasks_db.management.commands.db_worker import Worker
     from django_tasks_db.models import DBTaskResult
@@ -145,25 +161,45 @@ def run_job() -> Timed:
         queries += 1
         return execute(sql, params, many, context)
 
-    result = tasks.run_schedules.enqueue()
-    worker = Worker(
-        queue_names=["*"],
-        excluded_queue_names=[],
-        interval=0.1,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=1,
-        worker_id="bench",
-    )
+    before = set(DBTaskResult.objects.values_list("pk", flat=True))
     wall, cpu = time.perf_counter(), time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     with connection.execute_wrapper(count):
-        worker.run()
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    job = DBTaskResult.objects.get(pk=result.id)
-    if job.status != "SUCCESSFUL":
-        raise SystemExit(f"the job failed:\n{job.traceback}")
-    return Timed(round(wall, 2), round(cpu, 2), queries, job.return_value)
+        tasks.tick(at=at)
+    if workers:
+        command = [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay"]
+        processes = [
+            subprocess.Popen([*command, "--interval", "0.1", "--worker-id", f"bench-{n}"])
+            for n in range(workers)
+        ]
+        if any(process.wait() != 0 for process in processes):
+            raise SystemExit("a worker process failed")
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_children = (used.ru_utime - children.ru_utime) + (used.ru_stime - children.ru_stime)
+    else:
+        worker = Worker(
+            queue_names=["*"],
+            excluded_queue_names=[],
+            interval=0.1,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="bench",
+        )
+        with connection.execute_wrapper(count):
+            worker.run()
+        cpu_children = 0.0
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu + cpu_children
+    jobs = DBTaskResult.objects.exclude(pk__in=before).filter(
+        task_path=tasks.run_schedules.module_path
+    )
+    returned: Counter[str] = Counter()
+    for job in jobs:
+        if job.status != "SUCCESSFUL":
+            raise SystemExit(f"a job failed:\n{job.traceback}")
+        returned.update(job.return_value)
+    return Timed(round(wall, 2), round(cpu, 2), queries, dict(returned))
 
 
 def outcomes() -> dict[str, int]:
@@ -197,11 +233,14 @@ def main() -> int:
         from punchclock.automation.models import BillingSchedule
         from punchclock.automation.services import today_for
 
-        fixture = create_fixture()
-        log(f"{info['database']}: building {args.clients} clients with a monthly schedule each")
+        fixtures = [create_fixture() for _ in range(args.organizations)]
+        log(
+            f"{info['database']}: building {args.clients} clients with a monthly schedule each, "
+            f"in {args.organizations} organization(s)"
+        )
         began = time.perf_counter()
         month_start, run_on = last_month(date.today())
-        build(fixture, args.clients, args.action, month_start)
+        build(fixtures, args.clients, args.action, month_start)
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")  # as `punch serve` does at start
@@ -211,11 +250,12 @@ def main() -> int:
 
         # Draft runs tell the owner by email; keep those in memory, not on the console.
         locmem = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+        at = datetime.now(UTC)
         with override_settings(MAILERS=locmem):
-            month_end = run_job()
+            month_end = run_job(at, args.workers)
             log(f"month end: {month_end}")
             after_month_end = outcomes()
-            idle = [run_job() for _ in range(args.idle_runs)]
+            idle = [run_job(at + timedelta(minutes=n), 0) for n in range(1, args.idle_runs + 1)]
         after_idle = outcomes()
         expected = "issued" if args.action == "issue" else "drafted"
         checks = {
@@ -237,6 +277,8 @@ def main() -> int:
             "checkout": checkout(),
             **info,
             "clients": args.clients,
+            "organizations": args.organizations,
+            "workers": args.workers or "in the bench's process",
             "action": args.action,
             "period": [str(month_start), str(run_on - timedelta(days=1))],
             "build_s": build_s,
@@ -244,6 +286,7 @@ def main() -> int:
                 "wall_s": month_end.wall_s,
                 "cpu_s": month_end.cpu_s,
                 "queries": month_end.queries,
+                "queries_counted": "the tick only" if args.workers else "the tick and the jobs",
                 "per_client_ms": round(month_end.wall_s * 1000 / args.clients, 1),
                 "returned": month_end.value,
                 "outcomes": after_month_end,

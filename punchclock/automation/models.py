@@ -183,6 +183,13 @@ class ReminderTemplate(models.Model):
         return f"Reminder {self.level} ({self.language})"
 
 
+class ReminderStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting to be sent"  # claimed, not handed to the mail server
+    UNCONFIRMED = "unconfirmed", "Not confirmed"  # being handed over, or the worker stopped
+    SENT = "sent", "Sent"
+    WITHDRAWN = "withdrawn", "Withdrawn"  # paid or credited before it went out
+
+
 class ReminderSent(models.Model):
     """A reminder that went out: unique per invoice, level and repetition, so never twice."""
 
@@ -197,6 +204,12 @@ class ReminderSent(models.Model):
     )
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set to "unconfirmed" in the commit before the email goes to the mail server, "sent"
+    # after: a row left "unconfirmed" is never sent again by a run, only by a person.
+    status = models.CharField(
+        max_length=12, choices=ReminderStatus.choices, default=ReminderStatus.WAITING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)  # hand-overs to the mail server
 
     class Meta:
         ordering = ["invoice", "level", "repetition"]

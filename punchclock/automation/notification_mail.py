@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from punchclock.automation.models import EmailState, Notification
 from punchclock.core.timeutil import now
@@ -35,18 +35,30 @@ def retry_delay(attempts: int) -> timedelta:
     return FIRST_RETRY * 2 ** max(attempts - 1, 0)
 
 
+def _due(at: datetime) -> QuerySet[Notification]:
+    return Notification.objects.filter(email_state=EmailState.PENDING).filter(
+        Q(email_next_at__isnull=True) | Q(email_next_at__lte=at)
+    )
+
+
+def _stuck(at: datetime) -> QuerySet[Notification]:
+    return Notification.objects.filter(
+        email_state=EmailState.SENDING, email_next_at__lt=at - SENDING_TIMEOUT
+    )
+
+
+def anything_due(*, at: datetime) -> bool:
+    """Whether an email waits to go out (or a send was interrupted): the tick's question."""
+    return _due(at).exists() or _stuck(at).exists()
+
+
 def deliver(
     *, organization_id: int | None = None, only: Q | None = None, at: datetime | None = None
 ) -> dict[str, int]:
     """Send the emails that are due; returns counts by outcome (sent, retry, failed)."""
     at = at or now()
     counts: Counter[str] = Counter()
-    due = Notification.objects.filter(email_state=EmailState.PENDING).filter(
-        Q(email_next_at__isnull=True) | Q(email_next_at__lte=at)
-    )
-    stuck = Notification.objects.filter(
-        email_state=EmailState.SENDING, email_next_at__lt=at - SENDING_TIMEOUT
-    )
+    due, stuck = _due(at), _stuck(at)
     if organization_id is not None:
         due = due.filter(organization_id=organization_id)
         stuck = stuck.filter(organization_id=organization_id)

@@ -163,14 +163,15 @@ def payment_received(payment: Payment, invoice: Invoice, *, by: Membership | Non
     notify(organization.pk, people, news)
 
 
-def draft_ready(invoice: Invoice, *, period: str) -> None:
-    """A billing schedule drafted an invoice: the billing people review and issue it."""
+def draft_ready(invoice: Invoice, *, period: str, source: str = "The billing schedule") -> None:
+    """A billing schedule (or a retainer's close) drafted an invoice: the billing people
+    review and issue it."""
     organization = invoice.organization
     news = News(
         kind=Kind.DRAFT_READY,
         key=f"invoice:{invoice.pk}",
         title=f"Draft invoice for {invoice.client.name} is ready for review",
-        text=f"The billing schedule drafted an invoice for {invoice.client.name}, {period}: "
+        text=f"{source} drafted an invoice for {invoice.client.name}, {period}: "
         f"{_money(invoice.gross_total, invoice.currency, organization)}. Review and issue it.",
         link=reverse("invoicing:detail", args=[invoice.pk]),
     )

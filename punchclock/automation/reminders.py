@@ -16,11 +16,12 @@ worker queues on that lock (PostgreSQL) or the write lock (SQLite), then collide
 unique row and skips. A crash before the commit rolls back the claim and its late fee
 together: the step is simply due again.
 
-At most one email: the recipients are committed *before* the message goes to the mail
-server, `sent_at` after. A row with recipients but no `sent_at` was being handed over by a
-worker that stopped before it could confirm: the mail may have gone, so no run sends it
-again by itself; the page shows it as unconfirmed and a person can send it again. A
-refusing mail server clears the recipients, and the next run delivers the step after
+At most one email: the row's status becomes "unconfirmed" (with the recipients, one more
+attempt counted) in a commit *before* the message goes to the mail server, "sent" (and
+`sent_at`) after. A row left "unconfirmed" was being handed over by a worker that stopped
+before it could confirm: the mail may have gone, so no run sends it again by itself; the
+pages show it as unconfirmed and a person can send it again. A refusing mail server puts
+the row back to "waiting", and the next run delivers the step after
 checking the balance again under the lock: an invoice paid or credited in between gets no
 reminder, and the step's late fee is cancelled by a credit note.
 """
@@ -39,11 +40,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Min, QuerySet
 
 from punchclock.accounts.models import Membership, Organization, Role
 from punchclock.automation import reminder_text as text
-from punchclock.automation.models import LateFee, ReminderLevel, ReminderSent
+from punchclock.automation.models import LateFee, ReminderLevel, ReminderSent, ReminderStatus
 from punchclock.automation.reminder_settings import levels_of, require_biller
 from punchclock.core.money import round_money
 from punchclock.core.timeutil import local_date, now
@@ -60,12 +61,12 @@ WITHDRAWN = "Withdrawn: "  # the message of a step that must not go out any more
 
 
 class State:
-    """Where a claimed step stands, read from its row (the model has no status column)."""
+    """Where a claimed step stands: its row's status."""
 
-    WAITING = "waiting"  # claimed, not yet handed to the mail server
-    UNCONFIRMED = "unconfirmed"  # handed over, the worker stopped before confirming
-    SENT = "sent"
-    WITHDRAWN = "withdrawn"  # paid or credited before it went out
+    WAITING = ReminderStatus.WAITING.value  # claimed, not yet handed to the mail server
+    UNCONFIRMED = ReminderStatus.UNCONFIRMED.value  # handed over, not confirmed (yet)
+    SENT = ReminderStatus.SENT.value
+    WITHDRAWN = ReminderStatus.WITHDRAWN.value  # paid or credited before it went out
 
     LABELS = {
         WAITING: "Waiting to be sent",
@@ -76,13 +77,7 @@ class State:
 
 
 def state_of(reminder: ReminderSent) -> str:
-    if reminder.sent_at is not None:
-        return State.SENT
-    if reminder.message.startswith(WITHDRAWN):
-        return State.WITHDRAWN
-    if reminder.recipients:
-        return State.UNCONFIRMED
-    return State.WAITING
+    return str(reminder.status)
 
 
 def today_for(organization: Organization) -> date:
@@ -213,6 +208,37 @@ def send_due(
     return outcomes
 
 
+def organizations_due() -> set[int]:
+    """Organizations that may have a reminder to send now, in four queries for all of them.
+
+    A cheap superset: an organization with active levels and an open invoice past the day
+    of its earliest level, or with a claimed step not yet sent. Whether the invoice's next
+    step has come is left to the organization's job (it reads each invoice's history)."""
+    earliest = dict(
+        ReminderLevel.objects.filter(is_active=True)
+        .values("organization_id")
+        .annotate(days=Min("days_after_due"))
+        .values_list("organization_id", "days")
+    )
+    zones = dict(Organization.objects.filter(pk__in=earliest).values_list("pk", "timezone"))
+    cutoffs = {
+        pk: local_date(now(), zone) - timedelta(days=earliest[pk]) for pk, zone in zones.items()
+    }
+    found: set[int] = set()
+    if cutoffs:
+        invoices = Invoice.objects.filter(
+            organization_id__in=cutoffs, due_date__lte=max(cutoffs.values())
+        )
+        first_due = owing(invoices).values("organization_id").annotate(first=Min("due_date"))
+        for row in first_due.values_list("organization_id", "first"):
+            if row[1] <= cutoffs[row[0]]:
+                found.add(row[0])
+    unsent = ReminderSent.objects.filter(status=State.WAITING).values_list(
+        "invoice__organization_id", flat=True
+    )
+    return found | set(unsent.distinct())
+
+
 def _send_for(organization: Organization, today: date, by: Membership | None) -> list[Outcome]:
     outcomes: list[Outcome | None] = []
     for row in waiting(organization):
@@ -250,9 +276,9 @@ def _no_email(invoice: Invoice) -> str:
 def waiting(organization: Organization) -> list[ReminderSent]:
     """Claimed steps that have not gone out: the mail server refused, or there was no address."""
     unsent = ReminderSent.objects.filter(
-        invoice__organization=organization, sent_at=None
+        invoice__organization=organization, status=State.WAITING
     ).select_related("invoice")
-    return [row for row in unsent.order_by("pk") if state_of(row) == State.WAITING]
+    return list(unsent.order_by("pk"))
 
 
 def _locked(invoice_id: int, today: date) -> tuple[Invoice, Balance]:
@@ -373,7 +399,7 @@ def _prepare(
 ) -> EmailMessage | None:
     """The email, and its recipients saved on the row; None when the client has no address.
 
-    Saved recipients mark the step as handed over: from the commit on, no run sends it by
+    The "unconfirmed" status marks the step as handed over: from the commit on, no run sends it by
     itself again."""
     recipients = sending.default_recipients(invoice)
     email = None
@@ -381,10 +407,14 @@ def _prepare(
         email = _email(row, invoice, balance, today, recipients)
         row.recipients = [*recipients.to, *recipients.cc, *recipients.bcc]
         row.message = ""
+        row.status = State.UNCONFIRMED
+        row.attempts += 1
     else:
         row.message = f"Not sent yet: {_no_email(invoice)}"
     row.balance = balance.balance
-    row.save(update_fields=["recipients", "message", "balance", "late_fee_invoice"])
+    row.save(
+        update_fields=["recipients", "message", "balance", "late_fee_invoice", "status", "attempts"]
+    )
     return email
 
 
@@ -400,11 +430,11 @@ def _hand_over(row: ReminderSent, invoice: Invoice, email: EmailMessage | None) 
         # The server said no, so the mail did not go: it may be sent on the next run.
         outcome.message = f"Not sent yet: the mail server did not take it ({exc})."
         ReminderSent.objects.filter(pk=row.pk, sent_at=None).update(
-            recipients=[], message=outcome.message
+            recipients=[], message=outcome.message, status=State.WAITING
         )
         log.warning("Reminder %s for %s: %s", row.level, invoice.number, outcome.message)
         return outcome
-    ReminderSent.objects.filter(pk=row.pk).update(sent_at=now())
+    ReminderSent.objects.filter(pk=row.pk).update(sent_at=now(), status=State.SENT)
     outcome.status = State.SENT
     return outcome
 
@@ -412,6 +442,7 @@ def _hand_over(row: ReminderSent, invoice: Invoice, email: EmailMessage | None) 
 def _withdraw(row: ReminderSent, invoice: Invoice, by: Membership | None) -> str:
     """Paid or credited since the claim: no reminder, and its late fee cancelled."""
     row.message = f"{WITHDRAWN}{invoice.number} was paid or credited before it went out."
+    row.status = State.WITHDRAWN
     fee = row.late_fee_invoice
     if fee is not None:
         try:
@@ -423,7 +454,7 @@ def _withdraw(row: ReminderSent, invoice: Invoice, by: Membership | None) -> str
             row.message += f" Late fee {fee.number} is still charged ({reason})."
         else:
             row.message += f" Late fee {fee.number} cancelled by credit note {note.number}."
-    row.save(update_fields=["message"])
+    row.save(update_fields=["message", "status"])
     return row.message
 
 
@@ -462,6 +493,6 @@ def send_again(reminder: ReminderSent, *, by: Membership) -> Outcome | None:
         row = ReminderSent.objects.select_for_update().get(pk=reminder.pk)
         if state_of(row) != State.UNCONFIRMED:
             raise ValidationError("Only a reminder whose sending was not confirmed is sent again.")
-        row.recipients = []
-        row.save(update_fields=["recipients"])
+        row.recipients, row.status = [], State.WAITING
+        row.save(update_fields=["recipients", "status"])
     return deliver(row, today=today_for(organization), by=by)

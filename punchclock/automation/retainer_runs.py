@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
 
 from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can, require
+from punchclock.automation import notification_mail, notifications
 from punchclock.automation.models import (
     Action,
+    NotificationKind,
     Retainer,
     RetainerKind,
     RetainerPeriod,
@@ -38,6 +39,7 @@ from punchclock.automation.retainers import (
     last_closed,
     measure,
     period_of,
+    periods_from,
     places,
     project_chain,
     show,
@@ -130,8 +132,12 @@ def close_period(
     if closed.status == RetainerPeriodStatus.ISSUED and retainer.action == Action.SEND:
         _send(closed)
         closed.refresh_from_db()
-    if closed.status == RetainerPeriodStatus.DRAFTED:
-        _tell_owner(retainer, closed)
+    if closed.status == RetainerPeriodStatus.DRAFTED and closed.invoice_id is not None:
+        # The worker is the one closing anyway: mail the news now, not a minute on.
+        notification_mail.deliver(
+            organization_id=retainer.organization_id,
+            only=Q(kind=NotificationKind.DRAFT_READY, key=f"invoice:{closed.invoice_id}"),
+        )
     return Outcome(retainer, period, closed.status, closed, closed.message)
 
 
@@ -174,6 +180,10 @@ def _close(retainer: Retainer, period: Period, *, today: date) -> RetainerPeriod
         setattr(row, name, getattr(settled, name))
     row.overage_rate, row.invoice, row.status = rate, invoice, status
     row.save()
+    if status == RetainerPeriodStatus.DRAFTED:
+        # Told in the close's transaction: a draft is announced once, with its period.
+        source = f"The retainer “{retainer.name}”"
+        notifications.draft_ready(invoice, period=label(retainer, period), source=source)
     return row
 
 
@@ -263,24 +273,6 @@ def retry_sends(organization_id: int | None = None) -> None:
         waiting = waiting.filter(retainer__organization_id=organization_id)
     for closed in waiting:
         _send(closed)
-
-
-def _tell_owner(retainer: Retainer, closed: RetainerPeriod) -> None:
-    invoice = closed.invoice
-    if invoice is None:
-        return
-    user = retainer.run_as.user
-    try:
-        send_mail(
-            f"Retainer invoice for {retainer.client.name} is ready for review",
-            f"The retainer “{retainer.name}” closed {closed.period_start} – "
-            f"{closed.period_end}: {invoice.gross_total:.2f} {invoice.currency}.\n\n"
-            f"Review and issue it: {settings.SITE_URL}/invoices/{invoice.pk}/\n",
-            None,
-            [user.email],
-        )
-    except OSError as exc:  # the draft exists either way; the retainer page shows it
-        log.warning("Could not tell %s about draft %s: %s", user.email, invoice.pk, exc)
 
 
 # Running ------------------------------------------------------------------------------------
@@ -417,3 +409,29 @@ def preview_text(retainer: Retainer, planned: Planned) -> str:
     elif settled is not None and settled.carried_out < 0:
         text += f" ({show(retainer, -settled.carried_out)} overage carried to the next period)"
     return f"{text} ≈ {planned.net:,.2f} {currency} net"
+
+
+def organizations_due(*, today: date | None = None) -> set[int]:
+    """Organizations with a retainer period ended and not closed (or a close to send): the
+    tick's question, two queries however many retainers (the last close of each is read with
+    the retainers, not one by one)."""
+    active = Retainer.objects.filter(is_active=True).select_related("organization")
+    active = active.annotate(last_end=Max("periods__period_end"))
+    found: set[int] = set()
+    for retainer in active:
+        if retainer.organization_id in found:
+            continue
+        day = today or today_for(retainer)
+        if retainer.failed_on is not None and retainer.failed_on >= day:
+            continue  # tried again tomorrow
+        last_end = retainer.last_end
+        start = last_end + timedelta(days=1) if last_end else retainer.starts_on
+        if next(periods_from(retainer, start, ended_by=day), None) is not None:
+            found.add(retainer.organization_id)
+    unsent = RetainerPeriod.objects.filter(
+        status=RetainerPeriodStatus.ISSUED,
+        retainer__action=Action.SEND,
+        invoice__isnull=False,
+        attempts__lt=SEND_ATTEMPTS,
+    )
+    return found | set(unsent.values_list("retainer__organization_id", flat=True).distinct())

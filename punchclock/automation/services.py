@@ -17,10 +17,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
-from punchclock.accounts.models import Membership
+from punchclock.accounts.models import Membership, Organization
 from punchclock.accounts.permissions import can, require
 from punchclock.automation import notification_mail, notifications
 from punchclock.automation.models import (
@@ -204,11 +204,17 @@ def _retryable(
 
 
 def run_due(
-    *, today: date | None = None, schedules: QuerySet[BillingSchedule] | None = None
+    *,
+    today: date | None = None,
+    schedules: QuerySet[BillingSchedule] | None = None,
+    organization: Organization | None = None,
 ) -> list[Outcome]:
-    """Run every active schedule's due periods, then retry sends that failed before."""
+    """Run every active schedule's due periods, then retry sends that failed before; only
+    `organization`'s when given (the worker's job per organization)."""
     outcomes: list[Outcome] = []
     chosen = schedules if schedules is not None else BillingSchedule.objects.all()
+    if organization is not None:
+        chosen = chosen.filter(organization=organization)
     active = chosen.filter(is_active=True).select_related(
         "organization", "client", "project", "run_as__user", "run_as__organization"
     )
@@ -217,17 +223,18 @@ def run_due(
             outcome = run_period(schedule, period, today=today)
             if outcome is not None:
                 outcomes.append(outcome)
-    retry_sends()
+    retry_sends(organization=organization)
     return outcomes
 
 
 def run_period(
-    schedule: BillingSchedule, period: Period, *, today: date | None = None
+    schedule: BillingSchedule, period: Period, *, today: date | None = None, again: bool = False
 ) -> Outcome | None:
     """Bill one period of a schedule; None when another run has taken it.
 
     The invoice is issued on the day of the run (a period caught up late is not back-dated:
-    issue dates of a series never go backwards)."""
+    issue dates of a series never go backwards). `again`: a person retries a failed run
+    that made no invoice, whatever its day and attempts (the activity page)."""
     today = today or today_for(schedule)
     try:
         with transaction.atomic():
@@ -241,7 +248,10 @@ def run_period(
                 },
             )
             if not created:
-                if not _retryable(run.status, run.attempts, run.updated_at, schedule, today):
+                retried = again and run.status == RunStatus.FAILED and run.invoice_id is None
+                if not retried and not _retryable(
+                    run.status, run.attempts, run.updated_at, schedule, today
+                ):
                     return None  # another scheduler took this period
                 run.attempts += 1
                 run.save(update_fields=["attempts"])
@@ -372,13 +382,41 @@ def _send(run: ScheduleRun) -> None:
         locked.save(update_fields=["status", "message", "updated_at"])
 
 
-def retry_sends() -> None:
-    """Send what an earlier run issued but could not send (the mail server was away)."""
-    waiting = ScheduleRun.objects.filter(
+def _unsent() -> QuerySet[ScheduleRun]:
+    return ScheduleRun.objects.filter(
         status=RunStatus.ISSUED, schedule__action=Action.SEND, invoice__isnull=False
     )
+
+
+def retry_sends(*, organization: Organization | None = None) -> None:
+    """Send what an earlier run issued but could not send (the mail server was away)."""
+    waiting = _unsent()
+    if organization is not None:
+        waiting = waiting.filter(schedule__organization=organization)
     for run in waiting:
         _send(run)
+
+
+def organizations_due() -> set[int]:
+    """Organizations with a period due or an issued invoice still to send.
+
+    Three queries however many schedules: the active schedules, all their runs in one
+    prefetch (only the columns `due` reads), and the unsent runs. The tick calls this
+    each minute, so an idle instance costs these and no more."""
+    runs = ScheduleRun.objects.only(
+        "schedule_id", "period_start", "status", "attempts", "updated_at"
+    )
+    active = (
+        BillingSchedule.objects.filter(is_active=True)
+        .select_related("organization")
+        .prefetch_related(Prefetch("runs", queryset=runs))
+    )
+    found: set[int] = set()
+    for schedule in active:
+        if schedule.organization_id not in found and due(schedule):
+            found.add(schedule.organization_id)
+    unsent = _unsent().values_list("schedule__organization_id", flat=True).distinct()
+    return found | set(unsent)
 
 
 # For the pages, the API and the CLI -------------------------------------------------------

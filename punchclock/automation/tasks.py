@@ -20,6 +20,7 @@ from django.tasks import Task, task
 from django.tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from punchclock.accounts.models import Organization
 from punchclock.automation import (
     notification_mail,
     notifications,
@@ -49,20 +50,41 @@ def _counted(what: str, outcomes: Iterable[Any]) -> dict[str, int]:
     return dict(counts)
 
 
-@task
-def run_schedules() -> dict[str, int]:
-    """Bill every schedule's due periods and retry failed sends; returns counts by status.
+def _organization(organization_id: int) -> Organization | None:
+    return Organization.objects.filter(pk=organization_id).first()
 
-    Also closes every retainer's ended periods (decision 0012), counted apart."""
-    counts = _counted("Billing schedules", services.run_due())
-    closed = _counted("Retainers", retainer_runs.run_due())
+
+@task
+def run_schedules(organization_id: int | None = None) -> dict[str, int]:
+    """Bill the due periods and retry failed sends, and close the retainers' ended periods, of
+    one organization (of all without one); returns counts by status."""
+    if organization_id is None:
+        counts = _counted("Billing schedules", services.run_due())
+    else:
+        organization = _organization(organization_id)
+        if organization is None:
+            return {}  # deleted since the tick
+        counts = _counted(
+            f"Billing schedules of {organization_id}",
+            services.run_due(organization=organization),
+        )
+    # Retainers' ended periods close in the same job (decision 0012), counted apart.
+    closed = _counted("Retainers", retainer_runs.run_due(organization_id=organization_id))
     return counts | {f"retainer {status}": n for status, n in closed.items()}
 
 
 @task
-def send_reminders() -> dict[str, int]:
-    """Send every reminder due today, each once; returns counts by outcome."""
-    return _counted("Reminders", reminders.send_due())
+def send_reminders(organization_id: int | None = None) -> dict[str, int]:
+    """Send the reminders due today, each once, of one organization (of all without one);
+    returns counts by outcome."""
+    if organization_id is None:
+        return _counted("Reminders", reminders.send_due())
+    organization = _organization(organization_id)
+    if organization is None:
+        return {}
+    return _counted(
+        f"Reminders of {organization_id}", reminders.send_due(organization=organization)
+    )
 
 
 @task
@@ -79,48 +101,77 @@ def prune_results() -> int:
 
 
 def tick(*, at: datetime | None = None) -> list[str]:
-    """Queue what is due in this window: the schedules each minute, reminders each hour (they
-    are due by the day; the hour only retries a mail server that refused), pruning each day.
-    Names what this call queued."""
+    """Queue what is due in this window, one job per organization with due work: schedules
+    each minute, reminders each hour (they are due by the day; the hour only retries a mail
+    server that refused), pruning each day. Names what this call queued ("run_schedules:7").
+
+    One job per organization lets several workers share a month end: each takes the next
+    organization's job. Finding which organizations have work is a few queries in all
+    (services.organizations_due, reminders.organizations_due), not one per schedule.
+    The team's notifications are checked each hour and their emails sent each minute when
+    any wait (decision 0013), for all organizations at once: both are light."""
     at = at or now()
-    windows: list[tuple[Task, str]] = [
-        (run_schedules, f"{at:%Y-%m-%dT%H:%M}"),
-        (send_reminders, f"{at:%Y-%m-%dT%H}"),
-        (prune_results, f"{at:%Y-%m-%d}"),
-        (check_notifications, f"{at:%Y-%m-%dT%H}"),
-        (send_notifications, f"{at:%Y-%m-%dT%H:%M}"),
-    ]
-    return [job.name for job, window in windows if queue_once(job, window=window)]
+    minute, hour = f"{at:%Y-%m-%dT%H:%M}", f"{at:%Y-%m-%dT%H}"
+    billing = services.organizations_due() | retainer_runs.organizations_due()
+    queued = queue_once(run_schedules, window=minute, organizations=billing)
+    queued += queue_once(send_reminders, window=hour, organizations=reminders.organizations_due())
+    queued += queue_once(prune_results, window=f"{at:%Y-%m-%d}")
+    queued += queue_once(check_notifications, window=hour)
+    if notification_mail.anything_due(at=at):
+        queued += queue_once(send_notifications, window=minute)
+    return queued
 
 
-def queue_once(job: Task, *, window: str) -> bool:
-    """Queue `job` unless it was queued in this window already, or a run of it still waits.
+def _job_id(job: Task, window: str, organization_id: int | None = None) -> uuid.UUID:
+    which = "" if organization_id is None else f" {organization_id}"
+    return uuid.uuid5(_TICK_IDS, f"{job.module_path}{which} {window}")
 
-    The job's id is derived from (job, window), so the queue table's primary key is the
-    claim: of several workers ticking in the same minute, one inserts the row and the others
-    find it (on PostgreSQL a second insert waits for the first to commit, then fails on the
-    key; on SQLite writers take turns anyway). No table of our own is needed, and the row is
-    the record of that window's run. Deleting it when pruned cannot queue a window twice:
-    pruning only takes rows days old.
+
+def queue_once(job: Task, *, window: str, organizations: Iterable[int] | None = None) -> list[str]:
+    """Queue `job` once in this window (once per organization of `organizations` when given,
+    with `organization_id` as its argument), except where a run of it still waits. Names
+    what it queued.
+
+    A job's id is derived from (job, organization, window), so the queue table's primary
+    key is the claim: of several workers ticking in the same minute, one inserts the row
+    and the others find it (on PostgreSQL a second insert waits for the first to commit,
+    then fails on the key; on SQLite writers take turns anyway). No table of our own is
+    needed, and the row is the record of that window's run. Deleting it when pruned cannot
+    queue a window twice: pruning only takes rows days old.
     """
-    waiting = DBTaskResult.objects.ready().filter(task_path=job.module_path)
-    if waiting.exists():
-        # A second run behind one that has not started would find nothing new. A running one
-        # does not count: its worker may have died, and a run beside it claims nothing twice.
-        return False
+    wanted: list[int | None] = [None] if organizations is None else [*sorted(organizations)]
+    if not wanted:
+        return []
+    # A second run behind one that has not started would find nothing new. A running one
+    # does not count: its worker may have died, and a run beside it claims nothing twice.
+    waiting = {
+        (args.get("kwargs") or {}).get("organization_id")
+        for args in DBTaskResult.objects.ready()
+        .filter(task_path=job.module_path)
+        .values_list("args_kwargs", flat=True)
+    }
+    ids = {pk: _job_id(job, window, pk) for pk in wanted if pk not in waiting}
+    taken = set(DBTaskResult.objects.filter(pk__in=ids.values()).values_list("pk", flat=True))
     job.get_backend().validate_task(job)
-    _, created = DBTaskResult.objects.get_or_create(
-        id=uuid.uuid5(_TICK_IDS, f"{job.module_path} {window}"),
-        defaults={
-            "args_kwargs": {"args": [], "kwargs": {}},
-            "priority": job.priority,
-            "task_path": job.module_path,
-            "queue_name": job.queue_name,
-            "backend_name": job.backend,
-            "run_after": get_date_max(),  # the queue's way of saying "as soon as possible"
-        },
-    )
-    return created
+    queued = []
+    for organization_id, job_id in ids.items():
+        if job_id in taken:
+            continue
+        kwargs = {} if organization_id is None else {"organization_id": organization_id}
+        _, created = DBTaskResult.objects.get_or_create(
+            id=job_id,
+            defaults={
+                "args_kwargs": {"args": [], "kwargs": kwargs},
+                "priority": job.priority,
+                "task_path": job.module_path,
+                "queue_name": job.queue_name,
+                "backend_name": job.backend,
+                "run_after": get_date_max(),  # the queue's way of saying "as soon as possible"
+            },
+        )
+        if created:
+            queued.append(job.name if organization_id is None else f"{job.name}:{organization_id}")
+    return queued
 
 
 @task

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from punchclock.automation import views
+from punchclock.automation import activity_views, views
 
 app_name = "automation"
 urlpatterns = [
@@ -14,4 +14,11 @@ urlpatterns = [
     path("<int:pk>/pause/", views.schedule_pause, name="pause"),
     path("<int:pk>/resume/", views.schedule_resume, name="resume"),
     path("<int:pk>/delete/", views.schedule_delete, name="delete"),
+    path("activity/", activity_views.activity_page, name="activity"),
+    path("activity/runs/<int:pk>/retry/", activity_views.retry_run, name="retry_run"),
+    path(
+        "activity/reminders/<int:pk>/retry/",
+        activity_views.retry_reminder,
+        name="retry_reminder",
+    ),
 ]

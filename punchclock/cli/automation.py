@@ -1,4 +1,5 @@
-"""Client commands for billing schedules: `punch schedule list` and `punch schedule run`.
+"""Client commands for billing schedules and reminders: `punch schedule list|run`,
+`punch reminders list|run`.
 
 Like every client command they talk to the REST API and never import Django.
 """
@@ -132,7 +133,101 @@ def _period_text(period: dict[str, Any], dry_run: bool) -> str:
     return f"{text}  ({period['message']})" if period["message"] else text
 
 
-COMMANDS = [schedule]
+@click.group()
+def reminders() -> None:
+    """Payment reminders: what is due, what went out, and sending them (owners and admins)."""
+
+
+@reminders.command(name="list")
+@click.option("--limit", type=click.IntRange(1, PAGE), default=20, show_default=True)
+@json_option
+@pass_env
+def reminders_list(env: Env, limit: int, as_json: bool) -> None:
+    """Reminders due now (what `punch reminders run` would send) and the latest ones sent.
+
+    \b
+    Example:
+      punch reminders list
+    """
+    api = env.api()
+    due = api.request("GET", "/reminders/due")
+    recent = api.request("GET", "/reminders/sent", query={"limit": limit})["items"]
+    if as_json:
+        env.dump({"due": due, "recent": recent})
+        return
+    if not due:
+        env.echo("Nothing is due.")
+    else:
+        env.echo("Due now:")
+        rows = [["Invoice", "Client", "Level", "Open", "Late fee", ""]]
+        for item in due:
+            fee = f"{item['late_fee']} {item['currency']}" if item["late_fee"] else ""
+            rows.append(
+                [
+                    item["invoice_number"],
+                    item["client"],
+                    _level(item),
+                    f"{item['open_amount']} {item['currency']}",
+                    fee,
+                    item["problem"],
+                ]
+            )
+        for line in _table(rows, right={3, 4}):
+            env.echo("  " + line)
+    if recent:
+        env.echo("Recent:")
+        rows = [["Invoice", "Client", "Level", "State", "When (UTC)"]]
+        for item in recent:
+            when = (item["sent_at"] or item["created_at"])[:16].replace("T", " ")
+            rows.append(
+                [item["invoice_number"], item["client"], _level(item), item["state_text"], when]
+            )
+        for line in _table(rows, right=set()):
+            env.echo("  " + line)
+
+
+@reminders.command(name="run")
+@click.option("--dry-run", is_flag=True, help="Only say what would be sent; change nothing.")
+@json_option
+@pass_env
+def reminders_run(env: Env, dry_run: bool, as_json: bool) -> None:
+    """Send the reminders due now, each once (the worker does it every hour anyway).
+
+    \b
+    Examples:
+      punch reminders run --dry-run
+      punch reminders run
+    """
+    if dry_run:
+        due = env.api().request("GET", "/reminders/due")
+        if as_json:
+            env.dump(due)
+        elif not due:
+            env.echo("Nothing is due.")
+        for item in due if not as_json else []:
+            fee = f", late fee {item['late_fee']} {item['currency']}" if item["late_fee"] else ""
+            problem = f"  ({item['problem']})" if item["problem"] else ""
+            env.echo(f"would send {_level(item)} for {item['invoice_number']}{fee}{problem}")
+        return
+    result = env.api().request("POST", "/reminders/send")
+    if as_json:
+        env.dump(result)
+        return
+    if not result["outcomes"]:
+        env.echo("Nothing is due.")
+    for item in result["outcomes"]:
+        fee = f", late fee {item['late_fee_number']}" if item["late_fee_number"] else ""
+        message = f"  ({item['message']})" if item["message"] else ""
+        env.echo(f"{item['status']}: {_level(item)} for {item['invoice_number']}{fee}{message}")
+
+
+def _level(item: dict[str, Any]) -> str:
+    if item["level"] == 4:
+        return f"repeat {item['repetition'] + 1}"
+    return f"level {item['level']}"
+
+
+COMMANDS = [schedule, reminders]
 
 
 def register(group: click.Group) -> None:

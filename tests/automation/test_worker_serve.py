@@ -74,9 +74,10 @@ def test_serve_runs_the_worker_and_stops_it_when_it_stops(tmp_path):
         assert started, log_path.read_text()
         worker = int(started[1])
         assert not _gone(worker)
-        # Its first tick queues the schedules' run at once, and it runs it.
-        schedules = ("punchclock.automation.tasks.run_schedules", "SUCCESSFUL")
-        while schedules not in _ran(tmp_path / "punchclock.sqlite3"):
+        # Its first tick queues the day's pruning at once (nothing else is due on an empty
+        # instance), and it runs it.
+        pruning = ("punchclock.automation.tasks.prune_results", "SUCCESSFUL")
+        while pruning not in _ran(tmp_path / "punchclock.sqlite3"):
             assert time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.2)
     finally:

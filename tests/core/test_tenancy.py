@@ -136,6 +136,8 @@ OBJECTS: dict[str, dict[str, str]] = {
     "retainers:delete": {"pk": "retainer"},
     "notifications:open": {"pk": "notification"},
     "notifications:read": {"pk": "notification"},
+    "automation:retry_run": {"pk": "schedule_run"},
+    "automation:retry_reminder": {"pk": "reminder_sent"},
 }
 # Pages without agency ids: an outsider may open them, but sees only their own organization.
 OPEN = {
@@ -216,6 +218,7 @@ OPEN = {
     "notifications:read_all",
     "notifications:preferences",
     "notifications:settings",
+    "automation:activity",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]
@@ -308,8 +311,17 @@ def agency_objects(agency, settings, tmp_path) -> dict[str, Any]:
         starts_on=date(2026, 11, 1),
     )
     notification = factories.make_notification(agency.member)
+    schedule_run = ScheduleRun.objects.create(
+        schedule=schedule,
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 30),
+        run_on=date(2026, 12, 1),
+        status="failed",
+        message="Globex failure",
+    )
     return {
         "retainer": retainer.pk,
+        "schedule_run": schedule_run.pk,
         "reminder_sent": reminder_sent.pk,
         "schedule": schedule.pk,
         "notification": notification.pk,
@@ -490,6 +502,7 @@ GUARDED = {
     "retainers:edit": "invoices.manage",
     "retainers:delete": "invoices.manage",
     "notifications:settings": "organization.edit_profile",
+    "automation:activity": "invoices.manage",
 }
 
 
