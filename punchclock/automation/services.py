@@ -28,6 +28,7 @@ from punchclock.automation.models import (
     Action,
     BillingSchedule,
     Frequency,
+    RecurringRun,
     RunStatus,
     ScheduleRun,
 )
@@ -345,25 +346,33 @@ def _send(run: ScheduleRun) -> None:
             .select_related("schedule__run_as__user", "invoice")
             .get(pk=run.pk)
         )
-        if locked.status != RunStatus.ISSUED or locked.invoice is None:
-            return
-        if locked.invoice.events.filter(kind=EventKind.SENT).exists():
-            locked.status = RunStatus.SENT
-            locked.save(update_fields=["status", "updated_at"])
-            return
-        try:
-            sending.send_invoice(locked.invoice, by=locked.schedule.run_as)
-        except (ValidationError, OSError) as exc:
-            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-            locked.attempts += 1
-            locked.message = f"Issued, but sending failed: {text}"
-            if locked.attempts > SEND_ATTEMPTS:
-                locked.status = RunStatus.FAILED
-            locked.save(update_fields=["attempts", "message", "status", "updated_at"])
-            log.warning("Schedule run %s: %s", locked.pk, locked.message)
-            return
-        locked.status, locked.message = RunStatus.SENT, ""
-        locked.save(update_fields=["status", "message", "updated_at"])
+        send_locked(locked, by=locked.schedule.run_as)
+
+
+def send_locked(locked: ScheduleRun | RecurringRun, *, by: Membership) -> None:
+    """Send a locked run's issued invoice once, unless its sent event says it went already.
+
+    A refused send counts an attempt and is retried by later runs, up to SEND_ATTEMPTS;
+    the caller holds the run's row lock until its transaction ends."""
+    if locked.status != RunStatus.ISSUED or locked.invoice is None:
+        return
+    if locked.invoice.events.filter(kind=EventKind.SENT).exists():
+        locked.status = RunStatus.SENT
+        locked.save(update_fields=["status", "updated_at"])
+        return
+    try:
+        sending.send_invoice(locked.invoice, by=by)
+    except (ValidationError, OSError) as exc:
+        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        locked.attempts += 1
+        locked.message = f"Issued, but sending failed: {text}"
+        if locked.attempts > SEND_ATTEMPTS:
+            locked.status = RunStatus.FAILED
+        locked.save(update_fields=["attempts", "message", "status", "updated_at"])
+        log.warning("Run %s of %s: %s", locked.pk, type(locked).__name__, locked.message)
+        return
+    locked.status, locked.message = RunStatus.SENT, ""
+    locked.save(update_fields=["status", "message", "updated_at"])
 
 
 def retry_sends() -> None:
@@ -376,17 +385,25 @@ def retry_sends() -> None:
 
 
 def _tell_owner(schedule: BillingSchedule, outcome: Outcome) -> None:
+    if outcome.invoice is not None:
+        tell_owner(
+            run_as=schedule.run_as,
+            invoice=outcome.invoice,
+            period=outcome.period,
+            source="The billing schedule",
+        )
+
+
+def tell_owner(*, run_as: Membership, invoice: Invoice, period: Period, source: str) -> None:
     """The draft is ready for review: one email to whoever the runs act for."""
-    invoice = outcome.invoice
-    if invoice is None:
-        return
-    user = schedule.run_as.user
+    user = run_as.user
+    client = invoice.client.name
     link = f"{settings.SITE_URL}/invoices/{invoice.pk}/"
     try:
         send_mail(
-            f"Draft invoice for {schedule.client.name} is ready for review",
-            f"The billing schedule drafted an invoice for {schedule.client.name}, "
-            f"{outcome.period}: {invoice.gross_total:.2f} {invoice.currency}.\n\n"
+            f"Draft invoice for {client} is ready for review",
+            f"{source} drafted an invoice for {client}, "
+            f"{period}: {invoice.gross_total:.2f} {invoice.currency}.\n\n"
             f"Review and issue it: {link}\n",
             None,
             [user.email],

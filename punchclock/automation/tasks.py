@@ -20,7 +20,7 @@ from django.tasks import Task, task
 from django.tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from punchclock.automation import reminders, services
+from punchclock.automation import recurring, reminders, services
 from punchclock.core.timeutil import now
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,12 @@ def _counted(what: str, outcomes: Iterable[Any]) -> dict[str, int]:
 
 @task
 def run_schedules() -> dict[str, int]:
-    """Bill every schedule's due periods and retry failed sends; returns counts by status."""
-    return _counted("Billing schedules", services.run_due())
+    """Bill every schedule's due periods and retry failed sends; returns counts by status.
+
+    Recurring invoices' due periods too: their counts are keyed "recurring <status>"."""
+    counts = _counted("Billing schedules", services.run_due())
+    fixed = _counted("Recurring invoices", recurring.run_due())
+    return counts | {f"recurring {status}": n for status, n in fixed.items()}
 
 
 @task
