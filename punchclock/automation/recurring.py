@@ -249,6 +249,13 @@ def price_on(line: RecurringLine, day: date) -> Decimal:
     return price
 
 
+def lines_of(recurring: RecurringInvoice) -> list[RecurringLine]:
+    """Its lines with their price changes, read once (or as prefetched by the caller)."""
+    if "lines" in getattr(recurring, "_prefetched_objects_cache", {}):
+        return list(recurring.lines.all())
+    return list(recurring.lines.prefetch_related("prices"))
+
+
 def _tax(line: RecurringLine, client: Client) -> tuple[str, Decimal]:
     if line.tax_category:
         return line.tax_category, line.tax_rate if line.tax_rate is not None else Decimal(0)
@@ -296,7 +303,7 @@ def estimate(recurring: RecurringInvoice, cycle: Cycle) -> Estimate:
     client = recurring.client
     values = plans.placeholder_values(cycle, client.language)
     planned, inputs, problem = [], [], ""
-    for line in recurring.lines.all():
+    for line in lines_of(recurring):
         price = price_on(line, cycle.period.start)
         try:
             category, rate = _tax(line, client)
@@ -305,7 +312,9 @@ def estimate(recurring: RecurringInvoice, cycle: Cycle) -> Estimate:
         item = LineInput(line.quantity, price, (Tax(category, rate),))
         inputs.append(item)
         planned.append(
-            PlannedLine(plans.fill(line.description, values), line.quantity, line.unit, price, Decimal(0))
+            PlannedLine(
+                plans.fill(line.description, values), line.quantity, line.unit, price, Decimal(0)
+            )
         )
     totals = compute_totals(inputs, currency=client.currency)
     planned = [
@@ -379,9 +388,14 @@ def _active(organization_id: int | None) -> QuerySet[RecurringInvoice]:
     chosen = RecurringInvoice.objects.filter(is_active=True, deleted_at__isnull=True)
     if organization_id is not None:
         chosen = chosen.filter(organization_id=organization_id)
-    return chosen.select_related(
-        "organization", "client__organization", "run_as__user", "run_as__organization"
-    ).prefetch_related("runs", "lines__prices")
+    # Lines are read only when a period is billed: most days nothing is due.
+    return (
+        chosen.select_related(
+            "organization", "client__organization", "run_as__user", "run_as__organization"
+        )
+        .prefetch_related("runs")
+        .order_by("pk")
+    )
 
 
 def run_due(*, today: date | None = None, organization_id: int | None = None) -> list[Outcome]:
@@ -446,7 +460,7 @@ def _bill(
             draft = invoicing.start_draft(
                 recurring.client, by=by, period_start=period.start, period_end=period.end
             )
-            for line in recurring.lines.all():
+            for line in lines_of(recurring):
                 category, rate = _tax(line, recurring.client)
                 invoicing.add_line(
                     draft,

@@ -113,6 +113,7 @@ def wipe_invoices_after():
         for table in (
             "automation_remindersent",
             "automation_schedulerun",
+            "automation_recurringrun",
             "payments_allocation",
             "payments_payment",
             "payments_checkoutsession",
