@@ -7,6 +7,7 @@ forgotten. The REST API has its own walk over the OpenAPI document (tests/api).
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,11 +18,16 @@ from punchclock.accounts.models import ApiToken, Invitation, Membership, Organiz
 from punchclock.accounts.services import create_api_token, invite_member
 from punchclock.automation.models import (
     BillingSchedule,
+    RecurringInvoice,
+    RecurringLine,
+    RecurringPrice,
+    RecurringRun,
     ReminderLevel,
     ReminderSent,
     ReminderTemplate,
     ScheduleRun,
 )
+from punchclock.automation.recurring import LineSpec, save_recurring
 from punchclock.automation.services import save_schedule
 from punchclock.clients.models import Client, Contact
 from punchclock.clients.services import add_contact
@@ -121,6 +127,12 @@ OBJECTS: dict[str, dict[str, str]] = {
     "automation:pause": {"pk": "schedule"},
     "automation:resume": {"pk": "schedule"},
     "automation:delete": {"pk": "schedule"},
+    "recurring:detail": {"pk": "recurring"},
+    "recurring:edit": {"pk": "recurring"},
+    "recurring:run": {"pk": "recurring"},
+    "recurring:pause": {"pk": "recurring"},
+    "recurring:resume": {"pk": "recurring"},
+    "recurring:delete": {"pk": "recurring"},
 }
 # Pages without agency ids: an outsider may open them, but sees only their own organization.
 OPEN = {
@@ -195,6 +207,8 @@ OPEN = {
     "reminders:levels",
     "reminders:wording",
     "reminders:send",
+    "recurring:list",
+    "recurring:new",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]
@@ -278,7 +292,23 @@ def agency_objects(agency, settings, tmp_path) -> dict[str, Any]:
     add_line(issued, by=agency.owner, description="Globex retainer", quantity=1, unit_price=100)
     issue_invoice(issued, by=agency.owner)
     reminder_sent = ReminderSent.objects.create(invoice=issued, level=1, balance=100)
+    recurring = save_recurring(
+        agency.owner,
+        client=agency.client,
+        name="Globex hosting",
+        frequency="monthly",
+        starts_on=date(2026, 11, 1),
+        lines=[
+            LineSpec(
+                "Hosting {month}",
+                Decimal(1),
+                Decimal(49),
+                prices=((date(2027, 1, 1), Decimal(59)),),
+            )
+        ],
+    )
     return {
+        "recurring": recurring.pk,
         "reminder_sent": reminder_sent.pk,
         "schedule": schedule.pk,
         "portal_link": portal_link.pk,
@@ -336,6 +366,10 @@ def _fingerprint(organization: Organization) -> str:
     rows += list(ReminderLevel.objects.filter(organization=organization))
     rows += list(ReminderTemplate.objects.filter(organization=organization))
     rows += list(ReminderSent.objects.filter(invoice__organization=organization))
+    rows += list(RecurringInvoice.objects.filter(organization=organization))
+    rows += list(RecurringLine.objects.filter(recurring__organization=organization))
+    rows += list(RecurringPrice.objects.filter(line__recurring__organization=organization))
+    rows += list(RecurringRun.objects.filter(recurring__organization=organization))
     return serializers.serialize("json", rows)
 
 
@@ -447,6 +481,11 @@ GUARDED = {
     "automation:detail": "invoices.manage",
     "automation:edit": "invoices.manage",
     "automation:delete": "invoices.manage",
+    "recurring:list": "invoices.manage",
+    "recurring:new": "invoices.manage",
+    "recurring:detail": "invoices.manage",
+    "recurring:edit": "invoices.manage",
+    "recurring:delete": "invoices.manage",
 }
 
 
