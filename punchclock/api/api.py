@@ -18,6 +18,7 @@ from punchclock.accounts.api import router as accounts_router
 from punchclock.api import errors
 from punchclock.api.auth import TokenAuth
 from punchclock.automation.api import router as automation_router
+from punchclock.automation.recurring_api import router as recurring_router
 from punchclock.clients.api import router as clients_router
 from punchclock.expenses.api import router as expenses_router
 from punchclock.invoicing.api import router as invoicing_router
@@ -152,4 +153,5 @@ api.add_router("", payments_router)
 api.add_router("", receivables_router)
 api.add_router("", bank_router)
 api.add_router("", automation_router)
+api.add_router("", recurring_router)
 api.add_router("", fallback)

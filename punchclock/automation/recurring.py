@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from punchclock.accounts.models import Membership
@@ -251,9 +251,9 @@ def price_on(line: RecurringLine, day: date) -> Decimal:
 
 def lines_of(recurring: RecurringInvoice) -> list[RecurringLine]:
     """Its lines with their price changes, read once (or as prefetched by the caller)."""
-    if "lines" in getattr(recurring, "_prefetched_objects_cache", {}):
-        return list(recurring.lines.all())
-    return list(recurring.lines.prefetch_related("prices"))
+    if "lines" not in getattr(recurring, "_prefetched_objects_cache", {}):
+        prefetch_related_objects([recurring], "lines__prices")
+    return list(recurring.lines.all())
 
 
 def _tax(line: RecurringLine, client: Client) -> tuple[str, Decimal]:
@@ -537,7 +537,7 @@ def retry_sends(
 def recurring_for(by: Membership, pk: int) -> RecurringInvoice:
     """A recurring invoice of `by`'s organization, or 404; only people who bill see them."""
     require(by, "invoices.manage")
-    found = of_organization(by).filter(pk=pk).prefetch_related("lines__prices").first()
+    found = of_organization(by).filter(pk=pk).first()
     if found is None:
         raise Http404("No such recurring invoice.")
     return found

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from punchclock.accounts.models import Role
+from punchclock.automation.recurring import LineSpec, save_recurring
 from punchclock.automation.services import save_schedule
 from punchclock.invoicing.services import add_line, start_draft
 from tests import factories
@@ -77,6 +78,20 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
     rival_schedule = save_schedule(
         outsider, client=rival_client, frequency="monthly", starts_on=date(2026, 11, 1)
     )
+    recurring = save_recurring(
+        agency.owner,
+        client=agency.client,
+        name="Hosting",
+        starts_on=date(2026, 11, 1),
+        lines=[LineSpec("Hosting {month}", Decimal(1), Decimal(49))],
+    )
+    rival_recurring = save_recurring(
+        outsider,
+        client=rival_client,
+        name="Hosting",
+        starts_on=date(2026, 11, 1),
+        lines=[LineSpec("Hosting {month}", Decimal(1), Decimal(49))],
+    )
     return {
         "own": {
             "client_id": agency.client.pk,
@@ -97,6 +112,7 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
             "statement_id": bank_line.statement_id,
             "bank_line_id": bank_line.pk,
             "schedule_id": schedule.pk,
+            "recurring_id": recurring.pk,
         },
         "rival": {
             "client_id": rival_client.pk,
@@ -117,6 +133,7 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
             "statement_id": rival_bank_line.statement_id,
             "bank_line_id": rival_bank_line.pk,
             "schedule_id": rival_schedule.pk,
+            "recurring_id": rival_recurring.pk,
         },
     }
 

@@ -13,6 +13,7 @@ import pytest
 
 from punchclock.accounts.models import Invitation
 from punchclock.accounts.services import invite_member
+from punchclock.automation.recurring import LineSpec, save_recurring
 from punchclock.automation.services import save_schedule
 from punchclock.clients.services import add_contact
 from punchclock.invoicing.services import add_line, start_draft
@@ -56,6 +57,13 @@ def agency_ids(agency, settings, tmp_path) -> dict[str, int]:
         "bank_line_id": bank_line.pk,
         "schedule_id": save_schedule(
             agency.owner, client=agency.client, frequency="monthly", starts_on=date(2026, 11, 1)
+        ).pk,
+        "recurring_id": save_recurring(
+            agency.owner,
+            client=agency.client,
+            name="Hosting",
+            starts_on=date(2026, 11, 1),
+            lines=[LineSpec("Hosting {month}", Decimal(1), Decimal(49))],
         ).pk,
     }
 
