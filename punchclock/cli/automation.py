@@ -11,6 +11,7 @@ import click
 
 from punchclock.cli.client import Env, json_option, pass_env
 from punchclock.cli.receivables import _table
+from punchclock.cli.recurring import recurring
 
 PAGE = 200  # the API's largest page
 LARGEST_ID = 10**18 - 1  # the API takes no longer id
@@ -132,7 +133,7 @@ def _period_text(period: dict[str, Any], dry_run: bool) -> str:
     return f"{text}  ({period['message']})" if period["message"] else text
 
 
-COMMANDS = [schedule]
+COMMANDS = [schedule, recurring]
 
 
 def register(group: click.Group) -> None:
