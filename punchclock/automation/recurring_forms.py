@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from punchclock.accounts.models import Membership
+from punchclock.api.schemas import amount_text
 from punchclock.automation.forms import _choice, _whole
 from punchclock.automation.models import Action, Billing, RecurringFrequency, RecurringInvoice
 from punchclock.automation.recurring import LineSpec
@@ -188,7 +189,7 @@ class LineForm(forms.Form):
         min_value=0,
         max_value=100,
         required=False,
-        widget=forms.NumberInput(attrs={"placeholder": "client's"}),
+        widget=forms.NumberInput(attrs={"placeholder": "auto"}),
     )
     prices = forms.CharField(
         label="Price changes",
@@ -238,7 +239,7 @@ def line_initial(recurring: RecurringInvoice) -> list[dict[str, Any]]:
             "description": line.description,
             "quantity": line.quantity.normalize(),
             "unit": line.unit,
-            "unit_price": line.unit_price,
+            "unit_price": amount_text(line.unit_price, recurring.client.currency),
             "tax_rate": line.tax_rate,
             "prices": prices_text(line.prices.all()),
         }

@@ -199,7 +199,12 @@ def _save(
             _biller(request), lines=line_specs(lines), **target, **form.recurring_fields()
         )
     except ValidationError as exc:
-        apply_service_errors(form, exc)
+        # A line's error shows under the lines, the others under their fields.
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        for message in errors.pop("lines", []):
+            lines._non_form_errors = lines.error_class([message])
+        if errors:
+            apply_service_errors(form, ValidationError(errors))
         return None
 
 
