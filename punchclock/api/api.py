@@ -19,6 +19,7 @@ from punchclock.api import errors
 from punchclock.api.auth import TokenAuth
 from punchclock.automation.api import router as automation_router
 from punchclock.automation.notification_api import router as notifications_router
+from punchclock.automation.recurring_api import router as recurring_router
 from punchclock.automation.reminder_api import router as reminders_router
 from punchclock.automation.retainer_api import router as retainer_router
 from punchclock.clients.api import router as clients_router
@@ -158,4 +159,5 @@ api.add_router("", automation_router)
 api.add_router("", retainer_router)
 api.add_router("", notifications_router)
 api.add_router("", reminders_router)
+api.add_router("", recurring_router)
 api.add_router("", fallback)

@@ -118,3 +118,11 @@ def _body(notification: Notification) -> str:
         f"Choose what you get by email: {site}/notifications/preferences/",
     ]
     return "\n".join(lines) + "\n"
+
+
+def deliver_draft_news(invoice_id: int) -> dict[str, int]:
+    """Email the "draft ready" news of one invoice now: the worker drafted it anyway, so the
+    team hears at once rather than on the next minute's delivery."""
+    from punchclock.automation.models import NotificationKind
+
+    return deliver(only=Q(kind=NotificationKind.DRAFT_READY, key=f"invoice:{invoice_id}"))

@@ -16,14 +16,13 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 
 from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can, require
 from punchclock.automation import notification_mail, notifications
 from punchclock.automation.models import (
     Action,
-    NotificationKind,
     Retainer,
     RetainerKind,
     RetainerPeriod,
@@ -134,10 +133,7 @@ def close_period(
         closed.refresh_from_db()
     if closed.status == RetainerPeriodStatus.DRAFTED and closed.invoice_id is not None:
         # The worker is the one closing anyway: mail the news now, not a minute on.
-        notification_mail.deliver(
-            organization_id=retainer.organization_id,
-            only=Q(kind=NotificationKind.DRAFT_READY, key=f"invoice:{closed.invoice_id}"),
-        )
+        notification_mail.deliver_draft_news(closed.invoice_id)
     return Outcome(retainer, period, closed.status, closed, closed.message)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from punchclock.accounts.models import Membership, Organization
@@ -27,7 +27,7 @@ from punchclock.automation.models import (
     Action,
     BillingSchedule,
     Frequency,
-    NotificationKind,
+    RecurringRun,
     RunStatus,
     ScheduleRun,
 )
@@ -267,9 +267,7 @@ def run_period(
         outcome.status, outcome.message = run.status, run.message
     if outcome.status == RunStatus.DRAFTED and outcome.invoice is not None:
         # The worker is the one running schedules anyway: mail the news now, not a minute on.
-        notification_mail.deliver(
-            only=Q(kind=NotificationKind.DRAFT_READY, key=f"invoice:{outcome.invoice.pk}")
-        )
+        notification_mail.deliver_draft_news(outcome.invoice.pk)
     return outcome
 
 
@@ -361,25 +359,33 @@ def _send(run: ScheduleRun) -> None:
             .select_related("schedule__run_as__user", "invoice")
             .get(pk=run.pk)
         )
-        if locked.status != RunStatus.ISSUED or locked.invoice is None:
-            return
-        if locked.invoice.events.filter(kind=EventKind.SENT).exists():
-            locked.status = RunStatus.SENT
-            locked.save(update_fields=["status", "updated_at"])
-            return
-        try:
-            sending.send_invoice(locked.invoice, by=locked.schedule.run_as)
-        except (ValidationError, OSError) as exc:
-            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-            locked.attempts += 1
-            locked.message = f"Issued, but sending failed: {text}"
-            if locked.attempts > SEND_ATTEMPTS:
-                locked.status = RunStatus.FAILED
-            locked.save(update_fields=["attempts", "message", "status", "updated_at"])
-            log.warning("Schedule run %s: %s", locked.pk, locked.message)
-            return
-        locked.status, locked.message = RunStatus.SENT, ""
-        locked.save(update_fields=["status", "message", "updated_at"])
+        send_locked(locked, by=locked.schedule.run_as)
+
+
+def send_locked(locked: ScheduleRun | RecurringRun, *, by: Membership) -> None:
+    """Send a locked run's issued invoice once, unless its sent event says it went already.
+
+    A refused send counts an attempt and is retried by later runs, up to SEND_ATTEMPTS;
+    the caller holds the run's row lock until its transaction ends."""
+    if locked.status != RunStatus.ISSUED or locked.invoice is None:
+        return
+    if locked.invoice.events.filter(kind=EventKind.SENT).exists():
+        locked.status = RunStatus.SENT
+        locked.save(update_fields=["status", "updated_at"])
+        return
+    try:
+        sending.send_invoice(locked.invoice, by=by)
+    except (ValidationError, OSError) as exc:
+        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        locked.attempts += 1
+        locked.message = f"Issued, but sending failed: {text}"
+        if locked.attempts > SEND_ATTEMPTS:
+            locked.status = RunStatus.FAILED
+        locked.save(update_fields=["attempts", "message", "status", "updated_at"])
+        log.warning("Run %s of %s: %s", locked.pk, type(locked).__name__, locked.message)
+        return
+    locked.status, locked.message = RunStatus.SENT, ""
+    locked.save(update_fields=["status", "message", "updated_at"])
 
 
 def _unsent() -> QuerySet[ScheduleRun]:

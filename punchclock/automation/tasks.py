@@ -24,6 +24,7 @@ from punchclock.accounts.models import Organization
 from punchclock.automation import (
     notification_mail,
     notifications,
+    recurring,
     reminders,
     retainer_runs,
     services,
@@ -56,8 +57,9 @@ def _organization(organization_id: int) -> Organization | None:
 
 @task
 def run_schedules(organization_id: int | None = None) -> dict[str, int]:
-    """Bill the due periods and retry failed sends, and close the retainers' ended periods, of
-    one organization (of all without one); returns counts by status."""
+    """Bill the due periods of schedules and recurring invoices, retry failed sends, and close
+    the retainers' ended periods, of one organization (of all without one); returns counts
+    by status."""
     if organization_id is None:
         counts = _counted("Billing schedules", services.run_due())
     else:
@@ -68,9 +70,15 @@ def run_schedules(organization_id: int | None = None) -> dict[str, int]:
             f"Billing schedules of {organization_id}",
             services.run_due(organization=organization),
         )
-    # Retainers' ended periods close in the same job (decision 0012), counted apart.
+    # Recurring invoices' periods (decision 0011) and retainers' ended periods (decision
+    # 0012) are billed in the same job, counted apart.
+    fixed = _counted("Recurring invoices", recurring.run_due(organization_id=organization_id))
     closed = _counted("Retainers", retainer_runs.run_due(organization_id=organization_id))
-    return counts | {f"retainer {status}": n for status, n in closed.items()}
+    return (
+        counts
+        | {f"recurring {status}": n for status, n in fixed.items()}
+        | {f"retainer {status}": n for status, n in closed.items()}
+    )
 
 
 @task
@@ -112,7 +120,11 @@ def tick(*, at: datetime | None = None) -> list[str]:
     any wait (decision 0013), for all organizations at once: both are light."""
     at = at or now()
     minute, hour = f"{at:%Y-%m-%dT%H:%M}", f"{at:%Y-%m-%dT%H}"
-    billing = services.organizations_due() | retainer_runs.organizations_due()
+    billing = (
+        services.organizations_due()
+        | recurring.organizations_due()
+        | retainer_runs.organizations_due()
+    )
     queued = queue_once(run_schedules, window=minute, organizations=billing)
     queued += queue_once(send_reminders, window=hour, organizations=reminders.organizations_due())
     queued += queue_once(prune_results, window=f"{at:%Y-%m-%d}")

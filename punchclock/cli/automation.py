@@ -12,6 +12,7 @@ import click
 
 from punchclock.cli.client import Env, json_option, pass_env
 from punchclock.cli.receivables import _table
+from punchclock.cli.recurring import recurring
 
 PAGE = 200  # the API's largest page
 LARGEST_ID = 10**18 - 1  # the API takes no longer id
@@ -227,7 +228,7 @@ def _level(item: dict[str, Any]) -> str:
     return f"level {item['level']}"
 
 
-COMMANDS = [schedule, reminders]
+COMMANDS = [schedule, reminders, recurring]
 
 
 def register(group: click.Group) -> None:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("notifications/", include("punchclock.automation.notification_urls")),
     path("api/v1/", api.urls),
     path("retainers/", include("punchclock.automation.retainer_urls")),
+    path("recurring/", include("punchclock.automation.recurring_urls")),
 ]
 
 handler400 = "punchclock.core.views.bad_request"

@@ -469,6 +469,7 @@ def _invoice_history(organization: Organization, owner: Membership) -> None:
     if first_riviere is not None:
         # Journey 5: a wrong invoice is cancelled by a credit note; its work is billable again.
         invoicing.credit_invoice(first_riviere, by=owner, issue_date=this_month)
+    _hosting_subscription(organization, owner, starts_on=last_month, today=today)
     _payment_history(organization, owner, today)
 
 
@@ -922,3 +923,48 @@ def _expense_history(
                 approve=False,
                 comment="Pre-sales travel is on us: book it on the internal project.",
             )
+
+
+def _hosting_subscription(
+    organization: Organization, owner: Membership, *, starts_on: date, today: date
+) -> None:
+    """Acme's hosting, invoiced monthly in advance, the price going up next year; its
+    months so far issued by the worker's catch-up on this month's first and paid by direct
+    debit (so they sort after Acme's other invoices, whose payments tell their own story)."""
+    from datetime import timedelta
+
+    from punchclock.automation import recurring
+    from punchclock.payments import services as payments
+    from punchclock.payments.models import Method
+
+    next_year = date(starts_on.year + 1, 1, 1)
+    hosting = recurring.save_recurring(
+        owner,
+        client=organization.clients.get(code="acme"),
+        name="Hosting",
+        frequency="monthly",
+        day_of_month=1,
+        starts_on=starts_on,
+        action="issue",
+        note="Leistungszeitraum {period_start} – {period_end}.",
+        lines=[
+            recurring.LineSpec(
+                "Hosting {month} {year}",
+                Decimal(1),
+                Decimal("49.00"),
+                prices=((next_year, Decimal("59.00")),),
+            ),
+            recurring.LineSpec("Support plan, {month} {year}", Decimal(1), Decimal("120.00")),
+        ],
+    )
+    for outcome in recurring.run_now(hosting, by=owner, today=today.replace(day=1)):
+        invoice = outcome.invoice
+        if invoice is None or invoice.issue_date is None:
+            continue
+        given = payments.PaymentInput(
+            amount=invoice.gross_total,
+            received_on=min(today, invoice.issue_date + timedelta(days=3)),
+            method=Method.TRANSFER,
+            reference=f"SEPA-Lastschrift {invoice.number}",
+        )
+        payments.record_payment(invoice, given, by=owner)

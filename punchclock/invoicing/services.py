@@ -350,8 +350,14 @@ def create_draft(
     return invoice
 
 
-def start_draft(client: Client, *, by: Membership) -> Invoice:
-    """An empty draft for free lines (fixed items, milestones)."""
+def start_draft(
+    client: Client,
+    *,
+    by: Membership,
+    period_start: date | None = None,
+    period_end: date | None = None,
+) -> Invoice:
+    """An empty draft for free lines (fixed items, milestones, a recurring invoice's period)."""
     _require_biller(by, client.organization_id)
     with transaction.atomic():
         invoice = Invoice.objects.create(
@@ -361,6 +367,8 @@ def start_draft(client: Client, *, by: Membership) -> Invoice:
             language=client.language,
             message=client.invoice_message,
             created_by=by.user,
+            period_start=period_start,
+            period_end=period_end,
         )
         _event(invoice, EventKind.CREATED, by, lines=0)
     return invoice

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from punchclock.accounts.models import Role
+from punchclock.automation.recurring import LineSpec, save_recurring
 from punchclock.automation.retainers import save_retainer
 from punchclock.automation.services import save_schedule
 from punchclock.invoicing.services import add_line, start_draft
@@ -78,6 +79,20 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
     rival_schedule = save_schedule(
         outsider, client=rival_client, frequency="monthly", starts_on=date(2026, 11, 1)
     )
+    recurring = save_recurring(
+        agency.owner,
+        client=agency.client,
+        name="Hosting",
+        starts_on=date(2026, 11, 1),
+        lines=[LineSpec("Hosting {month}", Decimal(1), Decimal(49))],
+    )
+    rival_recurring = save_recurring(
+        outsider,
+        client=rival_client,
+        name="Hosting",
+        starts_on=date(2026, 11, 1),
+        lines=[LineSpec("Hosting {month}", Decimal(1), Decimal(49))],
+    )
     return {
         "own": {
             "client_id": agency.client.pk,
@@ -106,6 +121,7 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
                 starts_on=date(2026, 11, 1),
             ).pk,
             "notification_id": factories.make_notification(agency.member).pk,
+            "recurring_id": recurring.pk,
         },
         "rival": {
             "client_id": rival_client.pk,
@@ -134,6 +150,7 @@ def targets(agency, outsider, settings, tmp_path) -> dict[str, dict[str, int]]:
                 starts_on=date(2026, 11, 1),
             ).pk,
             "notification_id": factories.make_notification(outsider).pk,
+            "recurring_id": rival_recurring.pk,
         },
     }
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
 from punchclock.accounts.models import Invitation, Role
+from punchclock.automation.recurring import LineSpec, run_now, save_recurring
 from punchclock.automation.services import run_schedule, save_schedule
 from punchclock.clients.models import Contact
 from punchclock.core.timeutil import now
@@ -58,11 +60,20 @@ def test_every_list_endpoint_has_a_fixed_number_of_queries(
         crowded.owner, client=crowded.client, frequency="monthly", starts_on=date(2026, 1, 1)
     )
     run_schedule(schedule, by=crowded.owner, today=date(2026, 7, 1))
+    recurring = save_recurring(
+        crowded.owner,
+        client=crowded.client,
+        name="Hosting",
+        starts_on=date(2026, 1, 1),
+        lines=[LineSpec("Hosting {month}", Decimal(1), Decimal(49))],
+    )
+    run_now(recurring, by=crowded.owner, today=date(2026, 7, 1))
     ids = {
         "client_id": crowded.client.pk,
         "project_id": crowded.project.pk,
         "schedule_id": schedule.pk,
         "notification_id": factories.make_notification(crowded.member).pk,
+        "recurring_id": recurring.pk,
     }
     checked = 0
     for membership in (crowded.owner, crowded.member):

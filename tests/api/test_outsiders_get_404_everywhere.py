@@ -13,6 +13,7 @@ import pytest
 
 from punchclock.accounts.models import Invitation
 from punchclock.accounts.services import invite_member
+from punchclock.automation.recurring import LineSpec, save_recurring
 from punchclock.automation.retainers import save_retainer
 from punchclock.automation.services import save_schedule
 from punchclock.clients.services import add_contact
@@ -66,6 +67,13 @@ def agency_ids(agency, settings, tmp_path) -> dict[str, int]:
             starts_on=date(2026, 11, 1),
         ).pk,
         "notification_id": factories.make_notification(agency.member).pk,
+        "recurring_id": save_recurring(
+            agency.owner,
+            client=agency.client,
+            name="Hosting",
+            starts_on=date(2026, 11, 1),
+            lines=[LineSpec("Hosting {month}", Decimal(1), Decimal(49))],
+        ).pk,
     }
 
 

@@ -1,6 +1,6 @@
 """The demo organization is believable and complete enough to click through."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from punchclock.accounts.models import Role
@@ -113,3 +113,18 @@ def test_demo_has_payments_of_every_kind_and_overdue_invoices(db, settings, tmp_
 
     assert BillingSchedule.objects.filter(organization=organization).count() == 1
     assert ReminderSent.objects.filter(invoice__organization=organization, level=1).count() == 2
+    # A hosting subscription: last month and this month issued and paid, next year dearer.
+    from punchclock.automation import recurring
+    from punchclock.automation.models import RecurringInvoice, RunStatus
+
+    hosting = RecurringInvoice.objects.get(organization=organization)
+    runs = list(hosting.runs.order_by("period_start"))
+    assert [r.status for r in runs] == [RunStatus.ISSUED, RunStatus.ISSUED]
+    assert [r.period_start for r in runs] == [
+        (today.replace(day=1) - timedelta(days=1)).replace(day=1),
+        today.replace(day=1),
+    ]
+    assert {balance_of(r.invoice, today).state for r in runs} == {State.PAID}
+    assert recurring.due(hosting) == []
+    line = hosting.lines.get(position=1)
+    assert recurring.price_on(line, date(today.year + 1, 1, 1)) == Decimal("59.00")

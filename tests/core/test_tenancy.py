@@ -21,6 +21,10 @@ from punchclock.automation.models import (
     Notification,
     NotificationPreferences,
     NotificationSettings,
+    RecurringInvoice,
+    RecurringLine,
+    RecurringPrice,
+    RecurringRun,
     ReminderLevel,
     ReminderSent,
     ReminderTemplate,
@@ -28,6 +32,7 @@ from punchclock.automation.models import (
     RetainerPeriod,
     ScheduleRun,
 )
+from punchclock.automation.recurring import LineSpec, save_recurring
 from punchclock.automation.retainers import save_retainer
 from punchclock.automation.services import save_schedule
 from punchclock.clients.models import Client, Contact
@@ -138,6 +143,12 @@ OBJECTS: dict[str, dict[str, str]] = {
     "notifications:read": {"pk": "notification"},
     "automation:retry_run": {"pk": "schedule_run"},
     "automation:retry_reminder": {"pk": "reminder_sent"},
+    "recurring:detail": {"pk": "recurring"},
+    "recurring:edit": {"pk": "recurring"},
+    "recurring:run": {"pk": "recurring"},
+    "recurring:pause": {"pk": "recurring"},
+    "recurring:resume": {"pk": "recurring"},
+    "recurring:delete": {"pk": "recurring"},
 }
 # Pages without agency ids: an outsider may open them, but sees only their own organization.
 OPEN = {
@@ -219,6 +230,8 @@ OPEN = {
     "notifications:preferences",
     "notifications:settings",
     "automation:activity",
+    "recurring:list",
+    "recurring:new",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]
@@ -319,9 +332,25 @@ def agency_objects(agency, settings, tmp_path) -> dict[str, Any]:
         status="failed",
         message="Globex failure",
     )
+    recurring = save_recurring(
+        agency.owner,
+        client=agency.client,
+        name="Globex hosting",
+        frequency="monthly",
+        starts_on=date(2026, 11, 1),
+        lines=[
+            LineSpec(
+                "Hosting {month}",
+                Decimal(1),
+                Decimal(49),
+                prices=((date(2027, 1, 1), Decimal(59)),),
+            )
+        ],
+    )
     return {
         "retainer": retainer.pk,
         "schedule_run": schedule_run.pk,
+        "recurring": recurring.pk,
         "reminder_sent": reminder_sent.pk,
         "schedule": schedule.pk,
         "notification": notification.pk,
@@ -385,6 +414,10 @@ def _fingerprint(organization: Organization) -> str:
     rows += list(Notification.objects.filter(organization=organization))
     rows += list(NotificationPreferences.objects.filter(membership__organization=organization))
     rows += list(NotificationSettings.objects.filter(organization=organization))
+    rows += list(RecurringInvoice.objects.filter(organization=organization))
+    rows += list(RecurringLine.objects.filter(recurring__organization=organization))
+    rows += list(RecurringPrice.objects.filter(line__recurring__organization=organization))
+    rows += list(RecurringRun.objects.filter(recurring__organization=organization))
     return serializers.serialize("json", rows)
 
 
@@ -503,6 +536,11 @@ GUARDED = {
     "retainers:delete": "invoices.manage",
     "notifications:settings": "organization.edit_profile",
     "automation:activity": "invoices.manage",
+    "recurring:list": "invoices.manage",
+    "recurring:new": "invoices.manage",
+    "recurring:detail": "invoices.manage",
+    "recurring:edit": "invoices.manage",
+    "recurring:delete": "invoices.manage",
 }
 
 

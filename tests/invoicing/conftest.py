@@ -114,6 +114,7 @@ def wipe_invoices_after():
             "automation_remindersent",
             "automation_schedulerun",
             "automation_retainerperiod",
+            "automation_recurringrun",
             "payments_allocation",
             "payments_payment",
             "payments_checkoutsession",

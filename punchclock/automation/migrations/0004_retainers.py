@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_registration_number'),
-        ('automation', '0002_reminders'),
+        ('automation', '0003_recurring_invoices'),
         ('clients', '0004_client_online_payment'),
         ('invoicing', '0009_event_kinds_viewed_and_payment_failed'),
         ('projects', '0002_rounding_scope'),
