@@ -14,7 +14,13 @@ from django.db import connection
 
 from punchclock.automation import recurring as service
 from punchclock.automation import tasks
-from punchclock.automation.models import Action, RecurringInvoice, RecurringRun, RunStatus
+from punchclock.automation.models import (
+    Action,
+    Notification,
+    RecurringInvoice,
+    RecurringRun,
+    RunStatus,
+)
 from punchclock.automation.recurring import LineSpec
 from punchclock.invoicing.models import EventKind, Invoice, InvoiceStatus
 from tests.mailers import REFUSING
@@ -248,14 +254,17 @@ def test_a_refused_send_is_retried_later_and_sent_once(billing, settings):
     assert Invoice.objects.count() == 1
 
 
-def test_a_draft_tells_the_owner(billing):
+def test_a_draft_tells_the_billing_people_once(billing):
     hosting(billing, action=Action.DRAFT)
-    service.run_due(today=date(2026, 1, 1))
+    for _ in range(3):
+        service.run_due(today=date(2026, 1, 1))
     run = RecurringRun.objects.get()
     assert run.status == RunStatus.DRAFTED
     assert run.invoice.is_draft
-    assert [m.to for m in mail.outbox] == [["owner@acme.test"]]
-    assert "recurring invoice drafted" in mail.outbox[0].body
+    assert sorted(m.to for m in mail.outbox) == [["admin@acme.test"], ["owner@acme.test"]]
+    assert "recurring invoice “Hosting” drafted" in mail.outbox[0].body
+    news = Notification.objects.filter(kind="draft_ready", key=f"invoice:{run.invoice_id}")
+    assert news.count() == 2
 
 
 def test_a_crash_in_the_middle_leaves_nothing_and_the_next_run_bills_once(billing, monkeypatch):
