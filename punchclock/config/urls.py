@@ -15,6 +15,7 @@ urlpatterns = [
     path("reminders/", include("punchclock.automation.reminder_urls")),
     path("portal/", include("punchclock.payments.portal_urls")),
     path("api/v1/", api.urls),
+    path("reports/", include("punchclock.reports.urls")),
 ]
 
 handler400 = "punchclock.core.views.bad_request"

@@ -276,6 +276,7 @@ def entry_ids(
     *,
     org_zone: str,
     tag: int | None | bool = False,
+    no_task: bool = False,
     limit: int,
     offset: int,
 ) -> tuple[list[int], int]:
@@ -295,6 +296,8 @@ def entry_ids(
             "AND et.tag_id = %s)",
             tag,
         )
+    if no_task:
+        filters.add("e.task_id IS NULL")
     base = (
         "FROM tracking_timeentry e JOIN projects_project p ON p.id = e.project_id "
         f"WHERE {' AND '.join(filters.parts)}"

@@ -269,7 +269,7 @@ def time_report(
                     cost_lines[(cell, person, cost.amount, cost.currency)] += seconds
     _round_lines(bill_lines, cells, "amounts")
     _round_lines(cost_lines, cells, "cost")
-    labels = _labels(viewer, by, cells, pricer)
+    labels = group_labels(viewer, by, cells, pricer)
     groups = _tree(by, cells, labels)
     return TimeReport(
         by=by,
@@ -310,7 +310,7 @@ def _ordered(dimension: str, groups: list[Group]) -> list[Group]:
     return sorted(groups, key=lambda g: (-g.figures.seconds, g.label.lower()))
 
 
-def _labels(
+def group_labels(
     viewer: Membership, by: tuple[str, ...], cells: dict[Key, Figures], pricer: _Pricer | None
 ) -> dict[tuple[str, Key], str]:
     """Display names for every key of every grouping, loaded in one query per kind."""
