@@ -16,7 +16,8 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from punchclock.core.money import quantum
-from punchclock.reports.timereport import Figures, TimeReport, hours
+from punchclock.reports.query import TIME_DIMENSIONS
+from punchclock.reports.timereport import Figures, Group, TimeReport, hours
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
@@ -68,13 +69,17 @@ def time_report_csv(report: TimeReport, *, bom: bool = True) -> str:
             cells += [_money(figures.cost.get(c), c) for c in cost_currencies]
         return cells
 
+    def label(group: Group) -> str:
+        # Periods as ISO dates of their first day: spreadsheets sort and parse those.
+        return group.key[0].isoformat() if group.dimension in TIME_DIMENSIONS else group.label
+
     rows: list[list[object]] = []
     for group in report.groups:
         if group.children:
             for child in group.children:
-                rows.append([group.label, child.label, *numbers(child.figures)])
+                rows.append([label(group), label(child), *numbers(child.figures)])
         else:
-            rows.append([group.label, *numbers(group.figures)])
+            rows.append([label(group), *numbers(group.figures)])
     rows.append(["Total", *[""] * (len(report.by) - 1), *numbers(report.total)])
     return write_csv(header, rows, bom=bom)
 

@@ -20,8 +20,23 @@ from punchclock.reports.query import TimeFilter
 from punchclock.reports.timereport import ReportError, parse_by
 
 CHOICE_PERIODS = (*PERIODS, "custom")
-YES_NO = {"": None, "any": None, "yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
-ID_FIELDS = {"client": "clients", "project": "projects", "task": "tasks", "person": "people", "tag": "tags"}
+YES_NO = {
+    "": None,
+    "any": None,
+    "yes": True,
+    "true": True,
+    "1": True,
+    "no": False,
+    "false": False,
+    "0": False,
+}
+ID_FIELDS = {
+    "client": "clients",
+    "project": "projects",
+    "task": "tasks",
+    "person": "people",
+    "tag": "tags",
+}
 MAX_DAYS = 366 * 20
 
 
@@ -92,10 +107,15 @@ def parse_request(
         "custom" if first or last else "month"
     )
     if period not in CHOICE_PERIODS:
-        raise FieldError("period", f"“{period[:30]}” is not a period (one of {', '.join(CHOICE_PERIODS)}).")
+        raise FieldError(
+            "period", f"“{period[:30]}” is not a period (one of {', '.join(CHOICE_PERIODS)})."
+        )
     if period == "custom":
         if first is None or last is None:
-            raise FieldError("from" if first is None else "to", "A custom period needs both a from and a to date.")
+            raise FieldError(
+                "from" if first is None else "to",
+                "A custom period needs both a from and a to date.",
+            )
         if last < first:
             raise FieldError("to", "The period ends before it starts.")
         if (last - first).days > MAX_DAYS:

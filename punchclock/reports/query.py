@@ -289,7 +289,9 @@ def entry_ids(
     sql = dialect()
     filters = where_clause(scope, where, offsets(org_zone, *span), sql)
     if tag is None:
-        filters.add("NOT EXISTS (SELECT 1 FROM tracking_timeentry_tags et WHERE et.timeentry_id = e.id)")
+        filters.add(
+            "NOT EXISTS (SELECT 1 FROM tracking_timeentry_tags et WHERE et.timeentry_id = e.id)"
+        )
     elif tag is not False:
         filters.add(
             "EXISTS (SELECT 1 FROM tracking_timeentry_tags et WHERE et.timeentry_id = e.id "

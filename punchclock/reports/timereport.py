@@ -238,7 +238,10 @@ def time_report(
         # cell, so those cells come from a second scan without the tag join.
         rest = tuple(name for name in by if name != "tag")
         tagged = {"pair"} if by[0] != "tag" else {"first", "pair"}
-        passes = [(by, tagged), (rest or ("person",), {"total"} | ({"first"} if rest and by[0] != "tag" else set()))]
+        passes = [
+            (by, tagged),
+            (rest or ("person",), {"total"} | ({"first"} if rest and by[0] != "tag" else set())),
+        ]
     for dims, levels in passes:
         rows = aggregate(scope, where, dataclasses.replace(plan, by=dims))
         widths = [2 if name == "task" else 1 for name in dims]
@@ -264,7 +267,9 @@ def time_report(
             cost = pricer.cost(person, int(period))
             for cell in keys:
                 if price is not None:
-                    bill_lines[(cell, person, project, task, price.amount, price.currency)] += billed
+                    bill_lines[(cell, person, project, task, price.amount, price.currency)] += (
+                        billed
+                    )
                 if cost is not None:
                     cost_lines[(cell, person, cost.amount, cost.currency)] += seconds
     _round_lines(bill_lines, cells, "amounts")
@@ -288,7 +293,9 @@ def _normal(dimension: str, values: tuple[Any, ...]) -> Key:
     return tuple(values)
 
 
-def _tree(by: tuple[str, ...], cells: dict[Key, Figures], labels: dict[tuple[str, Key], str]) -> list[Group]:
+def _tree(
+    by: tuple[str, ...], cells: dict[Key, Figures], labels: dict[tuple[str, Key], str]
+) -> list[Group]:
     top: dict[Key, Group] = {}
     for cell, figures in cells.items():
         if len(cell) == 1 and cell != TOTAL:

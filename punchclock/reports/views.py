@@ -251,7 +251,8 @@ def time_entries(request: HttpRequest) -> HttpResponse:
             request, "reports/entries.html", {"error": str(exc), "page": None}, status=400
         )
     no_task = any(
-        t.startswith("task:") and t.endswith("-none") for t in request.GET.get("drill", "").split(",")
+        t.startswith("task:") and t.endswith("-none")
+        for t in request.GET.get("drill", "").split(",")
     )
     page_number = _page(request.GET.get("page"))
     ids, count = entry_ids(
@@ -263,7 +264,9 @@ def time_entries(request: HttpRequest) -> HttpResponse:
         limit=PAGE_SIZE,
         offset=(page_number - 1) * PAGE_SIZE,
     )
-    entries = TimeEntry.objects.select_related("project__client", "task", "membership__user").in_bulk(ids)
+    entries = TimeEntry.objects.select_related(
+        "project__client", "task", "membership__user"
+    ).in_bulk(ids)
     paginator = Paginator(range(count), PAGE_SIZE)
     page = paginator.get_page(page_number)
     title = _drill_title(viewer, request.GET.get("drill", ""))
