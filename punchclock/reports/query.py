@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - the SQL is built from fixed fragments; every value is a parameter.
 """The time report's SQL: one grouped scan of the entries, written for SQLite and PostgreSQL.
 
 The ORM cannot say "local day of a UTC instant without a per-row Python function" on
@@ -77,9 +78,9 @@ def entry_range(scope: Scope, where: TimeFilter) -> tuple[datetime, datetime] | 
     """The filter's bounds, or the span of the organization's entries when it has none."""
     if where.start is not None and where.end is not None:
         return where.start, where.end
-    from punchclock.tracking.models import TimeEntry
-
     from django.db.models import Max, Min
+
+    from punchclock.tracking.models import TimeEntry
 
     span = TimeEntry.objects.filter(organization_id=scope.organization_id).aggregate(
         first=Min("start"), last=Max("start")
@@ -275,7 +276,7 @@ def entry_ids(
     where: TimeFilter,
     *,
     org_zone: str,
-    tag: int | None | bool = False,
+    tag: int | bool | None = False,
     no_task: bool = False,
     limit: int,
     offset: int,

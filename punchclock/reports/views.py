@@ -108,7 +108,7 @@ def _chart(viewer: Membership, ask: ReportRequest, report: TimeReport) -> Any:
     first = ask.by[0]
     by = (unit,) if first in TIME_DIMENSIONS else (unit, first)
     series_report = time_report(viewer, span, by=by, zone=report.zone, money=False)
-    periods = [g for g in series_report.groups]
+    periods = list(series_report.groups)
     categories = [_short(unit, g.key[0]) for g in periods]
     if first in TIME_DIMENSIONS:
         values = [float(g.figures.seconds) / 3600 for g in periods]
@@ -203,12 +203,12 @@ def time_report_csv_view(request: HttpRequest) -> HttpResponse:
 
 def apply_drill(
     viewer: Membership, ask: ReportRequest, drill: str, zone: str
-) -> tuple[ReportRequest, int | None | bool, list[str]]:
+) -> tuple[ReportRequest, int | bool | None, list[str]]:
     """The filter narrowed to a group (`project:12,week:2026-11-02`), and its labels."""
     import dataclasses
 
     where = ask.where
-    tag: int | None | bool = False
+    tag: int | bool | None = False
     for token in [t for t in drill.split(",") if t][:2]:
         dimension, _, text = token.partition(":")
         if dimension not in DIMENSIONS:
@@ -298,6 +298,6 @@ def _drill_title(viewer: Membership, drill: str) -> str:
     for token in [t for t in drill.split(",") if t][:2]:
         dimension, _, text = token.partition(":")
         key = decode_key(dimension, text)
-        labels = group_labels(viewer, (dimension,), {(key,): Figures()}, None)
+        labels = group_labels(viewer, (dimension,), {(key,): Figures()})
         parts.append(labels.get((dimension, key), "—"))
     return " · ".join(parts) or "All entries"
