@@ -195,6 +195,10 @@ OPEN = {
     "reminders:levels",
     "reminders:wording",
     "reminders:send",
+    "reports:index",
+    "reports:time",
+    "reports:time_csv",
+    "reports:time_entries",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]
