@@ -74,7 +74,9 @@ def world(agency, monkeypatch) -> World:
     )
     for i, person in enumerate((agency.owner, agency.admin, agency.manager, agency.member)):
         make_rate(org, f"{40 + i}.75", kind=RateKind.COST, membership=person)
-    make_rate(org, "51.1", kind=RateKind.COST, membership=agency.member, effective_from=date(2026, 11, 1))
+    make_rate(
+        org, "51.1", kind=RateKind.COST, membership=agency.member, effective_from=date(2026, 11, 1)
+    )
     tags = {name: Tag.objects.create(organization=org, name=name) for name in ("bug", "=cmd")}
     people = [agency.member, agency.manager, agency.admin, agency.owner]
     projects = [
@@ -221,7 +223,14 @@ def oracle(
             cell.billed_seconds += b
             if priced and quote.bill is not None and b:
                 bill = quote.bill
-                line = (cell_key, e.membership_id, e.project_id, e.task_id, bill.amount, bill.currency)
+                line = (
+                    cell_key,
+                    e.membership_id,
+                    e.project_id,
+                    e.task_id,
+                    bill.amount,
+                    bill.currency,
+                )
                 cell.lines[line] += b
             if priced and quote.cost is not None:
                 cost = quote.cost

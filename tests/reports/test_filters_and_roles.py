@@ -26,7 +26,11 @@ def window(world, **kw) -> TimeFilter:
 def test_client_project_task_person_and_billable_filters(world):
     a = world.agency
     _check(world, window(world, clients=(a.client.pk,)), lambda e: True)
-    _check(world, window(world, projects=(a.other_project.pk,)), lambda e: e.project_id == a.other_project.pk)
+    _check(
+        world,
+        window(world, projects=(a.other_project.pk,)),
+        lambda e: e.project_id == a.other_project.pk,
+    )
     _check(world, window(world, tasks=(a.task.pk,)), lambda e: e.task_id == a.task.pk)
     _check(world, window(world, people=(a.member.pk,)), lambda e: e.membership_id == a.member.pk)
     _check(world, window(world, billable=True), lambda e: e.billable)

@@ -26,7 +26,9 @@ def _figures(f) -> tuple:
 
 def expected_cells(world, by, zone=ZONE, where=None) -> dict[tuple, tuple]:
     entries = [
-        e for e in world.entries if world.start <= e.start < world.end and (where is None or where(e))
+        e
+        for e in world.entries
+        if world.start <= e.start < world.end and (where is None or where(e))
     ]
     found = oracle(entries, by, zone)
     cells = {
@@ -59,7 +61,9 @@ def test_the_total_does_not_depend_on_the_grouping(world):
 
 
 def test_rounding_and_prices_are_really_exercised(world):
-    report = time_report(world.agency.owner, TimeFilter(start=world.start, end=world.end), by=("project",), zone=ZONE)
+    report = time_report(
+        world.agency.owner, TimeFilter(start=world.start, end=world.end), by=("project",), zone=ZONE
+    )
     total = report.total
     assert total.billed_seconds > total.billable_seconds  # 15-minute rounding up dominates
     assert set(total.amounts) == {"EUR"} and total.amounts["EUR"] > 0
