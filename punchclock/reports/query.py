@@ -19,6 +19,11 @@ from punchclock.core.timeutil import start_of_day
 from punchclock.projects.models import RoundingScope
 from punchclock.reports.timecut import Dialect, Offsets, offsets
 
+# SQLite's planner, once ANALYZE has run, prefers a skip-scan of entry_project_start for a
+# period (it then reads the table row by row, 3x slower at a million entries); the covering
+# index answers the report without touching the table. PostgreSQL picks it by itself.
+SQLITE_INDEX: str | None = "entry_report_cover"
+
 DIMENSIONS = ("client", "project", "task", "person", "tag", "day", "week", "month")
 TIME_DIMENSIONS = ("day", "week", "month")
 
@@ -63,6 +68,12 @@ class Sql:
     def extend(self, text: str, params: list[Any]) -> None:
         self.parts.append(text)
         self.params.extend(params)
+
+
+def entries_table() -> str:
+    if connection.vendor == "sqlite" and SQLITE_INDEX:
+        return f"tracking_timeentry e INDEXED BY {SQLITE_INDEX}"
+    return "tracking_timeentry e"
 
 
 def dialect() -> Dialect:
@@ -227,7 +238,7 @@ def aggregate(scope: Scope, where: TimeFilter, plan: Plan) -> list[tuple[Any, ..
         query = (
             f"SELECT {', '.join(keys)}, SUM(e.duration_seconds), SUM({billable}), "
             f"SUM(CASE WHEN e.billable THEN {billed_sql('e.duration_seconds')} ELSE 0 END) "
-            f"FROM tracking_timeentry e {joins} WHERE {where_sql} GROUP BY {positions}"
+            f"FROM {entries_table()} {joins} WHERE {where_sql} GROUP BY {positions}"
         )
         return _fetch(query, key_params + filters.params)
     # A person's day on a task is rounded as one sum on projects that say so: sum per
@@ -247,7 +258,7 @@ def aggregate(scope: Scope, where: TimeFilter, plan: Plan) -> list[tuple[Any, ..
         f"SELECT {', '.join(f'{k} AS c{i}' for i, k in enumerate(inner_keys))}, "
         f"SUM(e.duration_seconds) AS s, SUM({billable}) AS b, "
         f"SUM(CASE WHEN e.billable THEN {billed_sql('e.duration_seconds')} ELSE 0 END) AS r "
-        f"FROM tracking_timeentry e {joins} WHERE {where_sql} "
+        f"FROM {entries_table()} {joins} WHERE {where_sql} "
         f"GROUP BY {', '.join(str(i + 1) for i in range(len(inner_keys)))}"
     )
     n = len(keys)
@@ -302,7 +313,7 @@ def entry_ids(
     if no_task:
         filters.add("e.task_id IS NULL")
     base = (
-        "FROM tracking_timeentry e JOIN projects_project p ON p.id = e.project_id "
+        f"FROM {entries_table()} JOIN projects_project p ON p.id = e.project_id "
         f"WHERE {' AND '.join(filters.parts)}"
     )
     count = _fetch(f"SELECT COUNT(*) {base}", filters.params)[0][0]
