@@ -1,3 +1,4 @@
+# ruff: noqa: B023, E501 - the timed lambdas run inside their loop turn; SQL text stays whole.
 """The time report at 1,000,000 entries: our query vs hand-written SQL, page time, memory.
 
 Run from the repository root with the project's virtualenv:
@@ -31,7 +32,6 @@ project) index, to show what the index buys. See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import platform
@@ -142,7 +142,9 @@ def seed(entries: int) -> dict[str, Any]:
                 client=clients[i % CLIENTS],
                 name=f"Project {i:03d}",
                 code=f"p{i:03d}",
-                billing_method=BillingMethod.FIXED_FEE if i % 25 == 7 else BillingMethod.HOURLY_PROJECT,
+                billing_method=BillingMethod.FIXED_FEE
+                if i % 25 == 7
+                else BillingMethod.HOURLY_PROJECT,
                 rounding_minutes=rounding[0],
                 rounding_direction=RoundingDirection(rounding[1]),
                 rounding_scope=RoundingScope(rounding[2]),
@@ -150,32 +152,73 @@ def seed(entries: int) -> dict[str, Any]:
         )
     projects = Project.objects.bulk_create(projects)
     tasks = Task.objects.bulk_create(
-        Task(project=p, name=n) for p in projects for n in ("Development", "Review", "Meetings")[:TASKS]
+        Task(project=p, name=n)
+        for p in projects
+        for n in ("Development", "Review", "Meetings")[:TASKS]
     )
-    tags = Tag.objects.bulk_create(Tag(organization=organization, name=f"tag{i}") for i in range(TAGS))
+    tags = Tag.objects.bulk_create(
+        Tag(organization=organization, name=f"tag{i}") for i in range(TAGS)
+    )
     today = date.today()
     first_day = today - timedelta(days=3 * 365)
     # Rates: organization defaults per currency, a raise half-way, project rates for a third
     # of the projects with a change each year, cost rates per person.
     for currency in ("EUR", "USD", "GBP"):
-        set_rate(by=owner, kind=RateKind.BILL, amount=Decimal("90"), effective_from=first_day, currency=currency)
-        set_rate(by=owner, kind=RateKind.BILL, amount=Decimal("97.50"), effective_from=first_day + timedelta(days=540), currency=currency)
+        set_rate(
+            by=owner,
+            kind=RateKind.BILL,
+            amount=Decimal("90"),
+            effective_from=first_day,
+            currency=currency,
+        )
+        set_rate(
+            by=owner,
+            kind=RateKind.BILL,
+            amount=Decimal("97.50"),
+            effective_from=first_day + timedelta(days=540),
+            currency=currency,
+        )
     for project in projects[::3]:
         for year in range(3):
-            set_rate(by=owner, kind=RateKind.BILL, project=project, amount=Decimal(100 + 5 * year + project.pk % 7), effective_from=first_day + timedelta(days=365 * year + 30))
+            set_rate(
+                by=owner,
+                kind=RateKind.BILL,
+                project=project,
+                amount=Decimal(100 + 5 * year + project.pk % 7),
+                effective_from=first_day + timedelta(days=365 * year + 30),
+            )
     for person in people:
-        set_rate(by=owner, kind=RateKind.COST, membership=person, amount=Decimal(40 + person.pk % 30) + Decimal("0.25"), effective_from=first_day)
+        set_rate(
+            by=owner,
+            kind=RateKind.COST,
+            membership=person,
+            amount=Decimal(40 + person.pk % 30) + Decimal("0.25"),
+            effective_from=first_day,
+        )
     assignments = {}
     for person in people:
         mine = rng.sample(projects, 12)
         assignments[person.pk] = mine
-        ProjectMember.objects.bulk_create(ProjectMember(project=p, membership=person, is_manager=person.role == Role.MANAGER) for p in mine[:2])
+        ProjectMember.objects.bulk_create(
+            ProjectMember(project=p, membership=person, is_manager=person.role == Role.MANAGER)
+            for p in mine[:2]
+        )
     task_of = {}
     for task in tasks:
         task_of.setdefault(task.project_id, []).append(task.pk)
     log(f"organization ready; inserting {entries:,} entries")
     started = time.perf_counter()
-    inserted = insert_entries(organization.pk, people, assignments, task_of, [t.pk for t in tags], first_day, today, entries, rng)
+    inserted = insert_entries(
+        organization.pk,
+        people,
+        assignments,
+        task_of,
+        [t.pk for t in tags],
+        first_day,
+        today,
+        entries,
+        rng,
+    )
     log(f"inserted {inserted:,} entries in {time.perf_counter() - started:.1f} s")
     from django.db import connection
 
@@ -186,7 +229,9 @@ def seed(entries: int) -> dict[str, Any]:
     return {"owner": owner, "organization": organization, "first_day": first_day, "today": today}
 
 
-def insert_entries(org_id, people, assignments, task_of, tag_ids, first_day, today, total, rng) -> int:
+def insert_entries(
+    org_id, people, assignments, task_of, tag_ids, first_day, today, total, rng
+) -> int:
     from django.db import connection, transaction
 
     days = (today - first_day).days
@@ -195,7 +240,7 @@ def insert_entries(org_id, people, assignments, task_of, tag_ids, first_day, tod
     work_share = per_person / (per_day * days)
     now_text = datetime.now(UTC)
     columns = (
-        "organization_id, membership_id, project_id, task_id, description, start, \"end\", "
+        'organization_id, membership_id, project_id, task_id, description, start, "end", '
         "duration_seconds, billable, source, external_ref, created_at, updated_at"
     )
     rows: list[tuple[Any, ...]] = []
@@ -213,7 +258,9 @@ def insert_entries(org_id, people, assignments, task_of, tag_ids, first_day, tod
                         copy.write_row(row)
             else:
                 marks = ", ".join(["%s"] * 13)
-                cursor.executemany(f"INSERT INTO tracking_timeentry ({columns}) VALUES ({marks})", rows)
+                cursor.executemany(
+                    f"INSERT INTO tracking_timeentry ({columns}) VALUES ({marks})", rows
+                )
         rows.clear()
 
     with transaction.atomic():
@@ -228,16 +275,41 @@ def insert_entries(org_id, people, assignments, task_of, tag_ids, first_day, tod
                     continue
                 # The working day starts between 05:00 and 09:00 UTC (before/after local
                 # midnight never, but entries cross DST changes across the three years).
-                at = datetime(day.year, day.month, day.day, 5 + rng.randrange(4), rng.randrange(60), tzinfo=UTC)
+                at = datetime(
+                    day.year,
+                    day.month,
+                    day.day,
+                    5 + rng.randrange(4),
+                    rng.randrange(60),
+                    tzinfo=UTC,
+                )
                 for _ in range(min(per_day, per_person - made)):
                     seconds = rng.randrange(300, 3300)
                     project = mine[rng.randrange(len(mine))]
                     task = rng.choice(task_of[project.pk]) if rng.random() < 0.8 else None
                     end = at + timedelta(seconds=seconds)
                     billable = rng.random() < 0.85
-                    start_v, end_v = (at, end) if vendor == "postgresql" else (adapt(at), adapt(end))
+                    start_v, end_v = (
+                        (at, end) if vendor == "postgresql" else (adapt(at), adapt(end))
+                    )
                     stamp = now_text if vendor == "postgresql" else adapt(now_text)
-                    rows.append((org_id, person.pk, project.pk, task, "work", start_v, end_v, seconds, billable, "web", "", stamp, stamp))
+                    rows.append(
+                        (
+                            org_id,
+                            person.pk,
+                            project.pk,
+                            task,
+                            "work",
+                            start_v,
+                            end_v,
+                            seconds,
+                            billable,
+                            "web",
+                            "",
+                            stamp,
+                            stamp,
+                        )
+                    )
                     at = end + timedelta(seconds=rng.randrange(0, 120))
                     made += 1
                     if len(rows) >= 50_000:
@@ -258,18 +330,31 @@ def insert_entries(org_id, people, assignments, task_of, tag_ids, first_day, tod
                     links.append((entry_id, tag_ids[(index + 1) % len(tag_ids)]))
         with connection.cursor() as cursor:
             if vendor == "postgresql":
-                with cursor.cursor.copy("COPY tracking_timeentry_tags (timeentry_id, tag_id) FROM STDIN") as copy:
+                with cursor.cursor.copy(
+                    "COPY tracking_timeentry_tags (timeentry_id, tag_id) FROM STDIN"
+                ) as copy:
                     for link in links:
                         copy.write_row(link)
             else:
-                cursor.executemany("INSERT INTO tracking_timeentry_tags (timeentry_id, tag_id) VALUES (%s, %s)", links)
+                cursor.executemany(
+                    "INSERT INTO tracking_timeentry_tags (timeentry_id, tag_id) VALUES (%s, %s)",
+                    links,
+                )
     return count
 
 
 # Hand-written SQL --------------------------------------------------------------------------
 
 
-def hand_sql(vendor: str, by: tuple[str, ...], start: datetime, end: datetime, org: int, pricing: bool, boundaries: list[datetime]) -> tuple[str, list[Any]]:
+def hand_sql(
+    vendor: str,
+    by: tuple[str, ...],
+    start: datetime,
+    end: datetime,
+    org: int,
+    pricing: bool,
+    boundaries: list[datetime],
+) -> tuple[str, list[Any]]:
     """What a person would write for the same grouping, straight, for this database."""
     from django.db import connection
 
@@ -282,19 +367,48 @@ def hand_sql(vendor: str, by: tuple[str, ...], start: datetime, end: datetime, o
         if name in ("day", "week", "month"):
             if vendor == "postgresql":
                 local = f"(e.start AT TIME ZONE '{ZONE}')"
-                keys.append({"day": f"CAST({local} AS date)", "week": f"CAST(date_trunc('week', {local}) AS date)", "month": f"CAST(date_trunc('month', {local}) AS date)"}[name])
+                keys.append(
+                    {
+                        "day": f"CAST({local} AS date)",
+                        "week": f"CAST(date_trunc('week', {local}) AS date)",
+                        "month": f"CAST(date_trunc('month', {local}) AS date)",
+                    }[name]
+                )
             else:
                 cut = offsets(ZONE, start, end)
                 whens, previous = [], cut.first
                 for at, offset in cut.changes:
                     whens.append(f"WHEN e.start < '{adapt(at)}' THEN '{previous:+d} seconds'")
                     previous = offset
-                modifier = f"CASE {' '.join(whens)} ELSE '{previous:+d} seconds' END" if whens else f"'{previous:+d} seconds'"
-                keys.append({"day": f"date(e.start, {modifier})", "week": f"date(e.start, {modifier}, 'weekday 0', '-6 days')", "month": f"strftime('%%Y-%%m', e.start, {modifier})"}[name])
+                modifier = (
+                    f"CASE {' '.join(whens)} ELSE '{previous:+d} seconds' END"
+                    if whens
+                    else f"'{previous:+d} seconds'"
+                )
+                keys.append(
+                    {
+                        "day": f"date(e.start, {modifier})",
+                        "week": f"date(e.start, {modifier}, 'weekday 0', '-6 days')",
+                        "month": f"strftime('%%Y-%%m', e.start, {modifier})",
+                    }[name]
+                )
         else:
-            keys += {"client": ["p.client_id"], "project": ["e.project_id"], "task": ["e.project_id", "e.task_id"], "person": ["e.membership_id"], "tag": ["et.tag_id"]}[name]
+            keys += {
+                "client": ["p.client_id"],
+                "project": ["e.project_id"],
+                "task": ["e.project_id", "e.task_id"],
+                "person": ["e.membership_id"],
+                "tag": ["et.tag_id"],
+            }[name]
     if pricing:
-        period = "CASE " + " ".join(f"WHEN e.start >= '{adapt(b)}' THEN {i + 1}" for i, b in reversed(list(enumerate(boundaries)))) + " ELSE 0 END"
+        period = (
+            "CASE "
+            + " ".join(
+                f"WHEN e.start >= '{adapt(b)}' THEN {i + 1}"
+                for i, b in reversed(list(enumerate(boundaries)))
+            )
+            + " ELSE 0 END"
+        )
         keys += ["e.membership_id", "e.project_id", "e.task_id", period]
     join = "JOIN projects_project p ON p.id = e.project_id" if pricing or "client" in by else ""
     if "tag" in by:
@@ -309,7 +423,9 @@ def hand_sql(vendor: str, by: tuple[str, ...], start: datetime, end: datetime, o
     )
     billable = ", SUM(CASE WHEN e.billable THEN e.duration_seconds ELSE 0 END)" if pricing else ""
     group = ", ".join(str(i + 1) for i in range(len(keys)))
-    table = "tracking_timeentry e" + (" INDEXED BY entry_report_cover" if vendor == "sqlite" else "")
+    table = "tracking_timeentry e" + (
+        " INDEXED BY entry_report_cover" if vendor == "sqlite" else ""
+    )
     sql = (
         f"SELECT {', '.join(keys)}, SUM(e.duration_seconds){billable}{billed} FROM {table} {join} "
         f"WHERE e.organization_id = %s AND e.duration_seconds IS NOT NULL AND e.start >= %s AND e.start < %s GROUP BY {group}"
@@ -345,7 +461,9 @@ def month_bounds(day: date, months_back: int) -> date:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database-url")
@@ -368,8 +486,18 @@ def main() -> None:
         ("last month by project", ("project",), last_month_first, this_month_first),
         ("last month by client, person", ("client", "person"), last_month_first, this_month_first),
         ("last month by tag", ("tag",), last_month_first, this_month_first),
-        ("12 months by client, month", ("client", "month"), month_bounds(today, 12), this_month_first),
-        ("12 months by person, week", ("person", "week"), month_bounds(today, 12), this_month_first),
+        (
+            "12 months by client, month",
+            ("client", "month"),
+            month_bounds(today, 12),
+            this_month_first,
+        ),
+        (
+            "12 months by person, week",
+            ("person", "week"),
+            month_bounds(today, 12),
+            this_month_first,
+        ),
         ("3 years by month", ("month",), world["first_day"], today),
     ]
     boundaries = rate_boundaries(owner.organization_id, ZONE)
@@ -380,13 +508,22 @@ def main() -> None:
         start, end = start_of_day(first, ZONE), start_of_day(last, ZONE)
         where = TimeFilter(start=start, end=end)
         ours, _ = timed(lambda: time_report(owner, where, by=by, zone=ZONE), args.runs)
-        plan = Plan(by=by, pricing=True, rate_boundaries=boundaries, viewer_zone=ZONE, org_zone=ZONE, day_rounding=True)
+        plan = Plan(
+            by=by,
+            pricing=True,
+            rate_boundaries=boundaries,
+            viewer_zone=ZONE,
+            org_zone=ZONE,
+            day_rounding=True,
+        )
         ours_sql, _ = timed(lambda: aggregate(scope_for(owner), where, plan), args.runs)
         sql, params = hand_sql(vendor, by, start, end, owner.organization_id, True, boundaries)
         hand, _ = timed(lambda: run_sql(sql, params), args.runs)
         sql_h, params_h = hand_sql(vendor, by, start, end, owner.organization_id, False, boundaries)
         hours_only, _ = timed(lambda: run_sql(sql_h, params_h), args.runs)
-        query = f"/reports/time/?from={first}&to={last - timedelta(days=1)}&by={by[0]}" + (f"&then={by[1]}" if len(by) > 1 else "")
+        query = f"/reports/time/?from={first}&to={last - timedelta(days=1)}&by={by[0]}" + (
+            f"&then={by[1]}" if len(by) > 1 else ""
+        )
         status = browser.get(query, secure=True).status_code
         page, _ = timed(lambda: browser.get(query, secure=True), args.runs)
         tracemalloc.start()
@@ -414,7 +551,9 @@ def main() -> None:
     report_query.SQLITE_INDEX = None
     with connection.cursor() as cursor:
         cursor.execute("DROP INDEX entry_report_cover")
-        cursor.execute("CREATE INDEX entry_org_start ON tracking_timeentry (organization_id, start, project_id)")
+        cursor.execute(
+            "CREATE INDEX entry_org_start ON tracking_timeentry (organization_id, start, project_id)"
+        )
         cursor.execute("ANALYZE")
     before = {}
     for name, by, first, last in (cases[0], cases[3]):

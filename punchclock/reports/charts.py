@@ -101,7 +101,7 @@ def stacked_bars(
     every = max(1, math.ceil(count / 16))  # at most ~16 x labels, whatever the period
     for i, category in enumerate(categories):
         x = left + slot * i + (slot - bar) / 2
-        base = top + plot_h
+        base = float(top + plot_h)
         for index, item in enumerate(series):
             value = float(item.values[i])
             if value <= 0:

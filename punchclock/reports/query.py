@@ -119,14 +119,14 @@ def where_clause(scope: Scope, where: TimeFilter, org_cut: Offsets, sql: Dialect
         out.add("e.start >= %s", sql.adapt(where.start))
     if where.end is not None:
         out.add("e.start < %s", sql.adapt(where.end))
-    for column, ids in (
+    for column, chosen in (
         ("p.client_id", where.clients),
         ("e.project_id", where.projects),
         ("e.task_id", where.tasks),
         ("e.membership_id", where.people),
     ):
-        if ids:
-            out.extend(*_in(column, ids))
+        if chosen:
+            out.extend(*_in(column, chosen))
     if where.tags:
         tags, ids = _in("et.tag_id", where.tags)
         out.extend(

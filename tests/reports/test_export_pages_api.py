@@ -10,10 +10,10 @@ import time
 import pytest
 from django.test import Client as HttpClient
 
+from punchclock.accounts.services import create_api_token
 from punchclock.reports.export import safe_cell, write_csv
 from punchclock.reports.query import TimeFilter
 from punchclock.reports.timereport import time_report
-from punchclock.accounts.services import create_api_token
 from tests.conftest import login
 from tests.reports.conftest import ZONE
 
@@ -38,9 +38,11 @@ def test_csv_has_a_bom_plain_decimals_and_neutralised_labels(world):
     assert raw.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(raw.lstrip("\ufeff"))))
     assert rows[0][:5] == ["Tag", "Project", "Hours", "Billable hours", "Billed hours"]
-    assert "Amount EUR" in rows[0] and "Cost EUR" in rows[0]
+    assert "Amount EUR" in rows[0]
+    assert "Cost EUR" in rows[0]
     labels = {r[0] for r in rows[1:]}
-    assert "'=cmd" in labels and "=cmd" not in labels  # the tag named "=cmd"
+    assert "'=cmd" in labels
+    assert "=cmd" not in labels
     total = rows[-1]
     assert total[0] == "Total"
     report = time_report(
@@ -51,7 +53,8 @@ def test_csv_has_a_bom_plain_decimals_and_neutralised_labels(world):
     )
     amount = total[rows[0].index("Amount EUR")]
     assert amount == str(report.total.amounts["EUR"])  # 1234.50: dot, two places, no grouping
-    assert "," not in amount and len(amount.split(".")[1]) == 2
+    assert "," not in amount
+    assert len(amount.split(".")[1]) == 2
     plain = http.get(f"/reports/time/export.csv?{PERIOD}&bom=0").content.decode()
     assert not plain.startswith("\ufeff")
 
@@ -59,7 +62,8 @@ def test_csv_has_a_bom_plain_decimals_and_neutralised_labels(world):
 def test_csv_of_a_member_has_no_money_columns(world):
     raw = login(world.agency.member).get(f"/reports/time/export.csv?{PERIOD}").content.decode()
     header = raw.lstrip("\ufeff").splitlines()[0]
-    assert "Amount" not in header and "Cost" not in header
+    assert "Amount" not in header
+    assert "Cost" not in header
 
 
 def test_the_page_shows_groups_chart_totals_and_refuses_bad_input_politely(world):
@@ -67,10 +71,13 @@ def test_the_page_shows_groups_chart_totals_and_refuses_bad_input_politely(world
     page = http.get(f"/reports/time/?{PERIOD}&by=client&then=person")
     html = page.content.decode()
     assert page.status_code == 200
-    assert "<svg" in html and "Hours by client per week" in html
-    assert "Globex" in html and "Max Member" in html
+    assert "<svg" in html
+    assert "Hours by client per week" in html
+    assert "Globex" in html
+    assert "Max Member" in html
     fragment = http.get(f"/reports/time/?{PERIOD}&by=week", HTTP_HX_REQUEST="true")
-    assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.content.decode()
     bad = http.get("/reports/time/?by=planet&from=2026-13-01")
     assert bad.status_code == 400
     assert "is not" in bad.content.decode()
@@ -114,7 +121,8 @@ def test_an_outsider_asking_for_agency_ids_gets_nothing(world, outsider):
     a = world.agency
     http = login(outsider)
     page = http.get(f"/reports/time/?{PERIOD}&project={a.project.pk}&by=person")
-    assert page.status_code == 200 and "Max Member" not in page.content.decode()
+    assert page.status_code == 200
+    assert "Max Member" not in page.content.decode()
     drill = http.get(f"/reports/time/entries/?{PERIOD}&drill=project:{a.project.pk}")
     assert drill.context["count"] == 0
     csv_body = http.get(f"/reports/time/export.csv?{PERIOD}&by=person").content.decode()
@@ -135,11 +143,13 @@ def test_api_answers_json_with_two_groupings_and_csv_on_request(world):
     window = {"from": "2026-10-01", "to": "2026-11-30"}
     data = api.get("/reports/time", period="custom", by="project,month", **window).json()
     assert data["by"] == "project,month"
-    assert data["first_day"] == "2026-10-01" and data["zone"] == ZONE
+    assert data["first_day"] == "2026-10-01"
+    assert data["zone"] == ZONE
     assert all(row["children"] for row in data["rows"])
     assert sum(r["seconds"] for r in data["rows"]) == data["total"]["seconds"]
     as_csv = api.get("/reports/time", format="csv", by="person")
-    assert as_csv.status_code == 200 and as_csv["Content-Type"].startswith("text/csv")
+    assert as_csv.status_code == 200
+    assert as_csv["Content-Type"].startswith("text/csv")
     accept = api.client.get("/api/v1/reports/time?by=person", HTTP_ACCEPT="text/csv")
     assert accept["Content-Type"].startswith("text/csv")
     for params in (
@@ -182,4 +192,5 @@ def test_reports_are_identical_whatever_the_servers_tz(world, server_tz):
                 for c in g.children
             ]
         )
-    assert results[0] and all(r == results[0] for r in results)
+    assert results[0]
+    assert all(r == results[0] for r in results)

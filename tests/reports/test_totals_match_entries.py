@@ -66,7 +66,8 @@ def test_rounding_and_prices_are_really_exercised(world):
     )
     total = report.total
     assert total.billed_seconds > total.billable_seconds  # 15-minute rounding up dominates
-    assert set(total.amounts) == {"EUR"} and total.amounts["EUR"] > 0
+    assert set(total.amounts) == {"EUR"}
+    assert total.amounts["EUR"] > 0
     assert total.cost["EUR"] > 0
 
 
@@ -76,10 +77,11 @@ def test_days_are_cut_at_the_viewers_midnight_across_daylight_saving(world):
     )
     days = {g.key[0].isoformat(): g.figures.seconds for g in report.groups}
     # 21:59:30 UTC on 1 Oct is 23:59:30 in Berlin (1 Oct); 22:00 UTC is 2 Oct.
-    first = [e for e in world.entries if e.start.isoformat().startswith("2026-10-01T21:59")][0]
-    second = [e for e in world.entries if e.start.isoformat().startswith("2026-10-01T22:00")][0]
+    first = next(e for e in world.entries if e.start.isoformat().startswith("2026-10-01T21:59"))
+    second = next(e for e in world.entries if e.start.isoformat().startswith("2026-10-01T22:00"))
     assert days["2026-10-01"] >= first.duration_seconds
-    assert "2026-10-02" in days and days["2026-10-02"] >= second.duration_seconds
+    assert "2026-10-02" in days
+    assert days["2026-10-02"] >= second.duration_seconds
     assert "2026-09-30" not in days  # 21:59 UTC on 30 Sep is before the period
     # The same data in UTC days moves the boundary entries.
     utc = time_report(
