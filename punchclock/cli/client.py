@@ -646,37 +646,80 @@ def projects(env: Env, as_json: bool) -> None:
     ),
 )
 @click.option("--all", "everything", is_flag=True, help="All time (same as --period all).")
+@click.option("--from", "first", metavar="DATE", help="First day, YYYY-MM-DD (a custom period).")
+@click.option("--to", "last", metavar="DATE", help="Last day, included, YYYY-MM-DD.")
 @click.option(
     "--by",
     default="project",
     show_default=True,
-    type=click.Choice(["client", "project", "task", "person"]),
+    metavar="A[,B]",
+    help="One or two of client, project, task, person, tag, day, week, month.",
+)
+@click.option("--client", metavar="IDS", help="Only these client ids (comma-separated).")
+@click.option("--project", metavar="IDS", help="Only these project ids.")
+@click.option("--task", metavar="IDS", help="Only these task ids.")
+@click.option("--person", metavar="IDS", help="Only these people (membership ids).")
+@click.option("--tag", metavar="IDS", help="Only entries with one of these tag ids.")
+@click.option("--billable", type=click.Choice(["yes", "no"]), help="Billable time only, or not.")
+@click.option("--invoiced", type=click.Choice(["yes", "no"]), help="On an issued invoice, or not.")
+@click.option("--approved", type=click.Choice(["yes", "no"]), help="In an approved timesheet.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
 )
 @json_option
 @pass_env
-def report(env: Env, period: str, everything: bool, by: str, as_json: bool) -> None:
-    """Hours and billable amounts, summed by the server.
+def report(
+    env: Env,
+    period: str,
+    everything: bool,
+    first: str | None,
+    last: str | None,
+    by: str,
+    output: str,
+    as_json: bool,
+    **filters: str | None,
+) -> None:
+    """Hours, billed hours, amounts and cost, summed by the server.
 
     \b
-    Example:
+    Examples:
       punch report --period last-month --by client
+      punch report --from 2026-07-01 --to 2026-09-30 --by project,person --format csv
     """
-    data = env.api().request(
-        "GET", "/reports/time", query={"period": "all" if everything else period, "by": by}
-    )
-    if as_json:
+    query: dict[str, Any] = {"period": "all" if everything else period, "by": by, **filters}
+    if first or last:
+        query.update({"period": "custom", "from": first, "to": last})
+    api = env.api()
+    if output == "csv":
+        clean = {k: v for k, v in query.items() if v not in (None, "")}
+        data = api.download("/reports/time?" + urlencode({**clean, "format": "csv", "bom": "0"}))
+        env.out.write(data.decode("utf-8"))
+        return
+    data = api.request("GET", "/reports/time", query=query)
+    if as_json or output == "json":
         env.dump(data)
         return
     rows = data["rows"]
     if not rows:
         env.echo("No time in this period.")
         return
-    width = max(len(r["label"]) for r in [*rows, data["total"]])
-    env.echo(f"{by.capitalize():<{width}}  {'Hours':>9}  {'Billable':>9}  Amount")
-    for row in [*rows, data["total"]]:
+    lines: list[tuple[str, dict[str, Any]]] = []
+    for row in rows:
+        lines.append((row["label"], row))
+        lines.extend(("  " + child["label"], child) for child in row.get("children", []))
+    lines.append(("Total", data["total"]))
+    width = max(len(label) for label, _ in lines)
+    heading = " / ".join(part.capitalize() for part in data["by"].split(","))
+    env.echo(f"{heading:<{width}}  {'Hours':>9}  {'Billable':>9}  {'Billed':>9}  Amount")
+    for label, row in lines:
         amounts = ", ".join(f"{a} {c}" for c, a in row["amounts"].items())
         env.echo(
-            f"{row['label']:<{width}}  {row['hours']:>9}  {row['billable_hours']:>9}  {amounts}"
+            f"{label:<{width}}  {row['hours']:>9}  {row['billable_hours']:>9}  "
+            f"{row.get('billed_hours', ''):>9}  {amounts}"
         )
 
 

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "punchclock.invoicing",
     "punchclock.payments",
     "punchclock.automation",
+    "punchclock.reports",
 ]
 
 MIDDLEWARE = [

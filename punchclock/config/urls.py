@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("retainers/", include("punchclock.automation.retainer_urls")),
     path("recurring/", include("punchclock.automation.recurring_urls")),
+    path("reports/", include("punchclock.reports.urls")),
 ]
 
 handler400 = "punchclock.core.views.bad_request"

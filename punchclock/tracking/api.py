@@ -1,4 +1,4 @@
-"""REST endpoints for time tracking: timer, entries, timesheets and the time report."""
+"""REST endpoints for time tracking: timer, entries and timesheets (reports: reports/api.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from punchclock.accounts.permissions import visible_projects
 from punchclock.api.auth import acting
 from punchclock.api.errors import responses
 from punchclock.api.pagination import PageQuery, page_of, paginate
-from punchclock.api.schemas import Id, InputSchema, QuerySchema
+from punchclock.api.schemas import Id, InputSchema
 from punchclock.core.timeutil import (
     PERIODS,
     TimeInputError,
@@ -25,7 +25,7 @@ from punchclock.core.timeutil import (
     start_of_day,
 )
 from punchclock.projects.models import Project, ProjectStatus, Task
-from punchclock.tracking import reports, services
+from punchclock.tracking import services
 from punchclock.tracking.models import Source, TimeEntry, Timesheet, TimesheetStatus
 
 router = Router(tags=["Time tracking"])
@@ -210,30 +210,6 @@ class ReopenIn(InputSchema):
 class TimesheetFilter(PageQuery):
     status: str | None = None
     person_id: Id | None = None
-
-
-class ReportQuery(QuerySchema):
-    period: str = Field("month", description=f"One of {', '.join(PERIODS)}")
-    by: str = Field("project", description="client, project, task or person")
-
-
-class ReportRow(Schema):
-    key: str
-    label: str
-    hours: str
-    billable_hours: str
-    seconds: int
-    billable_seconds: int
-    amounts: dict[str, str]
-
-
-class ReportOut(Schema):
-    period: str
-    start: datetime | None
-    end: datetime | None
-    by: str
-    rows: list[ReportRow]
-    total: ReportRow
 
 
 # Helpers ----------------------------------------------------------------------------------
@@ -684,30 +660,3 @@ def reopen_timesheet(request: HttpRequest, sheet_id: int, payload: ReopenIn) -> 
     me = acting(request)
     sheet = services.reopen_timesheet(_sheet_for(me, sheet_id), by=me, reason=payload.reason)
     return timesheet_out(sheet)
-
-
-# Report -----------------------------------------------------------------------------------
-
-
-@router.get(
-    "/reports/time",
-    response=responses(ReportOut),
-    summary="Hours and billable amounts by client, project, task or person",
-)
-def time_report(request: HttpRequest, query: Query[ReportQuery]) -> dict[str, Any]:
-    me = acting(request)
-    if query.by not in reports.GROUPS:
-        raise ValidationError({"by": ["Group by client, project, task or person."]})
-    try:
-        start, end = period_bounds(query.period, _zone(me))
-    except TimeInputError as exc:
-        raise ValidationError({"period": [str(exc)]}) from exc
-    rows = reports.time_summary(me, start=start, end=end, by=query.by)
-    return {
-        "period": query.period,
-        "start": start,
-        "end": end,
-        "by": query.by,
-        "rows": [r.as_dict() for r in rows],
-        "total": reports.totals(rows).as_dict(),
-    }

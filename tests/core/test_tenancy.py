@@ -232,6 +232,10 @@ OPEN = {
     "automation:activity",
     "recurring:list",
     "recurring:new",
+    "reports:index",
+    "reports:time",
+    "reports:time_csv",
+    "reports:time_entries",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]

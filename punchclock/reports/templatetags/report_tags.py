@@ -1,0 +1,28 @@
+"""Small filters for report tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from punchclock.reports.timereport import hours as to_hours
+
+register = template.Library()
+
+
+@register.filter
+def lookup(mapping: dict[str, Any] | None, key: str) -> Any:
+    return (mapping or {}).get(key)
+
+
+@register.filter
+def hours(seconds: int | None) -> str:
+    """Seconds as decimal hours with two places: 7.50."""
+    return f"{to_hours(seconds or 0):,}"
+
+
+@register.filter
+def share(part: int | None, whole: int | None) -> int:
+    """Part of whole in percent (0–100), for the bar behind a row's hours."""
+    return round(100 * (part or 0) / whole) if whole else 0

@@ -1,0 +1,438 @@
+"""The time report: hours, billed hours, billable amount and cost per one or two groupings.
+
+The database sums seconds per group and per "pricing key" (person, project, task, rate
+period); Python then prices each key once with the organization's rate book. Rates only
+change at a few known instants, so the number of keys grows with people × projects ×
+rate changes, never with entries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from punchclock.accounts.models import Membership
+from punchclock.accounts.permissions import can
+from punchclock.core.money import minor_units
+from punchclock.core.timeutil import local_date, start_of_day
+from punchclock.projects.models import (
+    BillingMethod,
+    Project,
+    Rate,
+    RateKind,
+    RateScope,
+    RoundingScope,
+    Task,
+)
+from punchclock.projects.ratebook import RateBook, keys_for_ids
+from punchclock.reports.query import (
+    DIMENSIONS,
+    TIME_DIMENSIONS,
+    Plan,
+    Scope,
+    TimeFilter,
+    aggregate,
+    scope_for,
+)
+from punchclock.reports.timecut import as_date
+from punchclock.tracking.models import Tag
+
+HOUR = Decimal(3600)
+HOURLY_METHODS = (
+    BillingMethod.HOURLY_PROJECT,
+    BillingMethod.HOURLY_TASK,
+    BillingMethod.HOURLY_PERSON,
+)
+CENT_HOURS = Decimal("0.01")
+Key = tuple[Any, ...]
+TOTAL: Key = ("total",)
+
+
+class ReportError(ValueError):
+    """A report request that cannot be answered (unknown grouping and the like)."""
+
+
+def hours(seconds: int) -> Decimal:
+    return (Decimal(seconds) / HOUR).quantize(CENT_HOURS)
+
+
+@dataclass
+class Figures:
+    seconds: int = 0
+    billable_seconds: int = 0
+    billed_seconds: int = 0
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+    cost: dict[str, Decimal] = field(default_factory=dict)
+
+    def add_seconds(self, seconds: int, billable: int, billed: int) -> None:
+        self.seconds += seconds
+        self.billable_seconds += billable
+        self.billed_seconds += billed
+
+
+@dataclass
+class Group:
+    dimension: str
+    key: Key
+    label: str
+    figures: Figures = field(default_factory=Figures)
+    children: list[Group] = field(default_factory=list)
+
+    @property
+    def token(self) -> str:
+        """The group's key as it travels in a URL (`drill=`)."""
+        return f"{self.dimension}:{encode_key(self.key)}"
+
+
+@dataclass
+class TimeReport:
+    by: tuple[str, ...]
+    where: TimeFilter
+    zone: str
+    groups: list[Group]
+    total: Figures
+    shows_amounts: bool
+    shows_cost: bool
+
+
+def encode_key(key: Key) -> str:
+    return "-".join("none" if part is None else str(part) for part in key)
+
+
+def decode_key(dimension: str, text: str) -> Key:
+    """A group key from its URL form; ReportError when it is not one."""
+    parts = text.split("-") if dimension not in TIME_DIMENSIONS else [text]
+    try:
+        if dimension in TIME_DIMENSIONS:
+            return (date.fromisoformat(text),)
+        values = tuple(None if p == "none" else int(p) for p in parts)
+    except ValueError:
+        raise ReportError(f"“{text[:40]}” is not a {dimension} of this report.") from None
+    expected = 2 if dimension == "task" else 1
+    if len(values) != expected or (dimension != "tag" and dimension != "task" and None in values):
+        raise ReportError(f"“{text[:40]}” is not a {dimension} of this report.")
+    return values
+
+
+def parse_by(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    names = text.split(",") if isinstance(text, str) else list(text)
+    by = tuple(n.strip().lower() for n in names if n.strip())
+    if not 1 <= len(by) <= 2:
+        raise ReportError("Group by one or two of: " + ", ".join(DIMENSIONS) + ".")
+    for name in by:
+        if name not in DIMENSIONS:
+            raise ReportError(f"“{name[:30]}” is not a grouping; use {', '.join(DIMENSIONS)}.")
+    if len(by) == 2 and by[0] == by[1]:
+        raise ReportError("Group by two different things.")
+    return by
+
+
+def rate_boundaries(organization_id: int, zone: str) -> list[datetime]:
+    """Instants at which any rate of the organization changes (local midnight, as UTC)."""
+    # order_by() first: Rate's default ordering would make DISTINCT keep duplicate days.
+    days = (
+        Rate.objects.filter(organization_id=organization_id)
+        .order_by()
+        .values_list("effective_from", flat=True)
+        .distinct()
+    )
+    return sorted({start_of_day(day, zone) for day in days})
+
+
+def _period_instant(boundaries: list[datetime], period: int) -> datetime:
+    """An instant inside rate period `period` (0 is before every rate change)."""
+    if period:
+        return boundaries[period - 1]
+    first = boundaries[0] if boundaries else datetime(2000, 1, 1, tzinfo=UTC)
+    return first - timedelta(days=1)
+
+
+SCALE = 10_000  # rates have at most four decimals: priced as integers of 1/10,000
+
+
+class _Pricer:
+    """Bill and cost rates per pricing key, each resolved once, as scaled integers."""
+
+    def __init__(self, viewer: Membership, scope: Scope, boundaries: list[datetime]) -> None:
+        organization = viewer.organization
+        self.book = RateBook.load(organization)
+        zone = organization.timezone
+        self.days = [
+            local_date(_period_instant(boundaries, i), zone) for i in range(len(boundaries) + 1)
+        ]
+        self.all_projects = scope.everyone
+        self.managed = set(scope.managed)
+        self.shows_cost = can(viewer, "cost_rates.view")
+        self.projects: dict[int, tuple[int, str, bool]] = {}
+        self._bill: dict[Key, tuple[int, str] | None] = {}
+        self._cost: dict[Key, tuple[int, str] | None] = {}
+
+    def load(self, project_ids: set[int]) -> None:
+        missing = project_ids - self.projects.keys()
+        if not missing:
+            return
+        rows = Project.objects.filter(pk__in=missing).values_list(
+            "pk", "client_id", "client__currency", "billing_method"
+        )
+        for pk, client_id, currency, method in rows:
+            self.projects[pk] = (client_id, currency, method in HOURLY_METHODS)
+
+    def bill(
+        self, person: int, project: int, task: int | None, period: int
+    ) -> tuple[int, str] | None:
+        key = (person, project, task, period)
+        if key in self._bill:
+            return self._bill[key]
+        price = None
+        client_id, currency, hourly = self.projects[project]
+        if hourly and (self.all_projects or project in self.managed):
+            keys = keys_for_ids(
+                membership_id=person,
+                project_id=project,
+                client_id=client_id,
+                currency=currency,
+                task_id=task,
+            )
+            money, _ = self.book.bill_on(keys, self.days[period])
+            if money is not None:
+                price = (int(money.amount * SCALE), money.currency)
+        self._bill[key] = price
+        return price
+
+    def cost(self, person: int, period: int) -> tuple[int, str] | None:
+        key = (person, period)
+        if key in self._cost:
+            return self._cost[key]
+        price = None
+        if self.shows_cost:
+            rate = self.book.at(
+                RateKind.COST,
+                Rate.key_for(RateScope.MEMBER, membership_id=person),
+                self.days[period],
+            )
+            if rate is not None:
+                price = (int(rate.amount * SCALE), rate.currency)
+        self._cost[key] = price
+        return price
+
+
+def _round_lines(lines: dict[Key, int], target: dict[Key, Figures], attribute: str) -> None:
+    """Each line (cell, person, project, task, rate) rounded once, as an invoice line is.
+
+    seconds × rate / 3600 in the currency's minor unit, half up, in exact integers: the same
+    result as core.money.round_money on the Decimal product, without a Decimal per line."""
+    sums: dict[tuple[Key, str], int] = defaultdict(int)
+    denominator = 3600 * SCALE
+    for (cell, *_, scaled, currency), seconds in lines.items():
+        numerator = seconds * scaled * 10 ** minor_units(currency)
+        sums[(cell, currency)] += (2 * numerator + denominator) // (2 * denominator)
+    for (cell, currency), minor in sums.items():
+        getattr(target[cell], attribute)[currency] = Decimal(minor).scaleb(-minor_units(currency))
+
+
+def time_report(
+    viewer: Membership,
+    where: TimeFilter,
+    *,
+    by: tuple[str, ...],
+    zone: str | None = None,
+    money: bool = True,
+) -> TimeReport:
+    """The report the viewer may see: their role limits the entries and the money shown."""
+    organization = viewer.organization
+    zone = zone or viewer.user.timezone
+    scope = scope_for(viewer)
+    shows_amounts = money and (scope.everyone or bool(scope.managed))
+    boundaries = rate_boundaries(organization.pk, organization.timezone)
+    plan = Plan(
+        by=by,
+        pricing=shows_amounts,
+        rate_boundaries=boundaries,
+        viewer_zone=zone,
+        org_zone=organization.timezone,
+        day_rounding=Project.objects.filter(
+            organization=organization,
+            rounding_scope=RoundingScope.DAY_TASK,
+            rounding_minutes__gt=0,
+        ).exists(),
+    )
+    cells: dict[Key, Figures] = defaultdict(Figures)
+    bill_lines: dict[Key, int] = defaultdict(int)
+    cost_lines: dict[Key, int] = defaultdict(int)
+    pricer = _Pricer(viewer, scope, boundaries) if shows_amounts else None
+    if "tag" not in by:
+        passes = [(by, {"total", "first", "pair"})]
+    else:
+        # An entry with two tags sits in two tag groups but counts once in every other
+        # cell, so those cells come from a second scan without the tag join.
+        rest = tuple(name for name in by if name != "tag")
+        tagged = {"pair"} if by[0] != "tag" else {"first", "pair"}
+        others = {"total"} | ({"first"} if rest and by[0] != "tag" else set())
+        passes = [(by, tagged), (rest or ("person",), others)]
+    for dims, levels in passes:
+        rows = aggregate(scope, where, dataclasses.replace(plan, by=dims))
+        _accumulate(rows, dims, levels, cells, bill_lines, cost_lines, pricer)
+    _round_lines(bill_lines, cells, "amounts")
+    _round_lines(cost_lines, cells, "cost")
+    labels = group_labels(viewer, by, cells)
+    groups = _tree(by, cells, labels)
+    return TimeReport(
+        by=by,
+        where=where,
+        zone=zone,
+        groups=groups,
+        total=cells.get(TOTAL, Figures()),
+        shows_amounts=shows_amounts,
+        shows_cost=pricer is not None and pricer.shows_cost,
+    )
+
+
+def _accumulate(
+    rows: list[tuple[Any, ...]],
+    dims: tuple[str, ...],
+    levels: set[str],
+    cells: dict[Key, Figures],
+    bill_lines: dict[Key, int],
+    cost_lines: dict[Key, int],
+    pricer: _Pricer | None,
+) -> None:
+    """Add the database's group rows to the report's cells and to the priced lines."""
+    widths = [2 if name == "task" else 1 for name in dims]
+    offset = sum(widths)
+    days: dict[Any, date] = {}
+
+    def key_of(dimension: str, values: tuple[Any, ...]) -> Key:
+        if dimension in TIME_DIMENSIONS:
+            raw = values[0]
+            if raw not in days:
+                days[raw] = as_date(raw)
+            return (days[raw],)
+        return values
+
+    if pricer is not None:
+        pricer.load({row[offset + 1] for row in rows})
+    want_total, want_first = "total" in levels, "first" in levels
+    want_pair = "pair" in levels and len(dims) == 2
+    for row in rows:
+        first = key_of(dims[0], row[: widths[0]])
+        keys: list[Key] = []
+        if want_total:
+            keys.append(TOTAL)
+        if want_first:
+            keys.append((first,))
+        if want_pair:
+            keys.append((first, key_of(dims[1], row[widths[0] : offset])))
+        seconds, billable, billed = (int(v or 0) for v in row[-3:])
+        for cell in keys:
+            figures = cells[cell]
+            figures.seconds += seconds
+            figures.billable_seconds += billable
+            figures.billed_seconds += billed
+        if pricer is None:
+            continue
+        person, project, task, period = row[offset : offset + 4]
+        price = pricer.bill(person, project, task, period) if billed else None
+        cost = pricer.cost(person, period) if seconds else None
+        for cell in keys:
+            if price is not None:
+                bill_lines[(cell, person, project, task, *price)] += billed
+            if cost is not None:
+                cost_lines[(cell, person, *cost)] += seconds
+
+
+def _tree(
+    by: tuple[str, ...], cells: dict[Key, Figures], labels: dict[tuple[str, Key], str]
+) -> list[Group]:
+    top: dict[Key, Group] = {}
+    for cell, figures in cells.items():
+        if len(cell) == 1 and cell != TOTAL:
+            key = cell[0]
+            top[key] = Group(by[0], key, labels[(by[0], key)], figures)
+    for cell, figures in cells.items():
+        if len(cell) == 2:
+            parent, key = cell
+            top[parent].children.append(Group(by[1], key, labels[(by[1], key)], figures))
+    groups = _ordered(by[0], list(top.values()))
+    for group in groups:
+        group.children = _ordered(by[1], group.children) if len(by) == 2 else []
+    return groups
+
+
+def _ordered(dimension: str, groups: list[Group]) -> list[Group]:
+    if dimension in TIME_DIMENSIONS:
+        return sorted(groups, key=lambda g: g.key)
+    return sorted(groups, key=lambda g: (-g.figures.seconds, g.label.lower()))
+
+
+def group_labels(
+    viewer: Membership, by: tuple[str, ...], cells: dict[Key, Figures]
+) -> dict[tuple[str, Key], str]:
+    """Display names for every key of every grouping, loaded in one query per kind."""
+    keys: dict[str, set[Key]] = defaultdict(set)
+    for cell in cells:
+        if cell == TOTAL:
+            continue
+        for dimension, key in zip(by, cell, strict=False):
+            keys[dimension].add(key)
+    org = viewer.organization_id
+    labels: dict[tuple[str, Key], str] = {}
+    for dimension, found in keys.items():
+        ids = {k[0] for k in found}
+        match dimension:
+            case "client":
+                from punchclock.clients.models import Client
+
+                names = dict(
+                    Client.objects.filter(organization_id=org, pk__in=ids).values_list("pk", "name")
+                )
+                labels.update({(dimension, k): names.get(k[0], "?") for k in found})
+            case "project" | "task":
+                task_ids = {k[1] for k in found if len(k) > 1 and k[1]}
+                projects = Project.objects.filter(organization_id=org, pk__in=ids)
+                by_id = {
+                    pk: (f"{client}/{code}", name)
+                    for pk, client, code, name in projects.values_list(
+                        "pk", "client__code", "code", "name"
+                    )
+                }
+                tasks = dict(
+                    Task.objects.filter(pk__in=task_ids, project__organization_id=org).values_list(
+                        "pk", "name"
+                    )
+                    if task_ids
+                    else []
+                )
+                for k in found:
+                    code, name = by_id.get(k[0], ("?", ""))
+                    if dimension == "project":
+                        labels[(dimension, k)] = f"{code} · {name}"
+                    else:
+                        task = tasks.get(k[1]) if k[1] else None
+                        labels[(dimension, k)] = f"{code} · {task or '(no task)'}"
+            case "person":
+                people = Membership.objects.select_related("user").filter(organization_id=org)
+                named = {m.pk: m.user.display_name for m in people.filter(pk__in=ids)}
+                labels.update({(dimension, k): named.get(k[0], "?") for k in found})
+            case "tag":
+                tags = dict(
+                    Tag.objects.filter(organization_id=org, pk__in=ids).values_list("pk", "name")
+                )
+                labels.update(
+                    {(dimension, k): tags.get(k[0], "?") if k[0] else "(no tag)" for k in found}
+                )
+            case _:
+                labels.update({(dimension, k): _time_label(dimension, k[0]) for k in found})
+    return labels
+
+
+def _time_label(dimension: str, day: date) -> str:
+    if dimension == "day":
+        return day.strftime("%a %Y-%m-%d")
+    if dimension == "week":
+        iso = day.isocalendar()
+        return f"{iso.year}-W{iso.week:02d} ({day.strftime('%d %b')})"
+    return day.strftime("%B %Y")

@@ -1,0 +1,307 @@
+"""Report pages: the landing list, the time report with its chart, drill-down and CSV."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from punchclock.accounts.decorators import member_required
+from punchclock.accounts.models import Membership
+from punchclock.accounts.permissions import can
+from punchclock.core.htmx import is_htmx
+from punchclock.reports import charts
+from punchclock.reports.export import time_report_csv
+from punchclock.reports.params import CHOICE_PERIODS, FieldError, ReportRequest, parse_request
+from punchclock.reports.query import DIMENSIONS, TIME_DIMENSIONS, day_bounds, entry_ids, scope_for
+from punchclock.reports.timereport import (
+    Figures,
+    ReportError,
+    TimeReport,
+    decode_key,
+    group_labels,
+    time_report,
+)
+from punchclock.tracking.models import TimeEntry
+
+PAGE_SIZE = 50
+# A table longer than this is read in a spreadsheet, not on a page: the CSV has every row.
+MAX_ROWS = 400
+PERIOD_LABELS = {
+    "today": "Today",
+    "yesterday": "Yesterday",
+    "week": "This week",
+    "last-week": "Last week",
+    "month": "This month",
+    "last-month": "Last month",
+    "year": "This year",
+    "last-year": "Last year",
+    "all": "All time",
+    "custom": "Custom…",
+}
+FLAG_FILTERS = (
+    ("billable", "Billable", "Billable", "Not billable"),
+    ("invoiced", "Invoiced", "On an issued invoice", "Not invoiced"),
+    ("approved", "Approved", "Approved", "Not approved"),
+)
+
+
+def _viewer(request: HttpRequest) -> Membership:
+    return request.membership  # type: ignore[attr-defined]
+
+
+def _zone(request: HttpRequest) -> str:
+    return str(request.user.timezone)  # type: ignore[union-attr]
+
+
+@member_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    viewer = _viewer(request)
+    return render(
+        request,
+        "reports/index.html",
+        {"can_invoice": can(viewer, "invoices.manage")},
+    )
+
+
+def _options(viewer: Membership, selected_project: tuple[int, ...]) -> dict[str, Any]:
+    """What the filter selects offer: only what the viewer may look at."""
+    from punchclock.clients.models import Client
+    from punchclock.projects.models import Project, Task
+    from punchclock.tracking.models import Tag
+
+    org = viewer.organization_id
+    scope = scope_for(viewer)
+    projects = Project.objects.filter(organization_id=org).select_related("client")
+    if not scope.everyone:
+        projects = projects.filter(assignments__membership=viewer).distinct()
+    people = Membership.objects.none()
+    if scope.everyone or scope.managed:
+        people = Membership.objects.filter(organization_id=org).select_related("user")
+        people = people.order_by("user__name")
+    tasks = Task.objects.none()
+    if len(selected_project) == 1:
+        tasks = Task.objects.filter(project_id=selected_project[0], project__organization_id=org)
+    return {
+        "clients": Client.objects.filter(organization_id=org).order_by("name")
+        if scope.everyone or scope.managed
+        else [],
+        "projects": projects.order_by("client__name", "name"),
+        "tasks": tasks.order_by("name"),
+        "people": people,
+        "tags": Tag.objects.filter(organization_id=org).order_by("name"),
+    }
+
+
+def _chart(viewer: Membership, ask: ReportRequest, report: TimeReport) -> Any:
+    """Hours of the first grouping over time, in days, weeks or months by the period length."""
+    span = report.where
+    if span.start is None or span.end is None:
+        unit = "month"
+    else:
+        days = (span.end - span.start).days
+        unit = "day" if days <= 35 else "week" if days <= 190 else "month"
+    first = ask.by[0]
+    by = (unit,) if first in TIME_DIMENSIONS else (unit, first)
+    series_report = time_report(viewer, span, by=by, zone=report.zone, money=False)
+    periods = list(series_report.groups)
+    categories = [_short(unit, g.key[0]) for g in periods]
+    if first in TIME_DIMENSIONS:
+        values = [float(g.figures.seconds) / 3600 for g in periods]
+        series = [charts.Series("Hours", values)]
+    else:
+        labels = {g.key: g.label for g in report.groups}
+        index = {g.key[0]: i for i, g in enumerate(periods)}
+        found: dict[Any, list[float]] = {}
+        for period in periods:
+            for child in period.children:
+                values = found.setdefault(child.key, [0.0] * len(periods))
+                values[index[period.key[0]]] = child.figures.seconds / 3600
+        series = [charts.Series(labels.get(k, "?"), v) for k, v in found.items()]
+        series = charts.top_series(series)
+    if not categories:
+        return None
+    title = f"Hours by {first} per {unit}"
+    return charts.stacked_bars(categories, series, title=title)
+
+
+def _short(unit: str, day: date) -> str:
+    if unit == "day":
+        return day.strftime("%d %b")
+    if unit == "week":
+        return f"W{day.isocalendar().week:02d}"
+    return day.strftime("%b %y")
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    pairs = [(k, v) for k, v in request.GET.items() if k not in names and v]
+    return urlencode(pairs)
+
+
+@member_required
+@require_GET
+def time_report_page(request: HttpRequest) -> HttpResponse:
+    viewer = _viewer(request)
+    zone = _zone(request)
+    error: FieldError | None = None
+    try:
+        ask = parse_request(viewer, request.GET, zone=zone)
+    except FieldError as exc:
+        error = exc
+        ask = parse_request(viewer, {}, zone=zone)
+    report = time_report(viewer, ask.where, by=ask.by, zone=zone)
+    rows = _rows(report)
+    context = {
+        "ask": ask,
+        "report": report,
+        "error": error,
+        "chart": _chart(viewer, ask, report),
+        "dimensions": DIMENSIONS,
+        "periods": [(p, PERIOD_LABELS[p]) for p in CHOICE_PERIODS],
+        "flags": FLAG_FILTERS,
+        "options": _options(viewer, ask.where.projects),
+        "params": request.GET,
+        "query": _query_without(request),
+        "drill_query": _query_without(request, "drill", "page"),
+        "rows": rows[:MAX_ROWS],
+        "hidden_rows": max(0, len(rows) - MAX_ROWS),
+        "currencies": sorted(report.total.amounts),
+        "cost_currencies": sorted(report.total.cost),
+    }
+    template = "reports/time.html#results" if is_htmx(request) else "reports/time.html"
+    return render(request, template, context, status=400 if error else 200)
+
+
+def _rows(report: TimeReport) -> list[dict[str, Any]]:
+    """Table rows: each group, then its children indented, each with its drill-down link."""
+    rows: list[dict[str, Any]] = []
+    for group in report.groups:
+        rows.append({"group": group, "level": 0, "drill": group.token})
+        for child in group.children:
+            rows.append({"group": child, "level": 1, "drill": f"{group.token},{child.token}"})
+    return rows
+
+
+@member_required
+@require_GET
+def time_report_csv_view(request: HttpRequest) -> HttpResponse:
+    viewer = _viewer(request)
+    zone = _zone(request)
+    try:
+        ask = parse_request(viewer, request.GET, zone=zone)
+    except FieldError as exc:
+        return HttpResponse(f"{exc.field}: {exc}", status=400, content_type="text/plain")
+    report = time_report(viewer, ask.where, by=ask.by, zone=zone)
+    body = time_report_csv(report, bom=request.GET.get("bom", "1") != "0")
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    name = f"time-report-{'-'.join(ask.by)}-{ask.first or 'all'}-{ask.last or ''}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name.replace("--", "-")}"'
+    return response
+
+
+def apply_drill(
+    viewer: Membership, ask: ReportRequest, drill: str, zone: str
+) -> tuple[ReportRequest, int | bool | None, list[str]]:
+    """The filter narrowed to a group (`project:12,week:2026-11-02`), and its labels."""
+    import dataclasses
+
+    where = ask.where
+    tag: int | bool | None = False
+    for token in [t for t in drill.split(",") if t][:2]:
+        dimension, _, text = token.partition(":")
+        if dimension not in DIMENSIONS:
+            raise ReportError(f"“{dimension[:20]}” is not a grouping.")
+        key = decode_key(dimension, text)
+        match dimension:
+            case "client":
+                where = dataclasses.replace(where, clients=(key[0],))
+            case "project":
+                where = dataclasses.replace(where, projects=(key[0],))
+            case "task":
+                # (project, None) is the project's time without a task: entry_ids(no_task=)
+                tasks = () if key[1] is None else (key[1],)
+                where = dataclasses.replace(where, projects=(key[0],), tasks=tasks)
+            case "person":
+                where = dataclasses.replace(where, people=(key[0],))
+            case "tag":
+                tag = key[0]
+            case _:
+                start, end = day_bounds(dimension, key[0], zone)
+                where = dataclasses.replace(
+                    where,
+                    start=max(start, where.start) if where.start else start,
+                    end=min(end, where.end) if where.end else end,
+                )
+    return dataclasses.replace(ask, where=where), tag, []
+
+
+@member_required
+@require_GET
+def time_entries(request: HttpRequest) -> HttpResponse:
+    """The entries behind one group of the report, newest first, a page at a time."""
+    viewer = _viewer(request)
+    zone = _zone(request)
+    try:
+        ask = parse_request(viewer, request.GET, zone=zone)
+        drilled, tag, _ = apply_drill(viewer, ask, request.GET.get("drill", ""), zone)
+    except (FieldError, ReportError) as exc:
+        return render(
+            request, "reports/entries.html", {"error": str(exc), "page": None}, status=400
+        )
+    no_task = any(
+        t.startswith("task:") and t.endswith("-none")
+        for t in request.GET.get("drill", "").split(",")
+    )
+    page_number = _page(request.GET.get("page"))
+    ids, count = entry_ids(
+        scope_for(viewer),
+        drilled.where,
+        org_zone=viewer.organization.timezone,
+        tag=tag,
+        no_task=no_task,
+        limit=PAGE_SIZE,
+        offset=(page_number - 1) * PAGE_SIZE,
+    )
+    entries = TimeEntry.objects.select_related(
+        "project__client", "task", "membership__user"
+    ).in_bulk(ids)
+    paginator = Paginator(range(count), PAGE_SIZE)
+    page = paginator.get_page(page_number)
+    title = _drill_title(viewer, request.GET.get("drill", ""))
+    return render(
+        request,
+        "reports/entries.html",
+        {
+            "entries": [entries[i] for i in ids if i in entries],
+            "page": page,
+            "count": count,
+            "title": title,
+            "back": _query_without(request, "drill", "page"),
+            "query": _query_without(request, "page"),
+            "zone": zone,
+        },
+    )
+
+
+def _page(text: str | None) -> int:
+    try:
+        return max(1, min(int(text or 1), 100_000))
+    except ValueError:
+        return 1
+
+
+def _drill_title(viewer: Membership, drill: str) -> str:
+    """The group's labels as the report shows them, found by running it narrowed."""
+    parts: list[str] = []
+    for token in [t for t in drill.split(",") if t][:2]:
+        dimension, _, text = token.partition(":")
+        key = decode_key(dimension, text)
+        labels = group_labels(viewer, (dimension,), {(key,): Figures()})
+        parts.append(labels.get((dimension, key), "—"))
+    return " · ".join(parts) or "All entries"
