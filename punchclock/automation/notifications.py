@@ -285,7 +285,7 @@ def budget_usage(organization: Organization, projects: list[Project]) -> dict[in
     rows = {row.key: row for row in time_summary(viewer, start=None, end=None, by="project")}
     usage = {}
     for project in projects:
-        row = rows.get(str(project.pk))
+        row = rows.get(f"project:{project.pk}")
         if project.budget_kind == BudgetKind.HOURS and project.budget_hours:
             seconds = row.seconds if row else 0
             usage[project.pk] = Usage(Decimal(seconds) / 3600, project.budget_hours)
