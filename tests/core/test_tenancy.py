@@ -195,6 +195,14 @@ OPEN = {
     "reminders:levels",
     "reminders:wording",
     "reminders:send",
+    "reports:budgets",
+    "reports:budgets_csv",
+    "reports:revenue",
+    "reports:revenue_csv",
+    "reports:tax",
+    "reports:tax_csv",
+    "reports:utilisation",
+    "reports:utilisation_csv",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]
@@ -447,6 +455,10 @@ GUARDED = {
     "automation:detail": "invoices.manage",
     "automation:edit": "invoices.manage",
     "automation:delete": "invoices.manage",
+    "reports:revenue": "invoices.manage",
+    "reports:revenue_csv": "invoices.manage",
+    "reports:tax": "invoices.manage",
+    "reports:tax_csv": "invoices.manage",
 }
 
 
