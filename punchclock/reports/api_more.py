@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema
 from punchclock.api.auth import acting
 from punchclock.api.errors import responses
 from punchclock.api.schemas import QuerySchema
+from punchclock.core.money import quantum
 from punchclock.core.timeutil import local_date, now
 from punchclock.reports import sheets
 from punchclock.reports.budgets import budget_report
@@ -229,15 +230,20 @@ class RevenueOut(Schema):
     home: list[HomeMonthOut]
 
 
+def _q(amount: Decimal, currency: str) -> str:
+    return str(amount.quantize(quantum(currency)))
+
+
 def _row(row: Any) -> dict[str, Any]:
+    c = row.currency
     return {
         "month": row.month,
-        "currency": row.currency,
+        "currency": c,
         "documents": row.documents,
-        "net": str(row.net),
-        "tax": str(row.tax),
-        "gross": str(row.gross),
-        "received": str(row.received),
+        "net": _q(row.net, c),
+        "tax": _q(row.tax, c),
+        "gross": _q(row.gross, c),
+        "received": _q(row.received, c),
     }
 
 
@@ -271,9 +277,9 @@ def revenue_endpoint(request: HttpRequest, query: Query[PeriodQuery]) -> Any:
         "home": [
             {
                 "month": m.month,
-                "net": str(m.net),
-                "gross": str(m.gross),
-                "received": str(m.received),
+                "net": _q(m.net, report.home),
+                "gross": _q(m.gross, report.home),
+                "received": _q(m.received, report.home),
                 "unconverted": m.unconverted,
             }
             for m in report.months
