@@ -50,8 +50,9 @@ def _board(membership: Membership) -> object:
     """The role's dashboard figures (reports.dashboard) and its week chart."""
     from punchclock.reports.dashboard import dashboard, week_chart
 
-    board = dashboard(membership)
-    board.chart = week_chart(board)
+    board = dashboard(membership, cards=False)
+    if not board.has_cards:
+        board.chart = week_chart(board)
     return board
 
 

@@ -142,19 +142,28 @@ class Dashboard:
     budgets: list[Any] | None = None
     pending_timesheets: int | None = None
     chart: Any = None
+    has_cards: bool = False
 
     @property
     def week_hours(self) -> Decimal:
         return hours(self.week.total.seconds)
 
 
-def dashboard(viewer: Membership, *, zone: str | None = None) -> Dashboard:
+def dashboard(viewer: Membership, *, zone: str | None = None, cards: bool = True) -> Dashboard:
+    """The viewer's figures; `cards=False` keeps to the cheap ones (their week and timer).
+
+    The home page renders without the cards and loads them from /reports/dashboard/ once
+    it is shown: unbilled money and budgets read the whole history, which takes seconds
+    at millions of entries, and the timer must not wait for that."""
     from punchclock.tracking.services import running_entry
 
     zone = zone or viewer.user.timezone
     today = local_date(now(), zone)
     board = Dashboard(today=today, zone=zone, week=my_week(viewer, today, zone))
     board.running = running_entry(viewer)
+    board.has_cards = sees_cards(viewer)
+    if not cards:
+        return board
     if can(viewer, "invoices.manage"):
         board.unbilled = unbilled_by_client(viewer)
         totals: dict[str, Decimal] = defaultdict(Decimal)
@@ -173,6 +182,13 @@ def dashboard(viewer: Membership, *, zone: str | None = None) -> Dashboard:
         board.budgets = report.rows[:8]
         board.pending_timesheets = pending_timesheets(viewer)
     return board
+
+
+def sees_cards(viewer: Membership) -> bool:
+    """Whether the role has more than its own week: money, the team, budgets."""
+    return (
+        can(viewer, "invoices.manage") or can(viewer, "time.view_all") or viewer.role == "manager"
+    )
 
 
 def revenue_this_and_last(

@@ -16,4 +16,5 @@ urlpatterns = [
     path("tax/export.csv", views_more.tax_csv_view, name="tax_csv"),
     path("utilisation/", views_more.utilisation_page, name="utilisation"),
     path("utilisation/export.csv", views_more.utilisation_csv_view, name="utilisation_csv"),
+    path("dashboard/", views_more.dashboard_page, name="dashboard"),
 ]

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from punchclock.accounts.decorators import member_required
 from punchclock.accounts.models import Membership
+from punchclock.core.htmx import is_htmx
 from punchclock.core.timeutil import local_date, now
 from punchclock.reports import charts, sheets
 from punchclock.reports.budgets import budget_report
@@ -80,6 +81,22 @@ def _periods() -> list[tuple[str, str]]:
 
 def _month_label(day: date) -> str:
     return day.strftime("%b %y")
+
+
+# Dashboard -------------------------------------------------------------------------------
+
+
+@member_required
+@require_GET
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    """The whole dashboard; to htmx (the home page's loader) only the cards."""
+    from punchclock.reports.dashboard import dashboard, week_chart
+
+    board = dashboard(_viewer(request), zone=_zone(request))
+    board.chart = week_chart(board)
+    if is_htmx(request):
+        return render(request, "reports/_dashboard_cards.html", {"board": board})
+    return render(request, "reports/dashboard.html", {"board": board})
 
 
 # Budgets ---------------------------------------------------------------------------------

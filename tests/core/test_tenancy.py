@@ -203,6 +203,7 @@ OPEN = {
     "reports:tax_csv",
     "reports:utilisation",
     "reports:utilisation_csv",
+    "reports:dashboard",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]

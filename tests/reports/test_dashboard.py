@@ -43,7 +43,11 @@ def test_owner_sees_money_and_this_weeks_hours(billing, frozen):
     board = dashboard(agency.owner, zone="UTC")
     assert board.revenue == {"EUR": (Decimal("300.00"), Decimal("100.00"))}
     assert [g.label for g in board.team] == ["Max Member"]
-    html = login(agency.owner).get("/").content.decode()
+    home = login(agency.owner).get("/").content.decode()
+    assert 'hx-get="/reports/dashboard/"' in home
+    assert "Unbilled" not in home  # the cards load after the page
+    html = login(agency.owner).get("/reports/dashboard/", HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in html
     assert "Unbilled" in html
     assert "€200.00" in html
     assert "Hours this week by person" in html
@@ -68,6 +72,7 @@ def test_member_sees_their_week_and_timer_and_no_money(billing, frozen):
     assert board.revenue is None
     assert board.budgets is None
     html = login(agency.member).get("/").content.decode()
+    assert "/reports/dashboard/" not in html  # nothing more to load for a member
     assert "Timer running" in html
     assert "Fixing login" in html
     assert "Unbilled" not in html
@@ -92,5 +97,5 @@ def test_manager_sees_budgets_and_pending_timesheets(billing, frozen):
     assert board.budgets is not None
     assert [(b.project.code, b.state) for b in board.budgets] == [("api", "over")]
     assert board.unbilled is None
-    html = login(agency.manager).get("/").content.decode()
+    html = login(agency.manager).get("/reports/dashboard/").content.decode()
     assert "1</strong> timesheet waiting" in html
