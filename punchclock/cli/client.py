@@ -631,7 +631,7 @@ def projects(env: Env, as_json: bool) -> None:
     "kind",
     required=False,
     default="time",
-    type=click.Choice(["time", "budgets", "revenue", "tax", "utilisation"]),
+    type=click.Choice(["time", "budgets", "revenue", "tax", "utilisation", "profit"]),
 )
 @click.option(
     "--period",
@@ -697,6 +697,7 @@ def report(
       punch report --period last-month --by client
       punch report --from 2026-07-01 --to 2026-09-30 --by project,person --format csv
       punch report budgets | revenue --period year | tax --period last-month | utilisation
+      punch report profit --by client --period last-year
     """
     if kind != "time":
         from punchclock.cli import reports
@@ -708,6 +709,11 @@ def report(
             asked.update({"period": "custom", "from": first, "to": last})
         if kind == "budgets":
             asked = {}
+        if (
+            kind == "profit"
+            and ctx.get_parameter_source("by") != click.core.ParameterSource.DEFAULT
+        ):
+            asked["by"] = by
         reports.run(env, kind, asked, "json" if as_json else output)
         return
     query: dict[str, Any] = {"period": "all" if everything else period, "by": by, **filters}

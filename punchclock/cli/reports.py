@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-KINDS = ("time", "budgets", "revenue", "tax", "utilisation")
+KINDS = ("time", "budgets", "revenue", "tax", "utilisation", "profit")
 
 
 def run(env: Any, kind: str, query: dict[str, Any], output: str) -> None:
     """Fetch one report and print it in the format asked for."""
     api = env.api()
     clean = {k: v for k, v in query.items() if v not in (None, "")}
-    path = f"/reports/{kind}"
+    path = f"/reports/{'profitability' if kind == 'profit' else kind}"
     if output == "csv":
         data = api.download(path + "?" + urlencode({**clean, "format": "csv", "bom": "0"}))
         env.out.write(data.decode("utf-8"))
@@ -25,9 +25,14 @@ def run(env: Any, kind: str, query: dict[str, Any], output: str) -> None:
     if output == "json":
         env.dump(data)
         return
-    {"budgets": _budgets, "revenue": _revenue, "tax": _tax, "utilisation": _utilisation}[kind](
-        env, data
-    )
+    printers = {
+        "budgets": _budgets,
+        "revenue": _revenue,
+        "tax": _tax,
+        "utilisation": _utilisation,
+        "profit": _profit,
+    }
+    printers[kind](env, data)
 
 
 def _table(env: Any, header: list[str], rows: list[list[str]]) -> None:
@@ -108,3 +113,25 @@ def _utilisation(env: Any, data: dict[str, Any]) -> None:
         for share in p["projects"]:
             rows.append(["  " + share["label"], share["hours"], share["billable_hours"], "", ""])
     _table(env, ["Person / project", "Hours", "Billable", "Capacity", "Utilisation"], rows)
+
+
+def _profit(env: Any, data: dict[str, Any]) -> None:
+    home = data["home_currency"]
+    env.echo(f"{data['first_day']} – {data['last_day']}, margin in {home}")
+    rows = []
+    for r in [*data["rows"], data["total"]]:
+        money = ", ".join(f"{a} {c}" for c, a in {**r["invoiced"]}.items()) or "–"
+        rows.append(
+            [
+                r["label"],
+                r["hours"],
+                money,
+                r["revenue_home"] or "no rate",
+                r["cost_home"] or "–",
+                r["margin"] or "–",
+                f"{r['margin_percent']} %" if r["margin_percent"] is not None else "–",
+            ]
+        )
+    _table(
+        env, [data["by"].capitalize(), "Hours", "Invoiced", "Revenue", "Cost", "Margin", "%"], rows
+    )

@@ -433,3 +433,87 @@ def utilisation_endpoint(request: HttpRequest, query: Query[PeriodQuery]) -> Any
             for pr in report.projects
         ],
     }
+
+
+# Profitability ---------------------------------------------------------------------------
+
+
+class ProfitQuery(PeriodQuery):
+    by: str = Field("project", description="project, client or person")
+
+
+class ProfitRowOut(Schema):
+    id: int | None
+    label: str
+    hours: str
+    invoiced: Money = Field(description="Issued lines' value for this work, per currency")
+    uninvoiced: Money = Field(description="Billable value of work not on an issued invoice")
+    cost: Money = Field(description="Cost rates × hours, per currency")
+    expenses: Money = Field(description="Approved non-billable expenses")
+    revenue_home: str | None
+    cost_home: str | None
+    margin: str | None
+    margin_percent: str | None
+
+
+class ProfitOut(Schema):
+    by: str
+    first_day: date
+    last_day: date
+    home_currency: str
+    rate_day: date
+    rates: dict[str, str | None]
+    rows: list[ProfitRowOut]
+    total: ProfitRowOut
+
+
+def _profit_row(row: Any) -> dict[str, Any]:
+    def home(value: Decimal | None) -> str | None:
+        return None if value is None else str(value)
+
+    return {
+        "id": row.key,
+        "label": row.label,
+        "hours": str(hours(row.seconds)),
+        "invoiced": _money(row.invoiced),
+        "uninvoiced": _money(row.uninvoiced),
+        "cost": _money(row.cost),
+        "expenses": _money(row.expenses),
+        "revenue_home": home(row.revenue_home),
+        "cost_home": home(row.cost_home),
+        "margin": home(row.margin),
+        "margin_percent": home(row.margin_percent),
+    }
+
+
+@router.get(
+    "/reports/profitability",
+    response=responses(ProfitOut),
+    summary="Revenue against cost per project, client or person for a period's work",
+    description="Owners and admins. Revenue: issued lines (less credit notes) for the work, "
+    "or its billable value while not invoiced; cost: cost rates × hours plus non-billable "
+    "expenses; margin in the organization currency at the rates of the period's last day.",
+)
+def profitability_endpoint(request: HttpRequest, query: Query[ProfitQuery]) -> Any:
+    from punchclock.reports.profitability import DIMENSIONS, profitability
+
+    csv = _wants_csv(request, query.format)
+    me, period = _period(request, query, "year")
+    if query.by not in DIMENSIONS:
+        raise ValidationError({"by": [f"Use one of {', '.join(DIMENSIONS)}."]})
+    first, last = period.days
+    report = profitability(
+        me, period.where, by=query.by, first=first, last=last, zone=me.user.timezone
+    )
+    if csv:
+        return _csv(sheets.profitability_csv(report, bom=query.bom != "0"), "profitability")
+    return {
+        "by": report.by,
+        "first_day": report.first,
+        "last_day": report.last,
+        "home_currency": report.home,
+        "rate_day": report.rate_day,
+        "rates": {c: None if r is None else str(r) for c, r in report.rates.items()},
+        "rows": [_profit_row(r) for r in report.rows],
+        "total": _profit_row(report.total),
+    }

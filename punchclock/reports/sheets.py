@@ -8,6 +8,7 @@ from decimal import Decimal
 from punchclock.core.money import quantum
 from punchclock.reports.budgets import BudgetReport
 from punchclock.reports.export import write_csv
+from punchclock.reports.profitability import ProfitReport
 from punchclock.reports.revenue import RevenueReport, TaxReport
 from punchclock.reports.timereport import hours
 from punchclock.reports.utilisation import UtilisationReport
@@ -173,3 +174,28 @@ def utilisation_csv(report: UtilisationReport, *, bom: bool = True) -> str:
 
 def period_name(first: date | None, last: date | None) -> str:
     return f"{first or 'all'}-{last or ''}".rstrip("-")
+
+
+def profitability_csv(report: ProfitReport, *, bom: bool = True) -> str:
+    home = report.home
+    currencies = sorted({c for r in [*report.rows, report.total] for c in (*r.revenue, *r.costs)})
+    header = [report.by.capitalize(), "Hours"]
+    for c in currencies:
+        header += [f"Invoiced {c}", f"Not invoiced {c}", f"Cost {c}", f"Expenses {c}"]
+    header += [f"Revenue {home}", f"Cost {home}", f"Margin {home}", "Margin percent"]
+    rows = []
+    for r in [*report.rows, report.total]:
+        line: list[object] = [r.label, hours(r.seconds)]
+        for c in currencies:
+            line += [
+                _m(getattr(r, a).get(c, Decimal(0)), c)
+                for a in ("invoiced", "uninvoiced", "cost", "expenses")
+            ]
+        line += [
+            _m(r.revenue_home, home),
+            _m(r.cost_home, home),
+            _m(r.margin, home),
+            "" if r.margin_percent is None else r.margin_percent,
+        ]
+        rows.append(line)
+    return write_csv(header, rows, bom=bom)

@@ -17,4 +17,6 @@ urlpatterns = [
     path("utilisation/", views_more.utilisation_page, name="utilisation"),
     path("utilisation/export.csv", views_more.utilisation_csv_view, name="utilisation_csv"),
     path("dashboard/", views_more.dashboard_page, name="dashboard"),
+    path("profitability/", views_more.profitability_page, name="profitability"),
+    path("profitability/export.csv", views_more.profitability_csv_view, name="profitability_csv"),
 ]

@@ -285,3 +285,48 @@ def utilisation_csv_view(request: HttpRequest) -> HttpResponse:
     return _csv(
         sheets.utilisation_csv(report, bom=bom), f"utilisation-{report.first}-{report.last}"
     )
+
+
+# Profitability ---------------------------------------------------------------------------
+
+
+def _profitability(request: HttpRequest) -> tuple[Period, FieldError | None, Any]:
+    from punchclock.reports.profitability import DIMENSIONS, profitability
+
+    viewer = _viewer(request)
+    zone = _zone(request)
+    period, error = read_period(viewer, request.GET, zone=zone, default="year")
+    by = request.GET.get("by") or "project"
+    if by not in DIMENSIONS:
+        error, by = FieldError("by", f"Use one of {', '.join(DIMENSIONS)}."), "project"
+    first, last = period.days
+    report = profitability(viewer, period.where, by=by, first=first, last=last, zone=zone)
+    return period, error, report
+
+
+@member_required
+@require_GET
+def profitability_page(request: HttpRequest) -> HttpResponse:
+    period, error, report = _profitability(request)
+    context = {
+        "period": period,
+        "error": error,
+        "report": report,
+        "periods": _periods(),
+        "query": request.GET.urlencode(),
+        "dimensions": ("project", "client", "person"),
+    }
+    return render(request, "reports/profitability.html", context, status=400 if error else 200)
+
+
+@member_required
+@require_GET
+def profitability_csv_view(request: HttpRequest) -> HttpResponse:
+    _period, error, report = _profitability(request)
+    if error:
+        return _bad(error)
+    bom = request.GET.get("bom", "1") != "0"
+    return _csv(
+        sheets.profitability_csv(report, bom=bom),
+        f"profitability-{report.by}-{report.first}-{report.last}",
+    )

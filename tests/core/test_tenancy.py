@@ -204,6 +204,8 @@ OPEN = {
     "reports:utilisation",
     "reports:utilisation_csv",
     "reports:dashboard",
+    "reports:profitability",
+    "reports:profitability_csv",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]
@@ -460,6 +462,8 @@ GUARDED = {
     "reports:revenue_csv": "invoices.manage",
     "reports:tax": "invoices.manage",
     "reports:tax_csv": "invoices.manage",
+    "reports:profitability": "cost_rates.view",
+    "reports:profitability_csv": "cost_rates.view",
 }
 
 
