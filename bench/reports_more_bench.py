@@ -126,6 +126,7 @@ def main() -> None:
     from punchclock.core.timeutil import start_of_day
     from punchclock.reports.budgets import PACE_DAYS, budget_report
     from punchclock.reports.dashboard import dashboard
+    from punchclock.reports.profitability import profitability
     from punchclock.reports.query import TimeFilter
     from punchclock.reports.revenue import revenue_report, tax_report
     from punchclock.reports.timereport import rate_boundaries
@@ -223,6 +224,11 @@ def main() -> None:
             [org, year_first, today],
         )
     ]
+    year_start = start_of_day(year_first, ZONE)
+    profit_all, profit_params = hand_sql(
+        vendor, ("project",), year_start, end, org, True, boundaries
+    )
+    profit_sql = [(profit_all, profit_params), (only(profit_all, not_billed), profit_params)]
     util_where = TimeFilter(
         start=start_of_day(last_first, ZONE), end=start_of_day(this_first, ZONE)
     )
@@ -269,6 +275,19 @@ def main() -> None:
             lambda: tax_report(owner, first=year_first, last=today),
             tax_sql,
             "/reports/tax/?period=year",
+        ),
+        (
+            "profitability this year by project",
+            lambda: profitability(
+                owner,
+                TimeFilter(start=year_start, end=end),
+                by="project",
+                first=year_first,
+                last=today,
+                zone=ZONE,
+            ),
+            profit_sql,
+            "/reports/profitability/?period=year",
         ),
     ]
     browser = TestClient()
