@@ -26,15 +26,27 @@ def candidate_keys(
     membership: Membership, project: Project, task: Task | None
 ) -> dict[str, str | None]:
     """The scope keys that could price this person's hour on this project and task."""
-    currency = project.client.currency
+    return keys_for_ids(
+        membership_id=membership.pk,
+        project_id=project.pk,
+        client_id=project.client_id,
+        currency=project.client.currency,
+        task_id=task.pk if task else None,
+    )
+
+
+def keys_for_ids(
+    *, membership_id: int, project_id: int, client_id: int, currency: str, task_id: int | None
+) -> dict[str, str | None]:
+    """candidate_keys from ids alone, for callers that price thousands of groups."""
     return {
-        RateScope.TASK: Rate.key_for(RateScope.TASK, task_id=task.pk) if task else None,
+        RateScope.TASK: Rate.key_for(RateScope.TASK, task_id=task_id) if task_id else None,
         RateScope.PROJECT_MEMBER: Rate.key_for(
-            RateScope.PROJECT_MEMBER, project_id=project.pk, membership_id=membership.pk
+            RateScope.PROJECT_MEMBER, project_id=project_id, membership_id=membership_id
         ),
-        RateScope.PROJECT: Rate.key_for(RateScope.PROJECT, project_id=project.pk),
-        RateScope.CLIENT: Rate.key_for(RateScope.CLIENT, client_id=project.client_id),
-        RateScope.MEMBER: f"member:{membership.pk}:{currency}",
+        RateScope.PROJECT: Rate.key_for(RateScope.PROJECT, project_id=project_id),
+        RateScope.CLIENT: Rate.key_for(RateScope.CLIENT, client_id=client_id),
+        RateScope.MEMBER: f"member:{membership_id}:{currency}",
         RateScope.ORGANIZATION: f"organization:{currency}",
     }
 
@@ -56,7 +68,10 @@ class RateBook:
 
     @classmethod
     def load(cls, organization: Organization, keys: list[str] | None = None) -> RateBook:
-        rates = Rate.objects.filter(organization=organization)
+        # Only what lookups read: a report loads every rate of the organization.
+        rates = Rate.objects.filter(organization=organization).only(
+            "kind", "scope_key", "effective_from", "amount", "currency"
+        )
         if keys is not None:
             rates = rates.filter(scope_key__in=keys)
         return cls(organization, list(rates))
@@ -75,8 +90,10 @@ class RateBook:
     ) -> tuple[Money | None, str | None]:
         if not project.is_hourly:
             return None, None
-        day = local_date(at, self.zone)
-        keys = candidate_keys(membership, project, task)
+        return self.bill_on(candidate_keys(membership, project, task), local_date(at, self.zone))
+
+    def bill_on(self, keys: dict[str, str | None], day: date) -> tuple[Money | None, str | None]:
+        """The most specific bill rate among candidate keys on a local day."""
         for scope in BILL_ORDER:
             found = self.at(RateKind.BILL, keys[scope], day)
             if found is not None:

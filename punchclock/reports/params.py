@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from punchclock.accounts.models import Membership
@@ -120,7 +120,8 @@ def parse_request(
             raise FieldError("to", "The period ends before it starts.")
         if (last - first).days > MAX_DAYS:
             raise FieldError("to", "A report covers at most twenty years.")
-        start, end = start_of_day(first, zone), start_of_day(last + timedelta(days=1), zone)
+        start: datetime | None = start_of_day(first, zone)
+        end: datetime | None = start_of_day(last + timedelta(days=1), zone)
     else:
         try:
             start, end = period_bounds(period, zone)

@@ -17,10 +17,18 @@ from typing import Any
 
 from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can
-from punchclock.core.money import round_money
-from punchclock.core.timeutil import start_of_day
-from punchclock.projects.models import Project, Rate, RoundingScope, Task
-from punchclock.projects.ratebook import RateBook
+from punchclock.core.money import minor_units
+from punchclock.core.timeutil import local_date, start_of_day
+from punchclock.projects.models import (
+    BillingMethod,
+    Project,
+    Rate,
+    RateKind,
+    RateScope,
+    RoundingScope,
+    Task,
+)
+from punchclock.projects.ratebook import RateBook, keys_for_ids
 from punchclock.reports.query import (
     DIMENSIONS,
     TIME_DIMENSIONS,
@@ -34,6 +42,11 @@ from punchclock.reports.timecut import as_date
 from punchclock.tracking.models import Tag
 
 HOUR = Decimal(3600)
+HOURLY_METHODS = (
+    BillingMethod.HOURLY_PROJECT,
+    BillingMethod.HOURLY_TASK,
+    BillingMethod.HOURLY_PERSON,
+)
 CENT_HOURS = Decimal("0.01")
 Key = tuple[Any, ...]
 TOTAL: Key = ("total",)
@@ -138,67 +151,87 @@ def _period_instant(boundaries: list[datetime], period: int) -> datetime:
     return first - timedelta(days=1)
 
 
+SCALE = 10_000  # rates have at most four decimals: priced as integers of 1/10,000
+
+
 class _Pricer:
-    """Bill and cost rates per pricing key, resolved once each, and the exact line sums."""
+    """Bill and cost rates per pricing key, each resolved once, as scaled integers."""
 
     def __init__(self, viewer: Membership, scope: Scope, boundaries: list[datetime]) -> None:
-        self.book = RateBook.load(viewer.organization)
-        self.boundaries = boundaries
+        organization = viewer.organization
+        self.book = RateBook.load(organization)
+        zone = organization.timezone
+        self.days = [
+            local_date(_period_instant(boundaries, i), zone) for i in range(len(boundaries) + 1)
+        ]
         self.all_projects = scope.everyone
         self.managed = set(scope.managed)
         self.shows_cost = can(viewer, "cost_rates.view")
-        self.people: dict[int, Membership] = {}
-        self.projects: dict[int, Project] = {}
-        self.tasks: dict[int, Task] = {}
-        self._bill: dict[Key, Any] = {}
-        self._cost: dict[Key, Any] = {}
+        self.projects: dict[int, tuple[int, str, bool]] = {}
+        self._bill: dict[Key, tuple[int, str] | None] = {}
+        self._cost: dict[Key, tuple[int, str] | None] = {}
 
-    def load(self, rows: list[tuple[Any, ...]], offset: int) -> None:
-        people = {r[offset] for r in rows}
-        projects = {r[offset + 1] for r in rows}
-        tasks = {r[offset + 2] for r in rows if r[offset + 2]}
-        people -= self.people.keys()
-        projects -= self.projects.keys()
-        tasks -= self.tasks.keys()
-        if people:
-            self.people.update(Membership.objects.select_related("user").in_bulk(people))
-        if projects:
-            self.projects.update(Project.objects.select_related("client").in_bulk(projects))
-        if tasks:
-            self.tasks.update(Task.objects.in_bulk(tasks))
+    def load(self, project_ids: set[int]) -> None:
+        missing = project_ids - self.projects.keys()
+        if not missing:
+            return
+        rows = Project.objects.filter(pk__in=missing).values_list(
+            "pk", "client_id", "client__currency", "billing_method"
+        )
+        for pk, client_id, currency, method in rows:
+            self.projects[pk] = (client_id, currency, method in HOURLY_METHODS)
 
-    def bill(self, person: int, project: int, task: int | None, period: int) -> Any:
+    def bill(
+        self, person: int, project: int, task: int | None, period: int
+    ) -> tuple[int, str] | None:
         key = (person, project, task, period)
-        if key not in self._bill:
-            price = None
-            if self.all_projects or project in self.managed:
-                at = _period_instant(self.boundaries, period)
-                price, _ = self.book.bill(
-                    self.people[person],
-                    self.projects[project],
-                    self.tasks.get(task) if task else None,
-                    at,
-                )
-            self._bill[key] = price
-        return self._bill[key]
-
-    def cost(self, person: int, period: int) -> Any:
-        key = (person, period)
-        if key not in self._cost:
-            self._cost[key] = (
-                self.book.cost(self.people[person], _period_instant(self.boundaries, period))
-                if self.shows_cost
-                else None
+        if key in self._bill:
+            return self._bill[key]
+        price = None
+        client_id, currency, hourly = self.projects[project]
+        if hourly and (self.all_projects or project in self.managed):
+            keys = keys_for_ids(
+                membership_id=person,
+                project_id=project,
+                client_id=client_id,
+                currency=currency,
+                task_id=task,
             )
-        return self._cost[key]
+            money, _ = self.book.bill_on(keys, self.days[period])
+            if money is not None:
+                price = (int(money.amount * SCALE), money.currency)
+        self._bill[key] = price
+        return price
+
+    def cost(self, person: int, period: int) -> tuple[int, str] | None:
+        key = (person, period)
+        if key in self._cost:
+            return self._cost[key]
+        price = None
+        if self.shows_cost:
+            rate = self.book.at(
+                RateKind.COST,
+                Rate.key_for(RateScope.MEMBER, membership_id=person),
+                self.days[period],
+            )
+            if rate is not None:
+                price = (int(rate.amount * SCALE), rate.currency)
+        self._cost[key] = price
+        return price
 
 
 def _round_lines(lines: dict[Key, int], target: dict[Key, Figures], attribute: str) -> None:
-    """Each line (cell, person, project, task, rate) rounded once, as an invoice line is."""
-    for (cell, *_, amount, currency), seconds in lines.items():
-        value = round_money(amount * seconds / HOUR, currency)
-        bucket = getattr(target[cell], attribute)
-        bucket[currency] = bucket.get(currency, Decimal(0)) + value
+    """Each line (cell, person, project, task, rate) rounded once, as an invoice line is.
+
+    seconds × rate / 3600 in the currency's minor unit, half up, in exact integers: the same
+    result as core.money.round_money on the Decimal product, without a Decimal per line."""
+    sums: dict[tuple[Key, str], int] = defaultdict(int)
+    denominator = 3600 * SCALE
+    for (cell, *_, scaled, currency), seconds in lines.items():
+        numerator = seconds * scaled * 10 ** minor_units(currency)
+        sums[(cell, currency)] += (2 * numerator + denominator) // (2 * denominator)
+    for (cell, currency), minor in sums.items():
+        getattr(target[cell], attribute)[currency] = Decimal(minor).scaleb(-minor_units(currency))
 
 
 def time_report(
@@ -238,43 +271,14 @@ def time_report(
         # cell, so those cells come from a second scan without the tag join.
         rest = tuple(name for name in by if name != "tag")
         tagged = {"pair"} if by[0] != "tag" else {"first", "pair"}
-        passes = [
-            (by, tagged),
-            (rest or ("person",), {"total"} | ({"first"} if rest and by[0] != "tag" else set())),
-        ]
+        others = {"total"} | ({"first"} if rest and by[0] != "tag" else set())
+        passes = [(by, tagged), (rest or ("person",), others)]
     for dims, levels in passes:
         rows = aggregate(scope, where, dataclasses.replace(plan, by=dims))
-        widths = [2 if name == "task" else 1 for name in dims]
-        offset = sum(widths)
-        if pricer is not None:
-            pricer.load(rows, offset)
-        for row in rows:
-            first = _normal(dims[0], row[: widths[0]])
-            keys: list[Key] = []
-            if "total" in levels:
-                keys.append(TOTAL)
-            if "first" in levels:
-                keys.append((first,))
-            if "pair" in levels and len(dims) == 2:
-                keys.append((first, _normal(dims[1], row[widths[0] : offset])))
-            seconds, billable, billed = (int(v or 0) for v in row[-3:])
-            for cell in keys:
-                cells[cell].add_seconds(seconds, billable, billed)
-            if pricer is None:
-                continue
-            person, project, task, period = row[offset : offset + 4]
-            price = pricer.bill(person, project, task, period) if billed else None
-            cost = pricer.cost(person, int(period))
-            for cell in keys:
-                if price is not None:
-                    bill_lines[(cell, person, project, task, price.amount, price.currency)] += (
-                        billed
-                    )
-                if cost is not None:
-                    cost_lines[(cell, person, cost.amount, cost.currency)] += seconds
+        _accumulate(rows, dims, levels, cells, bill_lines, cost_lines, pricer)
     _round_lines(bill_lines, cells, "amounts")
     _round_lines(cost_lines, cells, "cost")
-    labels = group_labels(viewer, by, cells, pricer)
+    labels = group_labels(viewer, by, cells)
     groups = _tree(by, cells, labels)
     return TimeReport(
         by=by,
@@ -283,14 +287,61 @@ def time_report(
         groups=groups,
         total=cells.get(TOTAL, Figures()),
         shows_amounts=shows_amounts,
-        shows_cost=shows_amounts and pricer is not None and pricer.shows_cost,
+        shows_cost=pricer is not None and pricer.shows_cost,
     )
 
 
-def _normal(dimension: str, values: tuple[Any, ...]) -> Key:
-    if dimension in TIME_DIMENSIONS:
-        return (as_date(values[0]),)
-    return tuple(values)
+def _accumulate(
+    rows: list[tuple[Any, ...]],
+    dims: tuple[str, ...],
+    levels: set[str],
+    cells: dict[Key, Figures],
+    bill_lines: dict[Key, int],
+    cost_lines: dict[Key, int],
+    pricer: _Pricer | None,
+) -> None:
+    """Add the database's group rows to the report's cells and to the priced lines."""
+    widths = [2 if name == "task" else 1 for name in dims]
+    offset = sum(widths)
+    days: dict[Any, date] = {}
+
+    def key_of(dimension: str, values: tuple[Any, ...]) -> Key:
+        if dimension in TIME_DIMENSIONS:
+            raw = values[0]
+            if raw not in days:
+                days[raw] = as_date(raw)
+            return (days[raw],)
+        return values
+
+    if pricer is not None:
+        pricer.load({row[offset + 1] for row in rows})
+    want_total, want_first = "total" in levels, "first" in levels
+    want_pair = "pair" in levels and len(dims) == 2
+    for row in rows:
+        first = key_of(dims[0], row[: widths[0]])
+        keys: list[Key] = []
+        if want_total:
+            keys.append(TOTAL)
+        if want_first:
+            keys.append((first,))
+        if want_pair:
+            keys.append((first, key_of(dims[1], row[widths[0] : offset])))
+        seconds, billable, billed = (int(v or 0) for v in row[-3:])
+        for cell in keys:
+            figures = cells[cell]
+            figures.seconds += seconds
+            figures.billable_seconds += billable
+            figures.billed_seconds += billed
+        if pricer is None:
+            continue
+        person, project, task, period = row[offset : offset + 4]
+        price = pricer.bill(person, project, task, period) if billed else None
+        cost = pricer.cost(person, period) if seconds else None
+        for cell in keys:
+            if price is not None:
+                bill_lines[(cell, person, project, task, *price)] += billed
+            if cost is not None:
+                cost_lines[(cell, person, *cost)] += seconds
 
 
 def _tree(
@@ -318,7 +369,7 @@ def _ordered(dimension: str, groups: list[Group]) -> list[Group]:
 
 
 def group_labels(
-    viewer: Membership, by: tuple[str, ...], cells: dict[Key, Figures], pricer: _Pricer | None
+    viewer: Membership, by: tuple[str, ...], cells: dict[Key, Figures]
 ) -> dict[tuple[str, Key], str]:
     """Display names for every key of every grouping, loaded in one query per kind."""
     keys: dict[str, set[Key]] = defaultdict(set)
@@ -341,26 +392,30 @@ def group_labels(
                 labels.update({(dimension, k): names.get(k[0], "?") for k in found})
             case "project" | "task":
                 task_ids = {k[1] for k in found if len(k) > 1 and k[1]}
-                if pricer is not None:  # already loaded for pricing, every one of them
-                    by_id, tasks = pricer.projects, pricer.tasks
-                else:
-                    projects = Project.objects.select_related("client").filter(organization_id=org)
-                    by_id = projects.in_bulk(ids)
-                    tasks = Task.objects.in_bulk(task_ids) if task_ids else {}
+                projects = Project.objects.filter(organization_id=org, pk__in=ids)
+                by_id = {
+                    pk: (f"{client}/{code}", name)
+                    for pk, client, code, name in projects.values_list(
+                        "pk", "client__code", "code", "name"
+                    )
+                }
+                tasks = dict(
+                    Task.objects.filter(pk__in=task_ids, project__organization_id=org).values_list(
+                        "pk", "name"
+                    )
+                    if task_ids
+                    else []
+                )
                 for k in found:
-                    project = by_id.get(k[0])
-                    code = project.full_code if project else "?"
+                    code, name = by_id.get(k[0], ("?", ""))
                     if dimension == "project":
-                        labels[(dimension, k)] = f"{code} · {project.name if project else ''}"
+                        labels[(dimension, k)] = f"{code} · {name}"
                     else:
                         task = tasks.get(k[1]) if k[1] else None
-                        labels[(dimension, k)] = f"{code} · {task.name if task else '(no task)'}"
+                        labels[(dimension, k)] = f"{code} · {task or '(no task)'}"
             case "person":
-                if pricer is not None:
-                    named = {pk: m.user.display_name for pk, m in pricer.people.items()}
-                else:
-                    people = Membership.objects.select_related("user").filter(organization_id=org)
-                    named = {m.pk: m.user.display_name for m in people.filter(pk__in=ids)}
+                people = Membership.objects.select_related("user").filter(organization_id=org)
+                named = {m.pk: m.user.display_name for m in people.filter(pk__in=ids)}
                 labels.update({(dimension, k): named.get(k[0], "?") for k in found})
             case "tag":
                 tags = dict(

@@ -30,6 +30,8 @@ from punchclock.reports.timereport import (
 from punchclock.tracking.models import TimeEntry
 
 PAGE_SIZE = 50
+# A table longer than this is read in a spreadsheet, not on a page: the CSV has every row.
+MAX_ROWS = 400
 PERIOD_LABELS = {
     "today": "Today",
     "yesterday": "Yesterday",
@@ -111,7 +113,7 @@ def _chart(viewer: Membership, ask: ReportRequest, report: TimeReport) -> Any:
     first = ask.by[0]
     by = (unit,) if first in TIME_DIMENSIONS else (unit, first)
     series_report = time_report(viewer, span, by=by, zone=report.zone, money=False)
-    periods = [g for g in series_report.groups]
+    periods = list(series_report.groups)
     categories = [_short(unit, g.key[0]) for g in periods]
     if first in TIME_DIMENSIONS:
         values = [float(g.figures.seconds) / 3600 for g in periods]
@@ -157,6 +159,7 @@ def time_report_page(request: HttpRequest) -> HttpResponse:
         error = exc
         ask = parse_request(viewer, {}, zone=zone)
     report = time_report(viewer, ask.where, by=ask.by, zone=zone)
+    rows = _rows(report)
     context = {
         "ask": ask,
         "report": report,
@@ -169,7 +172,8 @@ def time_report_page(request: HttpRequest) -> HttpResponse:
         "params": request.GET,
         "query": _query_without(request),
         "drill_query": _query_without(request, "drill", "page"),
-        "rows": _rows(report),
+        "rows": rows[:MAX_ROWS],
+        "hidden_rows": max(0, len(rows) - MAX_ROWS),
         "currencies": sorted(report.total.amounts),
         "cost_currencies": sorted(report.total.cost),
     }
@@ -206,12 +210,12 @@ def time_report_csv_view(request: HttpRequest) -> HttpResponse:
 
 def apply_drill(
     viewer: Membership, ask: ReportRequest, drill: str, zone: str
-) -> tuple[ReportRequest, int | None | bool, list[str]]:
+) -> tuple[ReportRequest, int | bool | None, list[str]]:
     """The filter narrowed to a group (`project:12,week:2026-11-02`), and its labels."""
     import dataclasses
 
     where = ask.where
-    tag: int | None | bool = False
+    tag: int | bool | None = False
     for token in [t for t in drill.split(",") if t][:2]:
         dimension, _, text = token.partition(":")
         if dimension not in DIMENSIONS:
@@ -301,6 +305,6 @@ def _drill_title(viewer: Membership, drill: str) -> str:
     for token in [t for t in drill.split(",") if t][:2]:
         dimension, _, text = token.partition(":")
         key = decode_key(dimension, text)
-        labels = group_labels(viewer, (dimension,), {(key,): Figures()}, None)
+        labels = group_labels(viewer, (dimension,), {(key,): Figures()})
         parts.append(labels.get((dimension, key), "—"))
     return " · ".join(parts) or "All entries"
