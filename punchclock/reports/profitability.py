@@ -118,6 +118,9 @@ def _invoiced_time(viewer: Membership, where: TimeFilter, by: str) -> dict[int |
     """Issued lines' value for the period's entries on them, per key and currency."""
     from punchclock.invoicing.models import InvoiceLine, InvoiceStatus
 
+    # profitability() closes an open period with its first and last day.
+    assert where.start is not None
+    assert where.end is not None
     sql = dialect()
     key = _key_sql(by)
     with connection.cursor() as cursor:
