@@ -696,7 +696,10 @@ def report(
     Examples:
       punch report --period last-month --by client
       punch report --from 2026-07-01 --to 2026-09-30 --by project,person --format csv
-      punch report budgets | revenue --period year | tax --period last-month | utilisation
+      punch report budgets
+      punch report revenue --period year
+      punch report tax --from 2026-07-01 --to 2026-09-30 --format csv
+      punch report utilisation --period last-month
       punch report profit --by client --period last-year
     """
     if kind != "time":
