@@ -97,7 +97,13 @@ class WeekOf:
 
 
 def my_week(viewer: Membership, today: date, zone: str) -> WeekOf:
-    """The viewer's own hours this week (Monday to Sunday), per local day."""
+    """The viewer's own hours this week (Monday to Sunday), per local day.
+
+    One query: the home page shows hours and billable hours, not billed (rounded) hours
+    or money, so the time report's rate and rounding look-ups are not needed here."""
+    from punchclock.reports.query import Plan, aggregate, scope_for
+    from punchclock.reports.timecut import as_date
+
     monday = today - timedelta(days=today.weekday())
     days = [monday + timedelta(days=i) for i in range(7)]
     where = TimeFilter(
@@ -105,9 +111,21 @@ def my_week(viewer: Membership, today: date, zone: str) -> WeekOf:
         end=start_of_day(monday + timedelta(days=7), zone),
         people=(viewer.pk,),
     )
-    report = time_report(viewer, where, by=("day",), zone=zone, money=False)
-    per_day = {g.key[0]: g.figures.seconds for g in report.groups}
-    return WeekOf(monday, days, report.total, per_day)
+    plan = Plan(
+        by=("day",),
+        pricing=False,
+        rate_boundaries=[],
+        viewer_zone=zone,
+        org_zone=viewer.organization.timezone,
+        day_rounding=False,
+    )
+    total = Figures()
+    per_day: dict[date, int] = {}
+    for day, seconds, billable, _billed in aggregate(scope_for(viewer), where, plan):
+        per_day[as_date(day)] = int(seconds or 0)
+        total.seconds += int(seconds or 0)
+        total.billable_seconds += int(billable or 0)
+    return WeekOf(monday, days, total, per_day)
 
 
 def team_week(viewer: Membership, today: date, zone: str) -> tuple[list[date], list[Any]]:

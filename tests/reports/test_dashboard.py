@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from punchclock.core import timeutil
 from punchclock.projects.models import BudgetKind
 from punchclock.reports import dashboard as board_module
 from punchclock.reports.dashboard import dashboard, unbilled_by_client
@@ -21,8 +20,9 @@ NOW = datetime(2026, 11, 18, 15, tzinfo=UTC)  # a Wednesday
 
 @pytest.fixture
 def frozen(monkeypatch):
+    # Only the dashboard's own clock: patching core.timeutil.now would leak into every
+    # module that imports it (by name) while the patch is on.
     monkeypatch.setattr(board_module, "now", lambda: NOW)
-    monkeypatch.setattr(timeutil, "now", lambda: NOW)
 
 
 def test_unbilled_is_billable_time_and_expenses_not_on_an_issued_invoice(billing, frozen):
