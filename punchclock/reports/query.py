@@ -246,9 +246,7 @@ def aggregate(scope: Scope, where: TimeFilter, plan: Plan) -> list[tuple[Any, ..
     # take the one-level query. Two scans of the same index range cost less than grouping
     # every entry by day.
     day_task = f"(p.rounding_scope = '{RoundingScope.DAY_TASK}' AND p.rounding_minutes > 0)"
-    rows = _fetch(
-        f"{single} AND NOT {day_task} GROUP BY {positions}", key_params + filters.params
-    )
+    rows = _fetch(f"{single} AND NOT {day_task} GROUP BY {positions}", key_params + filters.params)
     day, day_params = sql.local("e.start", org_cut, "day")
     inner_keys = [*keys, day, "p.rounding_minutes", "p.rounding_direction"]
     n = len(keys)
