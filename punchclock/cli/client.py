@@ -627,6 +627,12 @@ def projects(env: Env, as_json: bool) -> None:
 
 
 @click.command()
+@click.argument(
+    "kind",
+    required=False,
+    default="time",
+    type=click.Choice(["time", "budgets", "revenue", "tax", "utilisation", "profit"]),
+)
 @click.option(
     "--period",
     default="month",
@@ -674,6 +680,7 @@ def projects(env: Env, as_json: bool) -> None:
 @pass_env
 def report(
     env: Env,
+    kind: str,
     period: str,
     everything: bool,
     first: str | None,
@@ -683,13 +690,35 @@ def report(
     as_json: bool,
     **filters: str | None,
 ) -> None:
-    """Hours, billed hours, amounts and cost, summed by the server.
+    """Hours, billed hours, amounts and cost by --by; or another report named by KIND.
 
     \b
     Examples:
       punch report --period last-month --by client
       punch report --from 2026-07-01 --to 2026-09-30 --by project,person --format csv
+      punch report budgets
+      punch report revenue --period year
+      punch report tax --from 2026-07-01 --to 2026-09-30 --format csv
+      punch report utilisation --period last-month
+      punch report profit --by client --period last-year
     """
+    if kind != "time":
+        from punchclock.cli import reports
+
+        ctx = click.get_current_context()
+        explicit = ctx.get_parameter_source("period") != click.core.ParameterSource.DEFAULT
+        asked: dict[str, Any] = {"period": "all" if everything else period if explicit else None}
+        if first or last:
+            asked.update({"period": "custom", "from": first, "to": last})
+        if kind == "budgets":
+            asked = {}
+        if (
+            kind == "profit"
+            and ctx.get_parameter_source("by") != click.core.ParameterSource.DEFAULT
+        ):
+            asked["by"] = by
+        reports.run(env, kind, asked, "json" if as_json else output)
+        return
     query: dict[str, Any] = {"period": "all" if everything else period, "by": by, **filters}
     if first or last:
         query.update({"period": "custom", "from": first, "to": last})

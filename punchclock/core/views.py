@@ -30,6 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "member_count": membership.organization.memberships.filter(is_active=True).count(),
         "recent_projects": projects.order_by("-created_at")[:6],
         "owed": _owed(membership),
+        "board": _board(membership),
     }
     return render(request, "core/home.html", context)
 
@@ -43,6 +44,16 @@ def _owed(membership: Membership) -> list[Aging] | None:
         return None
     today = local_date(now(), membership.organization.timezone)
     return owed_totals(membership.organization_id, today=today)
+
+
+def _board(membership: Membership) -> object:
+    """The role's dashboard figures (reports.dashboard) and its week chart."""
+    from punchclock.reports.dashboard import dashboard, week_chart
+
+    board = dashboard(membership, cards=False)
+    if not board.has_cards:
+        board.chart = week_chart(board)
+    return board
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

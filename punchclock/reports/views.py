@@ -66,7 +66,10 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reports/index.html",
-        {"can_invoice": can(viewer, "invoices.manage")},
+        {
+            "can_invoice": can(viewer, "invoices.manage"),
+            "can_budgets": can(viewer, "projects.manage") or viewer.role == "manager",
+        },
     )
 
 

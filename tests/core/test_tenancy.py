@@ -236,6 +236,17 @@ OPEN = {
     "reports:time",
     "reports:time_csv",
     "reports:time_entries",
+    "reports:budgets",
+    "reports:budgets_csv",
+    "reports:revenue",
+    "reports:revenue_csv",
+    "reports:tax",
+    "reports:tax_csv",
+    "reports:utilisation",
+    "reports:utilisation_csv",
+    "reports:dashboard",
+    "reports:profitability",
+    "reports:profitability_csv",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]
@@ -545,6 +556,12 @@ GUARDED = {
     "recurring:detail": "invoices.manage",
     "recurring:edit": "invoices.manage",
     "recurring:delete": "invoices.manage",
+    "reports:revenue": "invoices.manage",
+    "reports:revenue_csv": "invoices.manage",
+    "reports:tax": "invoices.manage",
+    "reports:tax_csv": "invoices.manage",
+    "reports:profitability": "cost_rates.view",
+    "reports:profitability_csv": "cost_rates.view",
 }
 
 

@@ -24,6 +24,8 @@ from punchclock.projects.services import resolve_rates
 from punchclock.tracking import services
 from punchclock.tracking.models import Tag, TimeEntry
 from tests.factories import make_rate, make_task
+from tests.invoicing.conftest import billing, wipe_invoices_after  # noqa: F401 - fixtures
+from tests.payments.conftest import frozen_today  # noqa: F401 - fixture
 
 ZONE = "Europe/Berlin"
 NOW = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)

@@ -26,3 +26,17 @@ def hours(seconds: int | None) -> str:
 def share(part: int | None, whole: int | None) -> int:
     """Part of whole in percent (0–100), for the bar behind a row's hours."""
     return round(100 * (part or 0) / whole) if whole else 0
+
+
+@register.filter
+def palette(index: int) -> str:
+    """The chart colour of series number `index`, for legends drawn in HTML."""
+    from punchclock.reports.charts import PALETTE
+
+    return PALETTE[int(index) % len(PALETTE)]
+
+
+@register.filter
+def runs_out(row: Any, today: Any) -> Any:
+    """The day a budget row runs out at its pace (budgets.BudgetRow.runs_out)."""
+    return row.runs_out(today)

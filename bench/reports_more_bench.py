@@ -1,0 +1,338 @@
+"""Dashboard, budgets, utilisation, revenue and tax at 1,000,000 entries, against hand SQL.
+
+A sibling of bench/reports_bench.py: it builds the same organization and history with that
+file's generator (same seed), then adds budgets to 40 projects and issues --invoices
+invoices (a tenth of them credited) through the invoicing services. Run from the
+repository root:
+
+    python bench/reports_more_bench.py                          # SQLite, 1,000,000 entries
+    python bench/reports_more_bench.py --entries 20000 --runs 2 # a smoke test
+    python bench/reports_more_bench.py --database-url postgres://punchclock@127.0.0.1:5432/pc_reports2_bench
+
+For each report, warm, the median of --runs runs of `ours` (the function the page, API and
+CLI call, as the owner), `sql` (hand-written SQL returning the same raw figures, on the
+same connection), `page` (the page through Django's test client) and `peak_kib`
+(tracemalloc's peak during one `ours` call).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tracemalloc
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from reports_bench import (
+    REPO,
+    ZONE,
+    hand_sql,
+    log,
+    month_bounds,
+    prepare_environment,
+    run_sql,
+    seed,
+    timed,
+)
+
+
+def add_budgets(organization_id: int) -> list[int]:
+    from punchclock.projects.models import BudgetKind, Project
+
+    projects = list(Project.objects.filter(organization_id=organization_id).order_by("pk")[::5])
+    for index, project in enumerate(projects):
+        if index % 2:
+            project.budget_kind, project.budget_amount = BudgetKind.MONEY, Decimal(250_000)
+        else:
+            project.budget_kind, project.budget_hours = BudgetKind.HOURS, Decimal(2500)
+        project.budget_alert_percent = 80
+    Project.objects.bulk_update(
+        projects, ["budget_kind", "budget_hours", "budget_amount", "budget_alert_percent"]
+    )
+    return [p.pk for p in projects]
+
+
+def issue_invoices(owner: Any, count: int, today: date) -> int:
+    """Issued invoices of free lines at two VAT rates over the last two years, some credited."""
+    from punchclock.clients.models import Client
+    from punchclock.expenses.models import ExchangeRate
+    from punchclock.invoicing import services
+
+    organization = owner.organization
+    organization.vat_id = "DE811907980"
+    organization.address_line1, organization.postal_code = "Hauptstr. 1", "10115"
+    organization.city, organization.country = "Berlin", "DE"
+    organization.save()
+    Client.objects.filter(organization=organization).update(
+        address_line1="Main Street 5", postal_code="80331", city="München", country="DE"
+    )
+    first = today - timedelta(days=730)
+    for currency, rate in (("USD", "1.08"), ("GBP", "0.86")):
+        ExchangeRate.objects.bulk_create(
+            ExchangeRate(
+                organization=organization,
+                currency=currency,
+                rate=Decimal(rate),
+                on=first + timedelta(days=d),
+                source="manual",
+            )
+            for d in range(0, 731, 7)
+        )
+    clients = list(Client.objects.filter(organization=organization).order_by("pk"))
+    issued = 0
+    for i in range(count):
+        day = first + timedelta(days=int(730 * i / count))
+        client = clients[i % len(clients)]
+        draft = services.start_draft(client, by=owner)
+        for n, (quantity, price, tax) in enumerate((("12.5", "97.50", "19"), ("3", "41.17", "7"))):
+            services.add_line(
+                draft,
+                by=owner,
+                description=f"Work {n}",
+                quantity=Decimal(quantity),
+                unit_price=Decimal(price) + i % 7,
+                tax_category="S",
+                tax_rate=Decimal(tax),
+            )
+        invoice = services.issue_invoice(draft, by=owner, issue_date=day)
+        issued += 1
+        if i % 10 == 9:
+            services.credit_invoice(invoice, by=owner, issue_date=day)
+            issued += 1
+    return issued
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--invoices", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--database-url")
+    parser.add_argument("--output")
+    args = parser.parse_args()
+    prepare_environment(args.database_url)
+    from django.db import connection
+    from django.test import Client as TestClient
+
+    from punchclock.core.timeutil import start_of_day
+    from punchclock.reports.budgets import PACE_DAYS, budget_report
+    from punchclock.reports.dashboard import dashboard
+    from punchclock.reports.profitability import profitability
+    from punchclock.reports.query import TimeFilter
+    from punchclock.reports.revenue import revenue_report, tax_report
+    from punchclock.reports.timereport import rate_boundaries
+    from punchclock.reports.utilisation import utilisation_report
+
+    world = seed(args.entries)
+    owner, today = world["owner"], world["today"]
+    org = owner.organization_id
+    budgeted = add_budgets(org)
+    log(f"issuing {args.invoices} invoices")
+    documents = issue_invoices(owner, args.invoices, today)
+    log(f"{documents} documents issued")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    vendor = connection.vendor
+    boundaries = rate_boundaries(org, ZONE)
+    end = start_of_day(today + timedelta(days=1), ZONE)
+    ids = ", ".join(str(pk) for pk in budgeted)
+
+    def only(sql: str, condition: str) -> str:
+        return sql.replace(" GROUP BY", f" AND {condition} GROUP BY", 1)
+
+    # Hand-written SQL for the same raw figures each report reads.
+    early = datetime(2000, 1, 1, tzinfo=UTC)
+    budget_sql = [
+        hand_sql(vendor, ("project",), early, end, org, True, boundaries),
+        hand_sql(
+            vendor,
+            ("project",),
+            start_of_day(today - timedelta(days=PACE_DAYS - 1), ZONE),
+            end,
+            org,
+            True,
+            boundaries,
+        ),
+        hand_sql(
+            vendor,
+            ("project", "month"),
+            start_of_day(month_bounds(today, 11), ZONE),
+            end,
+            org,
+            True,
+            boundaries,
+        ),
+    ]
+    budget_sql = [(only(sql, f"e.project_id IN ({ids})"), params) for sql, params in budget_sql]
+    last_first, this_first = month_bounds(today, 1), month_bounds(today, 0)
+    util_sql = [
+        hand_sql(
+            vendor,
+            ("person", "project"),
+            start_of_day(last_first, ZONE),
+            start_of_day(this_first, ZONE),
+            org,
+            False,
+            boundaries,
+        )
+    ]
+    monday = today - timedelta(days=today.weekday())
+    week = (start_of_day(monday, ZONE), start_of_day(monday + timedelta(days=7), ZONE))
+    unbilled, unbilled_params = hand_sql(vendor, ("client",), early, end, org, True, boundaries)
+    not_billed = (
+        "e.billable AND NOT EXISTS (SELECT 1 FROM invoicing_billedentry be "
+        "JOIN invoicing_invoiceline il ON il.id = be.line_id "
+        "JOIN invoicing_invoice i ON i.id = il.invoice_id "
+        "WHERE be.entry_id = e.id AND i.status = 'issued')"
+    )
+    mine, mine_params = hand_sql(vendor, ("day",), *week, org, False, boundaries)
+    dash_sql = [
+        (only(unbilled, not_billed), unbilled_params),
+        hand_sql(vendor, ("person", "day"), *week, org, False, boundaries),
+        (only(mine, f"e.membership_id = {owner.pk}"), mine_params),
+    ]
+    year_first = today.replace(month=1, day=1)
+    revenue_sql = [
+        (
+            "SELECT issue_date, currency, net_total, tax_total, gross_total "
+            "FROM invoicing_invoice WHERE organization_id = %s AND status = 'issued' "
+            "AND issue_date >= %s AND issue_date <= %s",
+            [org, year_first, today],
+        ),
+        (
+            "SELECT received_on, currency, amount FROM payments_payment "
+            "WHERE organization_id = %s AND received_on >= %s AND received_on <= %s",
+            [org, year_first, today],
+        ),
+    ]
+    tax_sql = [
+        (
+            "SELECT l.invoice_id, l.quantity, l.unit_price, l.discount_percent, "
+            "l.surcharge_percent, l.tax_category, l.tax_rate "
+            "FROM invoicing_invoiceline l JOIN invoicing_invoice i ON i.id = l.invoice_id "
+            "WHERE i.organization_id = %s AND i.status = 'issued' "
+            "AND i.issue_date >= %s AND i.issue_date <= %s",
+            [org, year_first, today],
+        )
+    ]
+    year_start = start_of_day(year_first, ZONE)
+    profit_all, profit_params = hand_sql(
+        vendor, ("project",), year_start, end, org, True, boundaries
+    )
+    profit_sql = [(profit_all, profit_params), (only(profit_all, not_billed), profit_params)]
+    util_where = TimeFilter(
+        start=start_of_day(last_first, ZONE), end=start_of_day(this_first, ZONE)
+    )
+    cases = [
+        (
+            "home page (owner: week, timer)",
+            lambda: dashboard(owner, zone=ZONE, cards=False),
+            dash_sql[2:],
+            "/",
+        ),
+        (
+            "dashboard cards (owner)",
+            lambda: dashboard(owner, zone=ZONE),
+            dash_sql,
+            "/reports/dashboard/",
+        ),
+        (
+            "budgets (40 projects)",
+            lambda: budget_report(owner, today=today, zone=ZONE),
+            budget_sql,
+            "/reports/budgets/",
+        ),
+        (
+            "utilisation last month",
+            lambda: utilisation_report(
+                owner,
+                util_where,
+                first=last_first,
+                last=this_first - timedelta(days=1),
+                today=today,
+                zone=ZONE,
+            ),
+            util_sql,
+            "/reports/utilisation/?period=last-month",
+        ),
+        (
+            "revenue this year",
+            lambda: revenue_report(owner, first=year_first, last=today),
+            revenue_sql,
+            "/reports/revenue/?period=year",
+        ),
+        (
+            "tax this year",
+            lambda: tax_report(owner, first=year_first, last=today),
+            tax_sql,
+            "/reports/tax/?period=year",
+        ),
+        (
+            "profitability this year by project",
+            lambda: profitability(
+                owner,
+                TimeFilter(start=year_start, end=end),
+                by="project",
+                first=year_first,
+                last=today,
+                zone=ZONE,
+            ),
+            profit_sql,
+            "/reports/profitability/?period=year",
+        ),
+    ]
+    browser = TestClient()
+    browser.force_login(owner.user)
+    results = []
+    for name, call, queries, url in cases:
+        ours, _ = timed(call, args.runs)
+        hand, _ = timed(
+            lambda queries=queries: sum(run_sql(sql, params) for sql, params in queries), args.runs
+        )
+        status = browser.get(url, secure=True).status_code
+        page, _ = timed(lambda url=url: browser.get(url, secure=True), args.runs)
+        tracemalloc.start()
+        call()
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        row = {
+            "report": name,
+            "ours_ms": round(ours, 1),
+            "sql_ms": round(hand, 1),
+            "ratio": round(ours / hand, 2) if hand else None,
+            "page_ms": round(page, 1),
+            "page_status": status,
+            "peak_kib": round(peak / 1024),
+        }
+        log(json.dumps(row))
+        results.append(row)
+    out = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": vendor,
+        "entries": args.entries,
+        "documents": documents,
+        "runs": args.runs,
+        "machine": f"{platform.platform()}, {os.cpu_count()} cores, shared with other work",
+        "python": platform.python_version(),
+        "results": results,
+    }
+    path = Path(
+        args.output or REPO / "bench" / "results" / f"reports-more-{date.today()}-{vendor}.json"
+    )
+    path.write_text(json.dumps(out, indent=2) + "\n")
+    log(f"written {path}")
+    if args.database_url:
+        connection.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""`punch report budgets|revenue|tax|utilisation`: the other reports, as tables, CSV or JSON.
+
+Called by `punch report` (cli/client.py) when its first argument names one of them; like
+the rest of the client half it never imports Django.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+KINDS = ("time", "budgets", "revenue", "tax", "utilisation", "profit")
+
+
+def run(env: Any, kind: str, query: dict[str, Any], output: str) -> None:
+    """Fetch one report and print it in the format asked for."""
+    api = env.api()
+    clean = {k: v for k, v in query.items() if v not in (None, "")}
+    path = f"/reports/{'profitability' if kind == 'profit' else kind}"
+    if output == "csv":
+        data = api.download(path + "?" + urlencode({**clean, "format": "csv", "bom": "0"}))
+        env.out.write(data.decode("utf-8"))
+        return
+    data = api.request("GET", path, query=clean)
+    if output == "json":
+        env.dump(data)
+        return
+    printers = {
+        "budgets": _budgets,
+        "revenue": _revenue,
+        "tax": _tax,
+        "utilisation": _utilisation,
+        "profit": _profit,
+    }
+    printers[kind](env, data)
+
+
+def _table(env: Any, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for line in [header, *rows]:
+        cells = [
+            str(cell).ljust(widths[i]) if i == 0 else str(cell).rjust(widths[i])
+            for i, cell in enumerate(line)
+        ]
+        env.echo("  ".join(cells).rstrip())
+
+
+def _budgets(env: Any, data: dict[str, Any]) -> None:
+    if not data["projects"]:
+        env.echo("No project you can see has a budget.")
+        return
+    rows = []
+    for p in data["projects"]:
+        unit = " h" if p["kind"] == "hours" else f" {p['currency']}"
+        rows.append(
+            [
+                p["project"],
+                p["budget"] + unit,
+                p["used"] + unit,
+                f"{p['percent']} %",
+                p["state"],
+                p["runs_out_on"] or "–",
+                p["effective_hourly_rate"] or "–",
+            ]
+        )
+    _table(env, ["Project", "Budget", "Used", "Used %", "State", "Runs out", "Fee/hour"], rows)
+
+
+def _revenue(env: Any, data: dict[str, Any]) -> None:
+    env.echo(f"{data['first_day']} – {data['last_day']}")
+    if not data["rows"]:
+        env.echo("No invoice issued and no payment received in this period.")
+        return
+    rows = [
+        [r["month"][:7], r["currency"], str(r["documents"]), r["net"], r["tax"], r["received"]]
+        for r in data["rows"]
+    ]
+    rows += [
+        ["Total", t["currency"], str(t["documents"]), t["net"], t["tax"], t["received"]]
+        for t in data["totals"]
+    ]
+    home = data["home_currency"]
+    rows += [[m["month"][:7], f"{home}*", "", m["net"], "", m["received"]] for m in data["home"]]
+    _table(env, ["Month", "Currency", "Docs", "Net", "Tax", "Received"], rows)
+    env.echo(f"* converted to {home} with each document's recorded rate")
+
+
+def _tax(env: Any, data: dict[str, Any]) -> None:
+    env.echo(f"{data['first_day']} – {data['last_day']}: {data['documents']} documents")
+    if not data["rows"]:
+        env.echo("No invoice or credit note issued in this period.")
+        return
+    home = data["home_currency"]
+    rows = [
+        [
+            f"{r['tax']} {r['category']} {r['rate']} %",
+            r["currency"],
+            r["basis"],
+            r["amount"],
+            r["home_amount"] or "no rate",
+        ]
+        for r in data["rows"]
+    ]
+    _table(env, ["Tax", "Currency", "Basis", "Tax", f"Tax {home}"], rows)
+
+
+def _utilisation(env: Any, data: dict[str, Any]) -> None:
+    env.echo(f"{data['first_day']} – {data['last_day']} ({data['counted_days']} days counted)")
+    rows = []
+    for p in data["people"]:
+        util = f"{p['utilisation_percent']} %" if p["utilisation_percent"] is not None else "–"
+        rows.append([p["name"], p["hours"], p["billable_hours"], p["capacity_hours"], util])
+        for share in p["projects"]:
+            rows.append(["  " + share["label"], share["hours"], share["billable_hours"], "", ""])
+    _table(env, ["Person / project", "Hours", "Billable", "Capacity", "Utilisation"], rows)
+
+
+def _profit(env: Any, data: dict[str, Any]) -> None:
+    home = data["home_currency"]
+    env.echo(f"{data['first_day']} – {data['last_day']}, margin in {home}")
+    rows = []
+    for r in [*data["rows"], data["total"]]:
+        money = ", ".join(f"{a} {c}" for c, a in {**r["invoiced"]}.items()) or "–"
+        rows.append(
+            [
+                r["label"],
+                r["hours"],
+                money,
+                r["revenue_home"] or "no rate",
+                r["cost_home"] or "–",
+                r["margin"] or "–",
+                f"{r['margin_percent']} %" if r["margin_percent"] is not None else "–",
+            ]
+        )
+    _table(
+        env, [data["by"].capitalize(), "Hours", "Invoiced", "Revenue", "Cost", "Margin", "%"], rows
+    )

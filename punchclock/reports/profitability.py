@@ -1,0 +1,331 @@
+"""Profitability per project, client or person: revenue against cost for a period's work.
+
+Revenue is what the work of the period was invoiced at, or would be:
+- time on an issued invoice: each line's net (after the document's discount or surcharge,
+  less what credit notes took back from the line) split over the line's entries by their
+  seconds, so a line that bills entries from inside and outside the period counts its
+  share; the split keeps every line's cents (largest remainder);
+- fixed-fee lines of documents issued in the period, on their project (no person);
+- billable time not on an issued invoice: its billable value (the time report's amount).
+Cost is cost rate × tracked hours (the time report's cost) plus approved non-billable
+expenses of the period. Margin is taken in the organization's currency, each currency
+converted at the exchange-rate table's rate on the period's last day (or today) (one rate each, so
+the table can be checked by hand); a currency without a rate leaves the margin empty.
+Owners and admins only: cost rates are theirs to see.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+
+from punchclock.accounts.models import Membership
+from punchclock.accounts.permissions import can
+from punchclock.core.money import quantum, round_money
+from punchclock.core.timeutil import local_date, now, start_of_day
+from punchclock.reports.query import TimeFilter, dialect
+from punchclock.reports.timereport import time_report
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+DIMENSIONS = ("project", "client", "person")
+Money = dict[str, Decimal]
+
+
+@dataclass
+class ProfitRow:
+    key: int | None
+    label: str
+    seconds: int = 0
+    invoiced: Money = field(default_factory=dict)
+    uninvoiced: Money = field(default_factory=dict)
+    cost: Money = field(default_factory=dict)
+    expenses: Money = field(default_factory=dict)
+    revenue_home: Decimal | None = None
+    cost_home: Decimal | None = None
+
+    @property
+    def revenue(self) -> Money:
+        return _plus(self.invoiced, self.uninvoiced)
+
+    @property
+    def costs(self) -> Money:
+        return _plus(self.cost, self.expenses)
+
+    @property
+    def margin(self) -> Decimal | None:
+        if self.revenue_home is None or self.cost_home is None:
+            return None
+        return self.revenue_home - self.cost_home
+
+    @property
+    def margin_percent(self) -> Decimal | None:
+        if self.margin is None or not self.revenue_home:
+            return None
+        return (self.margin * HUNDRED / self.revenue_home).quantize(Decimal(1), ROUND_HALF_UP)
+
+
+@dataclass
+class ProfitReport:
+    by: str
+    first: date
+    last: date
+    home: str
+    rates: dict[str, Decimal | None]
+    rows: list[ProfitRow]
+    total: ProfitRow
+    rate_day: date
+
+
+def _plus(a: Money, b: Money) -> Money:
+    out = dict(a)
+    for currency, amount in b.items():
+        out[currency] = out.get(currency, ZERO) + amount
+    return dict(sorted(out.items()))
+
+
+def _add(bucket: Money, currency: str, amount: Decimal) -> None:
+    bucket[currency] = bucket.get(currency, ZERO) + amount
+
+
+def _split(total: Decimal, weights: dict[Any, int], currency: str) -> dict[Any, Decimal]:
+    """`total` over keys by weight, rounded to the currency, the cents summing to total."""
+    unit = quantum(currency)
+    whole = sum(weights.values())
+    if not whole:
+        return {}
+    exact = {k: total * w / whole for k, w in weights.items()}
+    shares = {
+        k: (v / unit).to_integral_value(rounding="ROUND_FLOOR") * unit for k, v in exact.items()
+    }
+    left = int((total - sum(shares.values())) / unit)
+    for key in sorted(exact, key=lambda k: exact[k] - shares[k], reverse=True)[: max(left, 0)]:
+        shares[key] += unit
+    return shares
+
+
+def _key_sql(by: str) -> str:
+    return {"project": "e.project_id", "client": "p.client_id", "person": "e.membership_id"}[by]
+
+
+def _invoiced_time(viewer: Membership, where: TimeFilter, by: str) -> dict[int | None, Money]:
+    """Issued lines' value for the period's entries on them, per key and currency."""
+    from punchclock.invoicing.models import InvoiceLine, InvoiceStatus
+
+    # profitability() closes an open period with its first and last day.
+    assert where.start is not None
+    assert where.end is not None
+    sql = dialect()
+    key = _key_sql(by)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT be.line_id, {key}, SUM(e.duration_seconds) "  # noqa: S608 - fixed columns
+            "FROM invoicing_billedentry be JOIN tracking_timeentry e ON e.id = be.entry_id "
+            "JOIN projects_project p ON p.id = e.project_id "
+            "JOIN invoicing_invoiceline il ON il.id = be.line_id "
+            "JOIN invoicing_invoice i ON i.id = il.invoice_id "
+            "WHERE i.organization_id = %s AND i.status = 'issued' AND e.organization_id = %s "
+            "AND e.start >= %s AND e.start < %s GROUP BY be.line_id, " + key,
+            [
+                viewer.organization_id,
+                viewer.organization_id,
+                sql.adapt(where.start),
+                sql.adapt(where.end),
+            ],
+        )
+        parts = cursor.fetchall()
+        line_ids = sorted({row[0] for row in parts})
+        totals: dict[int, int] = {}
+        for chunk in range(0, len(line_ids), 500):
+            ids = line_ids[chunk : chunk + 500]
+            cursor.execute(
+                "SELECT be.line_id, SUM(e.duration_seconds) FROM invoicing_billedentry be "  # noqa: S608 - placeholders only
+                "JOIN tracking_timeentry e ON e.id = be.entry_id "
+                f"WHERE be.line_id IN ({', '.join(['%s'] * len(ids))}) GROUP BY be.line_id",
+                ids,
+            )
+            totals.update({row[0]: int(row[1] or 0) for row in cursor.fetchall()})
+    values = _line_values(
+        InvoiceLine.objects.filter(pk__in=line_ids, invoice__status=InvoiceStatus.ISSUED)
+    )
+    by_line: dict[int, dict[Any, int]] = defaultdict(dict)
+    for line_id, k, seconds in parts:
+        by_line[line_id][k] = int(seconds or 0)
+    out: dict[int | None, Money] = defaultdict(dict)
+    for line_id, weights in by_line.items():
+        currency, value = values.get(line_id, ("", ZERO))
+        if not currency:
+            continue
+        total_seconds = totals.get(line_id) or sum(weights.values())
+        in_period = round_money(value * sum(weights.values()) / total_seconds, currency)
+        for k, share in _split(in_period, weights, currency).items():
+            _add(out[k], currency, share)
+    return out
+
+
+def _line_values(lines: Any) -> dict[int, tuple[str, Decimal]]:
+    """Each line's net after its document's discount and surcharge, less its credits."""
+    from punchclock.invoicing.models import InvoiceLine, InvoiceStatus
+
+    rows = lines.values_list(
+        "pk",
+        "net_amount",
+        "invoice__currency",
+        "invoice__discount_percent",
+        "invoice__surcharge_percent",
+    )
+    out: dict[int, tuple[str, Decimal]] = {}
+    for pk, net, currency, discount, surcharge in rows.order_by():
+        factor = (HUNDRED - Decimal(str(discount)) + Decimal(str(surcharge))) / HUNDRED
+        out[pk] = (currency, round_money(Decimal(str(net)) * factor, currency))
+    credits = InvoiceLine.objects.filter(
+        credits_line_id__in=list(out), invoice__status=InvoiceStatus.ISSUED
+    ).values_list("credits_line_id", "net_amount", "invoice__discount_percent")
+    for original, net, discount in credits.order_by():
+        currency, value = out[original]
+        factor = (HUNDRED - Decimal(str(discount))) / HUNDRED
+        out[original] = (currency, value + round_money(Decimal(str(net)) * factor, currency))
+    return out
+
+
+def profitability(
+    viewer: Membership, where: TimeFilter, *, by: str, first: date, last: date, zone: str
+) -> ProfitReport:
+    from punchclock.expenses.models import Expense, ExpenseStatus
+    from punchclock.expenses.services import conversion
+    from punchclock.invoicing.models import BilledFixedFee, InvoiceStatus
+
+    if not can(viewer, "cost_rates.view"):
+        raise PermissionDenied("Profitability shows cost rates: it is for owners and admins.")
+    if by not in DIMENSIONS:
+        raise ValidationError({"by": [f"Use one of {', '.join(DIMENSIONS)}."]})
+    organization = viewer.organization
+    home = organization.default_currency
+    where = TimeFilter(
+        start=where.start or start_of_day(first, zone),
+        end=where.end or start_of_day(last + timedelta(days=1), zone),
+    )
+    everything = time_report(viewer, where, by=(by,), zone=zone)
+    open_work = time_report(
+        viewer,
+        TimeFilter(start=where.start, end=where.end, billable=True, invoiced=False),
+        by=(by,),
+        zone=zone,
+    )
+    rows: dict[int | None, ProfitRow] = {}
+
+    def row(key: int | None, label: str = "") -> ProfitRow:
+        if key not in rows:
+            rows[key] = ProfitRow(key, label)
+        elif label and not rows[key].label:
+            rows[key].label = label
+        return rows[key]
+
+    for group in everything.groups:
+        item = row(group.key[0], group.label)
+        item.seconds = group.figures.seconds
+        item.cost = dict(group.figures.cost)
+    for group in open_work.groups:
+        row(group.key[0], group.label).uninvoiced = {
+            c: a for c, a in group.figures.amounts.items() if a
+        }
+    for key, money in _invoiced_time(viewer, where, by).items():
+        item = row(key)
+        for currency, amount in money.items():
+            _add(item.invoiced, currency, amount)
+    if by != "person":
+        fees = BilledFixedFee.objects.filter(
+            project__organization=organization,
+            line__invoice__status=InvoiceStatus.ISSUED,
+            line__invoice__issue_date__gte=first,
+            line__invoice__issue_date__lte=last,
+        ).values_list("line_id", "project_id", "project__client_id")
+        fee_lines = {line: (project, client) for line, project, client in fees}
+        from punchclock.invoicing.models import InvoiceLine
+
+        for line_id, (currency, value) in _line_values(
+            InvoiceLine.objects.filter(pk__in=list(fee_lines))
+        ).items():
+            project, client = fee_lines[line_id]
+            _add(row(project if by == "project" else client).invoiced, currency, value)
+    expenses = Expense.objects.filter(
+        organization=organization,
+        billable=False,
+        status=ExpenseStatus.APPROVED,
+        spent_on__gte=first,
+        spent_on__lte=last,
+    )
+    field_name = {"project": "project_id", "client": "client_id", "person": "membership_id"}[by]
+    for key, currency, net in expenses.values_list(field_name, "currency", "net_amount").order_by():
+        _add(row(key).expenses, currency, round_money(Decimal(str(net)), currency))
+    _label_missing(viewer, by, rows)
+    currencies = {
+        c for item in rows.values() for money in (item.revenue, item.costs) for c in money
+    }
+    rates: dict[str, Decimal | None] = {}
+    # The period's last day, or today while it runs: rates of the future do not exist yet.
+    rate_day = min(last, local_date(now(), zone))
+    for currency in sorted(currencies):
+        try:
+            rates[currency] = conversion(organization, currency, home, rate_day).rate
+        except ValidationError:
+            rates[currency] = None
+    total = ProfitRow(None, "Total")
+    for item in rows.values():
+        item.revenue_home = _in_home(item.revenue, rates, home)
+        item.cost_home = _in_home(item.costs, rates, home)
+        total.seconds += item.seconds
+        for attr in ("invoiced", "uninvoiced", "cost", "expenses"):
+            for currency, amount in getattr(item, attr).items():
+                _add(getattr(total, attr), currency, amount)
+    total.revenue_home = _in_home(total.revenue, rates, home)
+    total.cost_home = _in_home(total.costs, rates, home)
+    ordered = sorted(
+        rows.values(), key=lambda r: (-(r.margin or ZERO), -(r.revenue_home or ZERO), r.label)
+    )
+    return ProfitReport(by, first, last, home, rates, ordered, total, rate_day)
+
+
+def _in_home(money: Money, rates: dict[str, Decimal | None], home: str) -> Decimal | None:
+    total = ZERO
+    for currency, amount in money.items():
+        rate = rates.get(currency)
+        if rate is None:
+            return None
+        total += round_money(amount * rate, home)
+    return total
+
+
+def _label_missing(viewer: Membership, by: str, rows: dict[int | None, ProfitRow]) -> None:
+    """Names of keys that only invoices or expenses brought in (no time in the period)."""
+    from punchclock.clients.models import Client
+    from punchclock.projects.models import Project
+
+    missing = [k for k, r in rows.items() if not r.label and k is not None]
+    org = viewer.organization_id
+    names: dict[Any, str] = {}
+    if missing and by == "project":
+        for p in Project.objects.filter(organization_id=org, pk__in=missing).select_related(
+            "client"
+        ):
+            names[p.pk] = f"{p.full_code} · {p.name}"
+    elif missing and by == "client":
+        names = dict(
+            Client.objects.filter(organization_id=org, pk__in=missing).values_list("pk", "name")
+        )
+    elif missing:
+        names = {
+            m.pk: m.user.display_name
+            for m in Membership.objects.filter(organization_id=org, pk__in=missing).select_related(
+                "user"
+            )
+        }
+    for key, item in rows.items():
+        if not item.label:
+            item.label = names.get(key, "(none)" if key is None else "?")

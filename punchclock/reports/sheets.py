@@ -1,0 +1,201 @@
+"""CSV of the budget, revenue, tax and utilisation reports, through export.write_csv."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from punchclock.core.money import quantum
+from punchclock.reports.budgets import BudgetReport
+from punchclock.reports.export import write_csv
+from punchclock.reports.profitability import ProfitReport
+from punchclock.reports.revenue import RevenueReport, TaxReport
+from punchclock.reports.timereport import hours
+from punchclock.reports.utilisation import UtilisationReport
+
+
+def _m(amount: Decimal | None, currency: str) -> Decimal | str:
+    return "" if amount is None else amount.quantize(quantum(currency))
+
+
+def budgets_csv(report: BudgetReport, *, bom: bool = True) -> str:
+    header = [
+        "Client",
+        "Project",
+        "Kind",
+        "Currency",
+        "Budget",
+        "Used",
+        "Remaining",
+        "Percent used",
+        "Alert at percent",
+        "State",
+        "Hours used",
+        "Pace per day",
+        "Runs out on",
+        "Effective hourly rate",
+    ]
+    rows = []
+    for row in report.rows:
+        money = row.kind == "money"
+        runs_out = row.runs_out(report.today)
+        rate = row.effective_rate
+        rows.append(
+            [
+                row.project.client.name,
+                f"{row.project.full_code} · {row.project.name}",
+                row.kind,
+                row.currency if money else "",
+                _m(row.budget, row.currency) if money else row.budget,
+                _m(row.used, row.currency) if money else row.used,
+                _m(row.remaining, row.currency) if money else row.remaining,
+                row.percent,
+                row.project.budget_alert_percent,
+                row.state,
+                row.used_hours,
+                row.pace_per_day.quantize(Decimal("0.01")),
+                runs_out.isoformat() if runs_out else "",
+                "" if rate is None else rate,
+            ]
+        )
+    return write_csv(header, rows, bom=bom)
+
+
+def revenue_csv(report: RevenueReport, *, bom: bool = True) -> str:
+    header = ["Month", "Currency", "Documents", "Net invoiced", "Tax", "Gross invoiced", "Received"]
+    rows: list[list[object]] = []
+    for row in report.rows:
+        c = row.currency
+        rows.append(
+            [
+                row.month.strftime("%Y-%m"),
+                c,
+                row.documents,
+                _m(row.net, c),
+                _m(row.tax, c),
+                _m(row.gross, c),
+                _m(row.received, c),
+            ]
+        )
+    for c, total in report.totals.items():
+        rows.append(
+            [
+                "Total",
+                c,
+                total.documents,
+                _m(total.net, c),
+                _m(total.tax, c),
+                _m(total.gross, c),
+                _m(total.received, c),
+            ]
+        )
+    home = report.home
+    for month in report.months:
+        rows.append(
+            [
+                month.month.strftime("%Y-%m"),
+                f"{home} (converted)",
+                "",
+                _m(month.net, home),
+                "",
+                _m(month.gross, home),
+                _m(month.received, home),
+            ]
+        )
+    return write_csv(header, rows, bom=bom)
+
+
+def tax_csv(report: TaxReport, *, bom: bool = True) -> str:
+    home = report.home
+    header = [
+        "Tax",
+        "Category",
+        "Category code",
+        "Rate percent",
+        "Currency",
+        "Documents",
+        "Taxable basis",
+        "Tax",
+        f"Taxable basis {home}",
+        f"Tax {home}",
+    ]
+    rows = [
+        [
+            row.name,
+            row.category_label,
+            row.category,
+            row.rate,
+            row.currency,
+            row.documents,
+            _m(row.basis, row.currency),
+            _m(row.tax, row.currency),
+            _m(row.home_basis, home),
+            _m(row.home_tax, home),
+        ]
+        for row in report.rows
+    ]
+    return write_csv(header, rows, bom=bom)
+
+
+def utilisation_csv(report: UtilisationReport, *, bom: bool = True) -> str:
+    header = [
+        "Person",
+        "Project",
+        "Hours",
+        "Billable hours",
+        "Capacity hours",
+        "Utilisation percent",
+    ]
+    rows: list[list[object]] = []
+    for person in report.people:
+        rows.append(
+            [
+                person.name,
+                "",
+                person.hours,
+                person.billable_hours,
+                person.capacity_hours,
+                "" if person.utilisation is None else person.utilisation,
+            ]
+        )
+        for share in person.projects:
+            rows.append(
+                [
+                    person.name,
+                    share.label,
+                    hours(share.seconds),
+                    hours(share.billable_seconds),
+                    "",
+                    "",
+                ]
+            )
+    return write_csv(header, rows, bom=bom)
+
+
+def period_name(first: date | None, last: date | None) -> str:
+    return f"{first or 'all'}-{last or ''}".rstrip("-")
+
+
+def profitability_csv(report: ProfitReport, *, bom: bool = True) -> str:
+    home = report.home
+    currencies = sorted({c for r in [*report.rows, report.total] for c in (*r.revenue, *r.costs)})
+    header = [report.by.capitalize(), "Hours"]
+    for c in currencies:
+        header += [f"Invoiced {c}", f"Not invoiced {c}", f"Cost {c}", f"Expenses {c}"]
+    header += [f"Revenue {home}", f"Cost {home}", f"Margin {home}", "Margin percent"]
+    rows = []
+    for r in [*report.rows, report.total]:
+        line: list[object] = [r.label, hours(r.seconds)]
+        for c in currencies:
+            line += [
+                _m(getattr(r, a).get(c, Decimal(0)), c)
+                for a in ("invoiced", "uninvoiced", "cost", "expenses")
+            ]
+        line += [
+            _m(r.revenue_home, home),
+            _m(r.cost_home, home),
+            _m(r.margin, home),
+            "" if r.margin_percent is None else r.margin_percent,
+        ]
+        rows.append(line)
+    return write_csv(header, rows, bom=bom)
