@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 MONTHLY, WEEKLY, QUARTERLY, PROJECT_END = "monthly", "weekly", "quarterly", "project_end"
-MOST_PERIODS = 60  # a schedule switched off for five years does not bill a century
+# A run bills at most this many periods of one schedule, oldest first: a schedule switched
+# off for five years does not bill a century at once (the rest follow on the next runs).
+MOST_PERIODS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +79,13 @@ def run_days(rule: Rule) -> Iterator[date]:
 
 
 def periods(rule: Rule, *, through: date) -> list[Period]:
-    """The periods whose run day has come by `through` (inclusive), oldest first."""
+    """The periods whose run day has come by `through` (inclusive), oldest first: all of
+    them (a weekly schedule ten years old has about 520), so a long-running schedule's new
+    period is never cut off; `due` caps how many untaken ones one run bills."""
     found: list[Period] = []
     begin = rule.starts_on
     for run_on in run_days(rule):
-        if run_on > through or len(found) >= MOST_PERIODS:
+        if run_on > through:
             break
         if rule.frequency == PROJECT_END:
             found.append(Period(begin, run_on - timedelta(days=1), run_on))

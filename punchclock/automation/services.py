@@ -9,6 +9,7 @@ sent, so a refused or interrupted email is retried without issuing anything twic
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -31,7 +32,7 @@ from punchclock.automation.models import (
     RunStatus,
     ScheduleRun,
 )
-from punchclock.automation.periods import Period, Rule, next_period, periods
+from punchclock.automation.periods import MOST_PERIODS, Period, Rule, next_period, periods
 from punchclock.core.services import field_error
 from punchclock.core.timeutil import local_date, now, start_of_day
 from punchclock.invoicing import sending
@@ -192,7 +193,8 @@ def due(schedule: BillingSchedule, *, today: date | None = None) -> list[Period]
         for run in schedule.runs.all()
         if not _retryable(run.status, run.attempts, run.updated_at, schedule, today)
     }
-    return [p for p in periods(rule_of(schedule), through=today) if p.start not in taken]
+    untaken = (p for p in periods(rule_of(schedule), through=today) if p.start not in taken)
+    return list(itertools.islice(untaken, MOST_PERIODS))
 
 
 def _retryable(

@@ -221,3 +221,45 @@ def test_an_idle_run_reads_all_schedules_in_a_fixed_number_of_queries(
     services.run_due(today=date(2026, 1, 20))  # nothing due yet: no run day has come
     with django_assert_max_num_queries(4):
         services.run_due(today=date(2026, 1, 20))
+
+
+def weekly_since_2024(agency):
+    return services.save_schedule(
+        agency.owner,
+        client=agency.client,
+        frequency="weekly",
+        interval_weeks=1,
+        starts_on=date(2024, 1, 1),  # a Monday
+        action=Action.ISSUE,
+    )
+
+
+def test_a_schedule_older_than_sixty_periods_still_bills_its_new_one(billing):
+    schedule = weekly_since_2024(billing)
+    # Seventy weeks already run (nothing was worked then): the history of a busy schedule.
+    for week in range(70):
+        start = date(2024, 1, 1) + timedelta(weeks=week)
+        ScheduleRun.objects.create(
+            schedule=schedule,
+            period_start=start,
+            period_end=start + timedelta(days=6),
+            run_on=start + timedelta(days=7),
+            status=RunStatus.EMPTY,
+        )
+    new_week = date(2024, 1, 1) + timedelta(weeks=70)
+    worked(billing, new_week + timedelta(days=2))
+    services.run_due(today=new_week + timedelta(weeks=1))
+    run = ScheduleRun.objects.get(period_start=new_week)
+    assert run.status == RunStatus.ISSUED
+    assert Invoice.objects.filter(status=InvoiceStatus.ISSUED).count() == 1
+
+
+def test_a_long_backlog_is_billed_sixty_periods_a_run_oldest_first(billing):
+    schedule = weekly_since_2024(billing)
+    today = date(2024, 1, 1) + timedelta(weeks=100)  # a hundred weeks ended, none run
+    services.run_due(today=today)
+    assert schedule.runs.count() == 60
+    assert schedule.runs.order_by("period_start").first().period_start == date(2024, 1, 1)
+    services.run_due(today=today)
+    assert schedule.runs.count() == 100
+    assert set(schedule.runs.values_list("status", flat=True)) == {RunStatus.EMPTY}
