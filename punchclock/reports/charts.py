@@ -170,10 +170,13 @@ def lines(
             f"<title>{escape(item.label)}</title></polyline>"
         )
     every = max(1, math.ceil(len(categories) / 12))
+    last = len(categories) - 1
     for i, category in enumerate(categories):
         if i % every == 0:
+            # The last label ends at the plot's edge: centred there it would be cut off.
+            anchor = "end" if i == last and last > 0 else "middle"
             out.append(
-                f'<text x="{left + step * i:.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
+                f'<text x="{left + step * i:.1f}" y="{top + plot_h + 16}" text-anchor="{anchor}" '
                 f'font-size="11" fill="#374151">{escape(category)}</text>'
             )
     out.append("</svg>")
