@@ -10,28 +10,10 @@ from typing import Any
 
 import click
 
+from punchclock.cli.billing_runs import DONE, LARGEST_ID, PAGE, WOULD, all_pages
 from punchclock.cli.client import Env, json_option, pass_env
 from punchclock.cli.receivables import _table
 from punchclock.cli.recurring import recurring
-
-PAGE = 200  # the API's largest page
-LARGEST_ID = 10**18 - 1  # the API takes no longer id
-
-# How a period's status reads after a run, and before one (a dry run).
-DONE = {"drafted": "drafted", "issued": "issued", "sent": "issued and sent"}
-WOULD = {"drafted": "would draft", "issued": "would issue", "sent": "would issue and send"}
-
-
-def _all_schedules(env: Env, **query: Any) -> list[dict[str, Any]]:
-    """Every schedule, page by page."""
-    found: list[dict[str, Any]] = []
-    while True:
-        page = env.api().request(
-            "GET", "/schedules", query={**query, "limit": PAGE, "offset": len(found)}
-        )
-        found += page["items"]
-        if not page["items"] or len(found) >= page["count"]:
-            return found
 
 
 def _whom(schedule: dict[str, Any]) -> str:
@@ -54,7 +36,7 @@ def schedule_list(env: Env, as_json: bool) -> None:
     Example:
       punch schedule list
     """
-    schedules = _all_schedules(env)
+    schedules = all_pages(env, "/schedules")
     for item in schedules:
         # The list leaves the estimate out (it reads the unbilled work); one request each.
         item |= env.api().request("GET", f"/schedules/{item['id']}/preview")
@@ -93,7 +75,7 @@ def schedule_run(env: Env, schedule_id: int | None, dry_run: bool, as_json: bool
     if schedule_id is not None:
         ids = [schedule_id]
     else:
-        due = _all_schedules(env, active="true")
+        due = all_pages(env, "/schedules", active="true")
         ids = [item["id"] for item in due if item["due_periods"]]
     results = [
         env.api().request("POST", f"/schedules/{pk}/run", {"dry_run": dry_run}) for pk in ids

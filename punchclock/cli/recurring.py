@@ -9,26 +9,9 @@ from typing import Any
 
 import click
 
+from punchclock.cli.billing_runs import DONE, LARGEST_ID, WOULD, all_pages
 from punchclock.cli.client import Env, json_option, pass_env
 from punchclock.cli.receivables import _table
-
-PAGE = 200  # the API's largest page
-LARGEST_ID = 10**18 - 1  # the API takes no longer id
-
-DONE = {"drafted": "drafted", "issued": "issued", "sent": "issued and sent"}
-WOULD = {"drafted": "would draft", "issued": "would issue", "sent": "would issue and send"}
-
-
-def _all(env: Env, **query: Any) -> list[dict[str, Any]]:
-    """Every recurring invoice, page by page."""
-    found: list[dict[str, Any]] = []
-    while True:
-        page = env.api().request(
-            "GET", "/recurring-invoices", query={**query, "limit": PAGE, "offset": len(found)}
-        )
-        found += page["items"]
-        if not page["items"] or len(found) >= page["count"]:
-            return found
 
 
 @click.group()
@@ -46,7 +29,7 @@ def recurring_list(env: Env, as_json: bool) -> None:
     Example:
       punch recurring list
     """
-    items = _all(env)
+    items = all_pages(env, "/recurring-invoices")
     for item in items:
         item |= env.api().request("GET", f"/recurring-invoices/{item['id']}/preview")
     if as_json:
@@ -84,7 +67,11 @@ def recurring_run(env: Env, recurring_id: int | None, dry_run: bool, as_json: bo
     if recurring_id is not None:
         ids = [recurring_id]
     else:
-        ids = [item["id"] for item in _all(env, active="true") if item["due_periods"]]
+        ids = [
+            item["id"]
+            for item in all_pages(env, "/recurring-invoices", active="true")
+            if item["due_periods"]
+        ]
     results = [
         env.api().request("POST", f"/recurring-invoices/{pk}/run", {"dry_run": dry_run})
         for pk in ids

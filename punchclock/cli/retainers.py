@@ -5,27 +5,11 @@ Like every client command they talk to the REST API and never import Django.
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
-from punchclock.cli.automation import LARGEST_ID, PAGE
+from punchclock.cli.billing_runs import DONE, LARGEST_ID, WOULD, all_pages
 from punchclock.cli.client import Env, json_option, pass_env
 from punchclock.cli.receivables import _table
-
-DONE = {"drafted": "drafted", "issued": "issued", "sent": "issued and sent"}
-WOULD = {"drafted": "would draft", "issued": "would issue", "sent": "would issue and send"}
-
-
-def _all_retainers(env: Env, **query: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    while True:
-        page = env.api().request(
-            "GET", "/retainers", query={**query, "limit": PAGE, "offset": len(found)}
-        )
-        found += page["items"]
-        if not page["items"] or len(found) >= page["count"]:
-            return found
 
 
 @click.group()
@@ -43,7 +27,7 @@ def retainer_list(env: Env, as_json: bool) -> None:
     Example:
       punch retainer list
     """
-    items = _all_retainers(env)
+    items = all_pages(env, "/retainers")
     for item in items:
         # The list leaves the balance out (it reads the tracked time); one request each.
         item["balance"] = env.api().request("GET", f"/retainers/{item['id']}/balance")
@@ -83,7 +67,11 @@ def retainer_run(env: Env, retainer_id: int | None, dry_run: bool, as_json: bool
       punch retainer run --dry-run
       punch retainer run 3
     """
-    ids = [retainer_id] if retainer_id else [r["id"] for r in _all_retainers(env, active="true")]
+    ids = (
+        [retainer_id]
+        if retainer_id
+        else [r["id"] for r in all_pages(env, "/retainers", active="true")]
+    )
     results = [
         env.api().request("POST", f"/retainers/{pk}/run", {"dry_run": dry_run}) for pk in ids
     ]
