@@ -53,13 +53,22 @@ def _fmt(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
 
+def _exact(value: Number) -> Decimal:
+    """A value as Decimal, so sums of hours or money stay exact (floats only place pixels)."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _total(values: Sequence[Number]) -> Decimal:
+    return sum((_exact(v) for v in values), Decimal(0))
+
+
 def top_series(series: list[Series], limit: int = 8, other: str = "Other") -> list[Series]:
-    """The largest `limit` series by total, the rest summed into one grey series."""
-    ranked = sorted(series, key=lambda s: -float(sum(s.values)))
+    """The largest `limit` series by total, the rest summed (exactly) into one grey series."""
+    ranked = sorted(series, key=lambda s: -_total(s.values))
     if len(ranked) <= limit + 1:
         return ranked
     kept, rest = ranked[:limit], ranked[limit:]
-    summed = [sum(float(s.values[i]) for s in rest) for i in range(len(rest[0].values))]
+    summed = [_total([s.values[i] for s in rest]) for i in range(len(rest[0].values))]
     return [*kept, Series(other, summed, "#9ca3af")]
 
 
@@ -76,8 +85,8 @@ def stacked_bars(
     left, right, top, bottom = 48, 12, 12, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     count = max(len(categories), 1)
-    totals = [sum(float(s.values[i]) for s in series) for i in range(len(categories))]
-    maximum = nice_ceiling(max(totals, default=0.0))
+    totals = [_total([s.values[i] for s in series]) for i in range(len(categories))]
+    maximum = nice_ceiling(float(max(totals, default=Decimal(0))))
     slot = plot_w / count
     bar = max(min(slot * 0.7, 48), 1.5)
     legend_rows = math.ceil(len(series) / 4) if len(series) > 1 else 0
@@ -103,16 +112,16 @@ def stacked_bars(
         x = left + slot * i + (slot - bar) / 2
         base = float(top + plot_h)
         for index, item in enumerate(series):
-            value = float(item.values[i])
-            if value <= 0:
+            amount = _exact(item.values[i])
+            if amount <= 0:
                 continue
-            h = plot_h * value / maximum
+            h = plot_h * float(amount) / maximum
             base -= h
             color = item.color or PALETTE[index % len(PALETTE)]
             out.append(
                 f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}" '
                 f'fill="{color}"><title>{escape(category)} · {escape(item.label)}: '
-                f"{value:,.2f} {escape(unit)}</title></rect>"
+                f"{amount:,.2f} {escape(unit)}</title></rect>"
             )
         if i % every == 0:
             out.append(
