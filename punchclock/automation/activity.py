@@ -109,7 +109,7 @@ def retry_run(run: ScheduleRun, *, by: Membership) -> services.Outcome | None:
         ).update(status=RunStatus.ISSUED, attempts=1)
         if not retried:
             return None
-        services._send(run)
+        services.send_run(run)
         run.refresh_from_db()
         period = Period(run.period_start, run.period_end, run.run_on)
         return services.Outcome(schedule, period, run.status, run.invoice, run.message)

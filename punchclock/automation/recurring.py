@@ -21,7 +21,7 @@ from django.http import Http404
 
 from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can, require
-from punchclock.automation import notification_mail, notifications
+from punchclock.automation import notifications
 from punchclock.automation import recurring_periods as plans
 from punchclock.automation.models import (
     Action,
@@ -40,7 +40,8 @@ from punchclock.automation.services import (
     RUN_ATTEMPTS,
     WOULD,
     _ordinal,
-    send_locked,
+    after_commit,
+    send_run,
 )
 from punchclock.clients.models import Client
 from punchclock.core.services import field_error
@@ -290,13 +291,7 @@ def run_cycle(
                 )
     except IntegrityError:
         return None  # another scheduler took this period (or the invoice was just deleted)
-    if outcome.status == RunStatus.ISSUED and recurring.action == Action.SEND:
-        _send(run)
-        run.refresh_from_db()
-        outcome.status, outcome.message = run.status, run.message
-    if outcome.status == RunStatus.DRAFTED and outcome.invoice is not None:
-        notification_mail.deliver_draft_news(outcome.invoice.pk)
-    return outcome
+    return after_commit(run, outcome, action=recurring.action)
 
 
 def _bill(
@@ -358,17 +353,6 @@ def _record(
     return Outcome(recurring, cycle, status, invoice, message)
 
 
-def _send(run: RecurringRun) -> None:
-    """Send a run's issued invoice once: the run row is locked, the sent event checked."""
-    with transaction.atomic():
-        locked = (
-            RecurringRun.objects.select_for_update(of=("self",))
-            .select_related("recurring__run_as__user", "invoice")
-            .get(pk=run.pk)
-        )
-        send_locked(locked, by=locked.recurring.run_as)
-
-
 def retry_sends(
     *, organization_id: int | None = None, recurring: RecurringInvoice | None = None
 ) -> None:
@@ -381,7 +365,7 @@ def retry_sends(
     if recurring is not None:
         waiting = waiting.filter(recurring=recurring)
     for run in waiting:
-        _send(run)
+        send_run(run)
 
 
 # For the pages, the API and the CLI -------------------------------------------------------

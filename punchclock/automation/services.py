@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -263,12 +263,24 @@ def run_period(
                 notifications.draft_ready(outcome.invoice, period=str(period))
     except IntegrityError:
         return None  # another scheduler took this period
-    if outcome.status == RunStatus.ISSUED and schedule.action == Action.SEND:
-        _send(run)
+    return after_commit(run, outcome, action=schedule.action)
+
+
+class RunOutcome(Protocol):
+    status: str
+    message: str
+    invoice: Invoice | None
+
+
+def after_commit[O: RunOutcome](run: ScheduleRun | RecurringRun, outcome: O, *, action: str) -> O:
+    """What follows a run's commit, for schedules and recurring invoices alike: send what it
+    issued when the action says so (once, under the run's lock), and mail the news of a
+    draft now (the worker is the one running anyway), not a minute on."""
+    if outcome.status == RunStatus.ISSUED and action == Action.SEND:
+        send_run(run)
         run.refresh_from_db()
         outcome.status, outcome.message = run.status, run.message
     if outcome.status == RunStatus.DRAFTED and outcome.invoice is not None:
-        # The worker is the one running schedules anyway: mail the news now, not a minute on.
         notification_mail.deliver_draft_news(outcome.invoice.pk)
     return outcome
 
@@ -353,15 +365,23 @@ def _record(
     return Outcome(schedule, period, status, invoice, message)
 
 
-def _send(run: ScheduleRun) -> None:
+def send_run(run: ScheduleRun | RecurringRun) -> None:
     """Send a run's issued invoice once: the run row is locked, the sent event checked."""
     with transaction.atomic():
-        locked = (
-            ScheduleRun.objects.select_for_update(of=("self",))
-            .select_related("schedule__run_as__user", "invoice")
-            .get(pk=run.pk)
-        )
-        send_locked(locked, by=locked.schedule.run_as)
+        if isinstance(run, ScheduleRun):
+            schedule_run = (
+                ScheduleRun.objects.select_for_update(of=("self",))
+                .select_related("schedule__run_as__user", "invoice")
+                .get(pk=run.pk)
+            )
+            send_locked(schedule_run, by=schedule_run.schedule.run_as)
+        else:
+            recurring_run = (
+                RecurringRun.objects.select_for_update(of=("self",))
+                .select_related("recurring__run_as__user", "invoice")
+                .get(pk=run.pk)
+            )
+            send_locked(recurring_run, by=recurring_run.recurring.run_as)
 
 
 def send_locked(locked: ScheduleRun | RecurringRun, *, by: Membership) -> None:
@@ -402,7 +422,7 @@ def retry_sends(*, organization: Organization | None = None) -> None:
     if organization is not None:
         waiting = waiting.filter(schedule__organization=organization)
     for run in waiting:
-        _send(run)
+        send_run(run)
 
 
 def organizations_due() -> set[int]:
