@@ -65,6 +65,13 @@ def test_german_invoice_has_german_labels_and_formats(billing):
 
 
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="pdftotext (poppler-utils) missing")
+def test_a_quantity_shows_every_stored_decimal_so_it_multiplies_to_the_amount(billing):
+    # 11.3347 h at 95.00 is 1,076.80; shown as 11.335 it would read as 1,076.83.
+    draft = free_draft(billing, ("Overage", "11.3347", "95"), ("Hosting", "1", "49"))
+    data, _ = document_data(services.issue_invoice(draft, by=billing.owner))
+    assert [line["quantity"] for line in data["lines"]] == ["11.3347", "1"]
+
+
 def test_german_pdf_text(billing):
     pdf = render_pdf(issued(billing, "de"))
     text = subprocess.run(

@@ -277,7 +277,9 @@ class _Formats:
         return Money(Decimal(amount), self.currency).format(self.parsed)
 
     def number(self, value: Decimal) -> str:
-        return format_decimal(Decimal(value).normalize(), locale=self.parsed)
+        # Every stored decimal (up to four), so quantity × price reads as the line's amount;
+        # CLDR's default pattern stops at three ("11.335 h" for a stored 11.3347).
+        return format_decimal(Decimal(value), format="#,##0.####", locale=self.parsed)
 
     def percent(self, value: Decimal) -> str:
         # "19 %" in German and French, "19%" in English: CLDR decides.
