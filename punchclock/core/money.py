@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 
 from babel import Locale
-from babel.numbers import format_currency, list_currencies
+from babel.numbers import NumberPattern, list_currencies, parse_pattern
 
 # ISO 4217 exponents that differ from the usual 2.
 _MINOR_UNITS = {
@@ -106,6 +106,11 @@ def _pattern(locale: str, digits: int) -> str:
     return re.sub(r"0\.0+", "0" + ("." + "0" * digits if digits else ""), standard)
 
 
+@cache
+def _parsed_pattern(locale: str, digits: int) -> tuple[NumberPattern, Locale]:
+    return parse_pattern(_pattern(locale, digits)), Locale.parse(locale)
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     amount: Decimal
@@ -136,12 +141,11 @@ class Money:
             raise MoneyError(f"cannot combine {self.currency} with {other.currency}")
 
     def format(self, locale: str | Locale = "en") -> str:
-        return format_currency(
-            self.rounded().amount,
-            self.currency,
-            format=_pattern(str(locale), minor_units(self.currency)),
-            locale=locale,
-            currency_digits=False,
+        # The same as babel's format_currency with _pattern, without parsing the locale and
+        # the pattern again for every amount (a report table formats thousands).
+        pattern, parsed = _parsed_pattern(str(locale), minor_units(self.currency))
+        return pattern.apply(
+            self.rounded().amount, parsed, currency=self.currency, currency_digits=False
         )
 
     def __str__(self) -> str:

@@ -62,6 +62,7 @@ class RateBook:
         self.zone = organization.timezone
         self._dates: dict[tuple[str, str], list[date]] = defaultdict(list)
         self._rates: dict[tuple[str, str], list[Rate]] = defaultdict(list)
+        self._index: dict[tuple[object, ...], str] | None = None
         for rate in sorted(rates, key=lambda r: r.effective_from):
             self._dates[(rate.kind, rate.scope_key)].append(rate.effective_from)
             self._rates[(rate.kind, rate.scope_key)].append(rate)
@@ -91,6 +92,61 @@ class RateBook:
         if not project.is_hourly:
             return None, None
         return self.bill_on(candidate_keys(membership, project, task), local_date(at, self.zone))
+
+    def bill_chain(
+        self,
+        *,
+        membership_id: int,
+        project_id: int,
+        client_id: int,
+        currency: str,
+        task_id: int | None,
+    ) -> list[str]:
+        """keys_for_ids in resolution order, keeping only keys that have any bill rate.
+
+        A report prices thousands of (person, project, task) keys: this answers from an
+        index of the book's own keys, so most lookups skip the four or five scopes that
+        have no rate, and nothing formats a key that cannot match."""
+        index = self._bill_index()
+        found = []
+        for key in (
+            index.get((RateScope.TASK, task_id)) if task_id else None,
+            index.get((RateScope.PROJECT_MEMBER, project_id, membership_id)),
+            index.get((RateScope.PROJECT, project_id)),
+            index.get((RateScope.CLIENT, client_id)),
+            index.get((RateScope.MEMBER, membership_id, currency)),
+            index.get((RateScope.ORGANIZATION, currency)),
+        ):
+            if key is not None:
+                found.append(key)
+        return found
+
+    def _bill_index(self) -> dict[tuple[object, ...], str]:
+        if self._index is None:
+            self._index = {}
+            for kind, key in self._dates:
+                if kind != RateKind.BILL:
+                    continue
+                scope, _, rest = key.partition(":")
+                parts = rest.split(":")
+                target: tuple[object, ...]
+                if scope in (RateScope.MEMBER, RateScope.ORGANIZATION):
+                    # Bill defaults carry their currency last (projects.services.set_rate).
+                    ids = [int(p) for p in parts[:-1]]
+                    target = (scope, *ids, parts[-1])
+                else:
+                    target = (scope, *(int(p) for p in parts))
+                self._index[target] = key
+        return self._index
+
+    def first_at(self, kind: str, keys: list[str], day: date) -> Rate | None:
+        """The rate on `day` of the first key (of those from present()) that has one."""
+        for key in keys:
+            dates = self._dates[(kind, key)]
+            index = bisect.bisect_right(dates, day)
+            if index:
+                return self._rates[(kind, key)][index - 1]
+        return None
 
     def bill_on(self, keys: dict[str, str | None], day: date) -> tuple[Money | None, str | None]:
         """The most specific bill rate among candidate keys on a local day."""

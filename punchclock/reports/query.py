@@ -179,6 +179,7 @@ class Plan:
     viewer_zone: str
     org_zone: str
     day_rounding: bool  # some project rounds a person's day per task
+    billed: bool = True  # False: hours only (a chart), billed seconds read as 0
 
 
 def _dimension(name: str, viewer_cut: Offsets, sql: Dialect) -> tuple[list[str], list[Any]]:
@@ -231,15 +232,17 @@ def aggregate(scope: Scope, where: TimeFilter, plan: Plan) -> list[tuple[Any, ..
         joins += " LEFT JOIN tracking_timeentry_tags et ON et.timeentry_id = e.id"
     where_sql = " AND ".join(filters.parts)
     billable = "CASE WHEN e.billable THEN e.duration_seconds ELSE 0 END"
+    billed = f"CASE WHEN e.billable THEN {billed_sql('e.duration_seconds')} ELSE 0 END"
+    if not plan.billed:
+        billed = "0"
     # Column positions, not names, in GROUP BY: the CASE expressions carry parameters and
     # PostgreSQL needs grouped expressions to match the selected ones parameter for parameter.
     positions = ", ".join(str(i + 1) for i in range(len(keys)))
     single = (
         f"SELECT {', '.join(keys)}, SUM(e.duration_seconds), SUM({billable}), "
-        f"SUM(CASE WHEN e.billable THEN {billed_sql('e.duration_seconds')} ELSE 0 END) "
-        f"FROM {entries_table()} {joins} WHERE {where_sql}"
+        f"SUM({billed}) FROM {entries_table()} {joins} WHERE {where_sql}"
     )
-    if not plan.day_rounding:
+    if not plan.day_rounding or not plan.billed:
         return _fetch(f"{single} GROUP BY {positions}", key_params + filters.params)
     # A person's day on a task is rounded as one sum on projects that say so. Their entries
     # are summed per local day first, rounded, then added up; every other project's entries
@@ -261,7 +264,9 @@ def aggregate(scope: Scope, where: TimeFilter, plan: Plan) -> list[tuple[Any, ..
     rounded = rounded.replace("p.rounding_direction", f"g.c{n + 2}")
     outer_keys = [f"g.c{i}" for i in range(n)]
     query = (
-        f"SELECT {', '.join(outer_keys)}, SUM(g.s), SUM(g.b), SUM({rounded}) "
+        # PostgreSQL sums bigints into numeric; the casts keep every figure an int.
+        f"SELECT {', '.join(outer_keys)}, CAST(SUM(g.s) AS BIGINT), CAST(SUM(g.b) AS BIGINT), "
+        f"CAST(SUM({rounded}) AS BIGINT) "
         f"FROM ({inner}) g GROUP BY {', '.join(outer_keys)}"
     )
     return rows + _fetch(query, key_params + day_params + filters.params)

@@ -28,7 +28,7 @@ from punchclock.projects.models import (
     RoundingScope,
     Task,
 )
-from punchclock.projects.ratebook import RateBook, keys_for_ids
+from punchclock.projects.ratebook import RateBook
 from punchclock.reports.query import (
     DIMENSIONS,
     TIME_DIMENSIONS,
@@ -169,6 +169,7 @@ class _Pricer:
         self.shows_cost = can(viewer, "cost_rates.view")
         self.projects: dict[int, tuple[int, str, bool]] = {}
         self._bill: dict[Key, tuple[int, str] | None] = {}
+        self._chains: dict[Key, list[str]] = {}
         self._cost: dict[Key, tuple[int, str] | None] = {}
 
     def load(self, project_ids: set[int]) -> None:
@@ -190,16 +191,18 @@ class _Pricer:
         price = None
         client_id, currency, hourly = self.projects[project]
         if hourly and (self.all_projects or project in self.managed):
-            keys = keys_for_ids(
-                membership_id=person,
-                project_id=project,
-                client_id=client_id,
-                currency=currency,
-                task_id=task,
-            )
-            money, _ = self.book.bill_on(keys, self.days[period])
-            if money is not None:
-                price = (int(money.amount * SCALE), money.currency)
+            chain = self._chains.get(key[:3])
+            if chain is None:
+                chain = self._chains[key[:3]] = self.book.bill_chain(
+                    membership_id=person,
+                    project_id=project,
+                    client_id=client_id,
+                    currency=currency,
+                    task_id=task,
+                )
+            rate = self.book.first_at(RateKind.BILL, chain, self.days[period])
+            if rate is not None:
+                price = (int(rate.amount * SCALE), rate.currency)
         self._bill[key] = price
         return price
 
@@ -220,18 +223,42 @@ class _Pricer:
         return price
 
 
-def _round_lines(lines: dict[Key, int], target: dict[Key, Figures], attribute: str) -> None:
-    """Each line (cell, person, project, task, rate) rounded once, as an invoice line is.
+class _Lines:
+    """Seconds per priced line (cell, person, project, task, rate), each line rounded once.
 
-    seconds × rate / 3600 in the currency's minor unit, half up, in exact integers: the same
-    result as core.money.round_money on the Decimal product, without a Decimal per line."""
-    sums: dict[tuple[Key, str], int] = defaultdict(int)
-    denominator = 3600 * SCALE
-    for (cell, *_, scaled, currency), seconds in lines.items():
-        numerator = seconds * scaled * 10 ** minor_units(currency)
-        sums[(cell, currency)] += (2 * numerator + denominator) // (2 * denominator)
-    for (cell, currency), minor in sums.items():
-        getattr(target[cell], attribute)[currency] = Decimal(minor).scaleb(-minor_units(currency))
+    A line is what an invoice line would be; a pricing key (person, project, task, rate
+    period) maps to a small integer line id once, so the per-row work is a dict lookup and
+    integer additions, not tuple keys of six parts."""
+
+    def __init__(self) -> None:
+        self.ids: dict[Key, int] = {}
+        self.prices: list[tuple[int, str]] = []
+        self.seconds: dict[tuple[Key, int], int] = defaultdict(int)
+
+    def line(self, parts: Key, price: tuple[int, str]) -> int:
+        key = (*parts, *price)
+        found = self.ids.get(key)
+        if found is None:
+            found = self.ids[key] = len(self.prices)
+            self.prices.append(price)
+        return found
+
+    def round_into(self, target: dict[Key, Figures], attribute: str) -> None:
+        """seconds × rate / 3600 in the currency's minor unit, half up, per line, in exact
+        integers (the same as core.money.round_money on the Decimal product), summed per
+        cell and currency."""
+        sums: dict[tuple[Key, str], int] = defaultdict(int)
+        denominator = 3600 * SCALE
+        prices = self.prices
+        units = {currency: 10 ** minor_units(currency) for _, currency in prices}
+        for (cell, line), seconds in self.seconds.items():
+            scaled, currency = prices[line]
+            numerator = seconds * scaled * units[currency]
+            sums[(cell, currency)] += (2 * numerator + denominator) // (2 * denominator)
+        for (cell, currency), minor in sums.items():
+            getattr(target[cell], attribute)[currency] = Decimal(minor).scaleb(
+                -minor_units(currency)
+            )
 
 
 def time_report(
@@ -241,12 +268,15 @@ def time_report(
     by: tuple[str, ...],
     zone: str | None = None,
     money: bool = True,
+    hours_only: bool = False,
 ) -> TimeReport:
-    """The report the viewer may see: their role limits the entries and the money shown."""
+    """The report the viewer may see: their role limits the entries and the money shown.
+
+    `hours_only` (charts) sums seconds alone: no money, no rounding, billed hours are 0."""
     organization = viewer.organization
     zone = zone or viewer.user.timezone
     scope = scope_for(viewer)
-    shows_amounts = money and (scope.everyone or bool(scope.managed))
+    shows_amounts = money and not hours_only and (scope.everyone or bool(scope.managed))
     boundaries = rate_boundaries(organization.pk, organization.timezone)
     plan = Plan(
         by=by,
@@ -254,15 +284,16 @@ def time_report(
         rate_boundaries=boundaries,
         viewer_zone=zone,
         org_zone=organization.timezone,
-        day_rounding=Project.objects.filter(
+        billed=not hours_only,
+        day_rounding=not hours_only
+        and Project.objects.filter(
             organization=organization,
             rounding_scope=RoundingScope.DAY_TASK,
             rounding_minutes__gt=0,
         ).exists(),
     )
-    cells: dict[Key, Figures] = defaultdict(Figures)
-    bill_lines: dict[Key, int] = defaultdict(int)
-    cost_lines: dict[Key, int] = defaultdict(int)
+    sums: dict[Key, list[int]] = {}
+    bill_lines, cost_lines = _Lines(), _Lines()
     pricer = _Pricer(viewer, scope, boundaries) if shows_amounts else None
     if "tag" not in by:
         passes = [(by, {"total", "first", "pair"})]
@@ -275,9 +306,10 @@ def time_report(
         passes = [(by, tagged), (rest or ("person",), others)]
     for dims, levels in passes:
         rows = aggregate(scope, where, dataclasses.replace(plan, by=dims))
-        _accumulate(rows, dims, levels, cells, bill_lines, cost_lines, pricer)
-    _round_lines(bill_lines, cells, "amounts")
-    _round_lines(cost_lines, cells, "cost")
+        _accumulate(rows, dims, levels, sums, bill_lines, cost_lines, pricer)
+    cells = {cell: Figures(*figures) for cell, figures in sums.items()}
+    bill_lines.round_into(cells, "amounts")
+    cost_lines.round_into(cells, "cost")
     labels = group_labels(viewer, by, cells)
     groups = _tree(by, cells, labels)
     return TimeReport(
@@ -295,14 +327,17 @@ def _accumulate(
     rows: list[tuple[Any, ...]],
     dims: tuple[str, ...],
     levels: set[str],
-    cells: dict[Key, Figures],
-    bill_lines: dict[Key, int],
-    cost_lines: dict[Key, int],
+    sums: dict[Key, list[int]],
+    bill_lines: _Lines,
+    cost_lines: _Lines,
     pricer: _Pricer | None,
 ) -> None:
-    """Add the database's group rows to the report's cells and to the priced lines."""
+    """Add the database's group rows to the report's cells and to the priced lines.
+
+    This loop runs once per (group, pricing key) row, up to a few hundred thousand times
+    for a year's report: it keeps to local names, dict lookups and integer additions."""
     widths = [2 if name == "task" else 1 for name in dims]
-    offset = sum(widths)
+    split, offset = widths[0], sum(widths)
     days: dict[Any, date] = {}
 
     def key_of(dimension: str, values: tuple[Any, ...]) -> Key:
@@ -313,35 +348,54 @@ def _accumulate(
             return (days[raw],)
         return values
 
+    first_time = dims[0] in TIME_DIMENSIONS
+    second_time = len(dims) == 2 and dims[1] in TIME_DIMENSIONS
     if pricer is not None:
         pricer.load({row[offset + 1] for row in rows})
     want_total, want_first = "total" in levels, "first" in levels
     want_pair = "pair" in levels and len(dims) == 2
+    # Line ids per pricing key, resolved once: (bill line or None, cost line or None).
+    line_of: dict[Key, tuple[int | None, int | None]] = {}
+    bill_seconds, cost_seconds = bill_lines.seconds, cost_lines.seconds
+    keys: list[Key] = [TOTAL] if want_total else []
+    fixed = len(keys)
     for row in rows:
-        first = key_of(dims[0], row[: widths[0]])
-        keys: list[Key] = []
-        if want_total:
-            keys.append(TOTAL)
-        if want_first:
-            keys.append((first,))
-        if want_pair:
-            keys.append((first, key_of(dims[1], row[widths[0] : offset])))
-        seconds, billable, billed = (int(v or 0) for v in row[-3:])
+        del keys[fixed:]
+        if want_first or want_pair:
+            first = key_of(dims[0], row[:split]) if first_time else row[:split]
+            if want_first:
+                keys.append((first,))
+            if want_pair:
+                second = key_of(dims[1], row[split:offset]) if second_time else row[split:offset]
+                keys.append((first, second))
+        seconds, billable, billed = row[-3], row[-2], row[-1]
         for cell in keys:
-            figures = cells[cell]
-            figures.seconds += seconds
-            figures.billable_seconds += billable
-            figures.billed_seconds += billed
+            figures = sums.get(cell)
+            if figures is None:
+                sums[cell] = [seconds, billable, billed]
+            else:
+                figures[0] += seconds
+                figures[1] += billable
+                figures[2] += billed
         if pricer is None:
             continue
-        person, project, task, period = row[offset : offset + 4]
-        price = pricer.bill(person, project, task, period) if billed else None
-        cost = pricer.cost(person, period) if seconds else None
-        for cell in keys:
-            if price is not None:
-                bill_lines[(cell, person, project, task, *price)] += billed
-            if cost is not None:
-                cost_lines[(cell, person, *cost)] += seconds
+        pricing = row[offset : offset + 4]
+        lines = line_of.get(pricing)
+        if lines is None:
+            person, project, task, period = pricing
+            price = pricer.bill(person, project, task, period)
+            cost = pricer.cost(person, period)
+            lines = line_of[pricing] = (
+                bill_lines.line((person, project, task), price) if price else None,
+                cost_lines.line((person,), cost) if cost else None,
+            )
+        bill, cost_line = lines
+        if bill is not None and billed:
+            for cell in keys:
+                bill_seconds[(cell, bill)] += billed
+        if cost_line is not None and seconds:
+            for cell in keys:
+                cost_seconds[(cell, cost_line)] += seconds
 
 
 def _tree(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from punchclock.accounts.decorators import member_required
@@ -112,7 +113,7 @@ def _chart(viewer: Membership, ask: ReportRequest, report: TimeReport) -> Any:
         unit = "day" if days <= 35 else "week" if days <= 190 else "month"
     first = ask.by[0]
     by = (unit,) if first in TIME_DIMENSIONS else (unit, first)
-    series_report = time_report(viewer, span, by=by, zone=report.zone, money=False)
+    series_report = time_report(viewer, span, by=by, zone=report.zone, hours_only=True)
     periods = list(series_report.groups)
     categories = [_short(unit, g.key[0]) for g in periods]
     if first in TIME_DIMENSIONS:
@@ -159,7 +160,8 @@ def time_report_page(request: HttpRequest) -> HttpResponse:
         error = exc
         ask = parse_request(viewer, {}, zone=zone)
     report = time_report(viewer, ask.where, by=ask.by, zone=zone)
-    rows = _rows(report)
+    drill_query = _query_without(request, "drill", "page")
+    rows = _rows(report, reverse("reports:time_entries") + "?" + drill_query)
     context = {
         "ask": ask,
         "report": report,
@@ -171,7 +173,7 @@ def time_report_page(request: HttpRequest) -> HttpResponse:
         "options": _options(viewer, ask.where.projects),
         "params": request.GET,
         "query": _query_without(request),
-        "drill_query": _query_without(request, "drill", "page"),
+        "drill_query": drill_query,
         "rows": rows[:MAX_ROWS],
         "hidden_rows": max(0, len(rows) - MAX_ROWS),
         "currencies": sorted(report.total.amounts),
@@ -181,14 +183,21 @@ def time_report_page(request: HttpRequest) -> HttpResponse:
     return render(request, template, context, status=400 if error else 200)
 
 
-def _rows(report: TimeReport) -> list[dict[str, Any]]:
-    """Table rows: each group, then its children indented, each with its drill-down link."""
+def _rows(report: TimeReport, entries_url: str) -> list[dict[str, Any]]:
+    """Table rows: each group, then its children indented, each with its drill-down link
+    (built here once per row: a {% url %} per row was a good part of a long page's time)."""
+    joiner = "&" if not entries_url.endswith("?") else ""
     rows: list[dict[str, Any]] = []
     for group in report.groups:
-        rows.append({"group": group, "level": 0, "drill": group.token})
+        rows.append({"group": group, "level": 0, "href": _drill(entries_url, joiner, group.token)})
         for child in group.children:
-            rows.append({"group": child, "level": 1, "drill": f"{group.token},{child.token}"})
+            token = f"{group.token},{child.token}"
+            rows.append({"group": child, "level": 1, "href": _drill(entries_url, joiner, token)})
     return rows
+
+
+def _drill(entries_url: str, joiner: str, token: str) -> str:
+    return f"{entries_url}{joiner}drill={quote(token, safe='')}"
 
 
 @member_required

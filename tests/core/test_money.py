@@ -78,3 +78,23 @@ def test_sums_of_rounded_amounts_stay_exact(cents):
     total = sum((a for a in amounts[1:]), start=amounts[0])
     assert total.amount == Decimal(sum(cents)).scaleb(-2)
     assert total.rounded() == total
+
+
+@pytest.mark.parametrize("locale", ["en", "de", "fr", "de_CH", "ja", "hu", "en_IN"])
+def test_format_matches_babels_format_currency(locale):
+    """Money.format reuses parsed patterns; it must print what format_currency prints."""
+    from babel.numbers import format_currency
+
+    from punchclock.core.money import _pattern, minor_units
+
+    for currency in ("EUR", "USD", "JPY", "HUF", "GBP", "CHF", "BHD", "INR"):
+        for text in ("0", "1234567.891", "-12.5", "0.005", "-0.004", "99999999.99"):
+            money = Money(Decimal(text), currency)
+            expected = format_currency(
+                money.rounded().amount,
+                currency,
+                format=_pattern(locale, minor_units(currency)),
+                locale=locale,
+                currency_digits=False,
+            )
+            assert money.format(locale) == expected, (locale, currency, text)

@@ -151,3 +151,31 @@ def test_resolution_is_one_query(agency, django_assert_num_queries):
     )
     with django_assert_num_queries(1):
         resolve_rates(membership=agency.member, project=project, task=task, at=AT)
+
+
+@pytest.mark.parametrize(("scopes", "winner", "amount"), CASES)
+def test_the_reports_rate_book_picks_the_same_rate_as_the_resolver(agency, scopes, winner, amount):
+    """RateBook.bill_chain (the reports' fast path) agrees with resolve_rates, with another
+    person, a task-less entry and a second currency's defaults around to tempt it."""
+    from punchclock.projects.ratebook import RateBook
+
+    _rates(agency, scopes)
+    make_rate(agency.organization, "33", currency="USD")
+    make_rate(agency.organization, "34", membership=agency.manager)
+    make_rate(agency.organization, "35", project=agency.project, membership=agency.manager)
+    book = RateBook.load(agency.organization)
+    project = agency.project
+    for membership in (agency.member, agency.manager):
+        for task in (agency.task, None):
+            chain = book.bill_chain(
+                membership_id=membership.pk,
+                project_id=project.pk,
+                client_id=project.client_id,
+                currency=project.client.currency,
+                task_id=task.pk if task else None,
+            )
+            found = book.first_at(RateKind.BILL, chain, AT.date())
+            quote = resolve_rates(membership=membership, project=project, task=task, at=AT)
+            assert (found.amount if found else None) == (
+                quote.bill.amount if quote.bill else None
+            ), (membership, task)
