@@ -307,7 +307,7 @@ def time_report(
     for dims, levels in passes:
         rows = aggregate(scope, where, dataclasses.replace(plan, by=dims))
         _accumulate(rows, dims, levels, sums, bill_lines, cost_lines, pricer)
-    cells = {cell: Figures(*figures) for cell, figures in sums.items()}
+    cells = {cell: Figures(f[0], f[1], f[2]) for cell, f in sums.items()}
     bill_lines.round_into(cells, "amounts")
     cost_lines.round_into(cells, "cost")
     labels = group_labels(viewer, by, cells)

@@ -1,0 +1,75 @@
+"""Closed months of tracked time, summed once and kept for long reports (decision 0017).
+
+A report over a year reads twelve months of sums instead of hundreds of thousands of
+entries. The sums are a cache of the entries, never a source: database triggers mark the
+UTC day of every entry that is written, moved or deleted, and the project whose rounding
+rule changes, and the next report rebuilds the months those marks touch before it reads.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from punchclock.accounts.models import Organization
+
+
+class MonthTotal(models.Model):
+    """Seconds of one organization-local month per pricing key, as the time report sums them.
+
+    The key is what pricing needs (person, project, task, rate period); seconds, billable
+    seconds and billed seconds (after the project's rounding rule, per entry or per
+    person's day and task) are the report's own sums. Ids are plain integers: the rows
+    are rebuilt from the entries, so they never need to follow a deletion themselves.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    membership_id = models.BigIntegerField()
+    project_id = models.BigIntegerField()
+    task_id = models.BigIntegerField(null=True)
+    period = models.PositiveIntegerField()
+    seconds = models.BigIntegerField()
+    billable_seconds = models.BigIntegerField()
+    billed_seconds = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "month"], name="month_total_org_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} person {self.membership_id} project {self.project_id}"
+
+
+class MonthState(models.Model):
+    """A month whose totals are built, and for which rate periods and zone (fingerprint)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    fingerprint = models.CharField(max_length=64)
+    built_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month"], name="one_state_per_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} built {self.built_at:%Y-%m-%d %H:%M}"
+
+
+class DirtyDay(models.Model):
+    """A UTC day on which some entry of the organization changed since the months were built.
+
+    Written by triggers only (reports.triggers), so any writer is seen: services, imports,
+    the admin, a raw SQL console. A plain integer instead of a foreign key lets the
+    triggers run while an organization is being deleted."""
+
+    organization_id = models.BigIntegerField()
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization_id", "day"], name="one_dirty_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"organization {self.organization_id} {self.day}"
