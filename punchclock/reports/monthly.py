@@ -201,9 +201,9 @@ def read(scope: Any, where: Any, plan: Any, months: list[date]) -> list[tuple[An
         f"WHERE {' AND '.join(filters.parts)} "
         f"GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(query, filters.params)
-        rows = cursor.fetchall()
+    from punchclock.reports import query as report_query
+
+    rows = report_query._fetch(query, filters.params)
     if connection.vendor == "postgresql":  # sums of bigints come back as Decimal there
         return [(*row[:-3], int(row[-3]), int(row[-2]), int(row[-1])) for row in rows]
     return rows
