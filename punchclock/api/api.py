@@ -31,6 +31,7 @@ from punchclock.payments.api_receivables import router as receivables_router
 from punchclock.projects.api import router as projects_router
 from punchclock.reports.api import router as reports_router
 from punchclock.reports.api_more import router as reports_more_router
+from punchclock.reports.api_unbilled import router as reports_unbilled_router
 from punchclock.tracking.api import router as tracking_router
 
 DESCRIPTION = """
@@ -164,4 +165,5 @@ api.add_router("", reminders_router)
 api.add_router("", recurring_router)
 api.add_router("", reports_router)
 api.add_router("", reports_more_router)
+api.add_router("", reports_unbilled_router)
 api.add_router("", fallback)

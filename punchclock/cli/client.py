@@ -631,7 +631,7 @@ def projects(env: Env, as_json: bool) -> None:
     "kind",
     required=False,
     default="time",
-    type=click.Choice(["time", "budgets", "revenue", "tax", "utilisation", "profit"]),
+    type=click.Choice(["time", "unbilled", "budgets", "revenue", "tax", "utilisation", "profit"]),
 )
 @click.option(
     "--period",
@@ -696,6 +696,7 @@ def report(
     Examples:
       punch report --period last-month --by client
       punch report --from 2026-07-01 --to 2026-09-30 --by project,person --format csv
+      punch report unbilled
       punch report budgets
       punch report revenue --period year
       punch report tax --from 2026-07-01 --to 2026-09-30 --format csv
@@ -710,7 +711,7 @@ def report(
         asked: dict[str, Any] = {"period": "all" if everything else period if explicit else None}
         if first or last:
             asked.update({"period": "custom", "from": first, "to": last})
-        if kind == "budgets":
+        if kind in ("budgets", "unbilled"):
             asked = {}
         if (
             kind == "profit"

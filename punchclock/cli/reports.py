@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-KINDS = ("time", "budgets", "revenue", "tax", "utilisation", "profit")
+KINDS = ("time", "unbilled", "budgets", "revenue", "tax", "utilisation", "profit")
 
 
 def run(env: Any, kind: str, query: dict[str, Any], output: str) -> None:
@@ -26,6 +26,7 @@ def run(env: Any, kind: str, query: dict[str, Any], output: str) -> None:
         env.dump(data)
         return
     printers = {
+        "unbilled": _unbilled,
         "budgets": _budgets,
         "revenue": _revenue,
         "tax": _tax,
@@ -43,6 +44,32 @@ def _table(env: Any, header: list[str], rows: list[list[str]]) -> None:
             for i, cell in enumerate(line)
         ]
         env.echo("  ".join(cells).rstrip())
+
+
+def _unbilled(env: Any, data: dict[str, Any]) -> None:
+    if not data["clients"]:
+        env.echo("Nothing to bill.")
+        return
+
+    def money(values: dict[str, str]) -> str:
+        return ", ".join(f"{amount} {currency}" for currency, amount in values.items()) or "–"
+
+    rows = []
+    for client in data["clients"]:
+        for p in client["projects"]:
+            age = p["age_days"]
+            rows.append(
+                [
+                    f"{client['client']} · {p['project']}",
+                    p["billed_hours"],
+                    money(p["time"]),
+                    money(p["expenses"]),
+                    p["oldest"] or "–",
+                    "–" if age is None else f"{age} d",
+                ]
+            )
+    _table(env, ["Client · project", "Billed h", "Time", "Expenses", "Oldest", "Age"], rows)
+    env.echo("Total: " + money(data["totals"]))
 
 
 def _budgets(env: Any, data: dict[str, Any]) -> None:

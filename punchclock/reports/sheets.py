@@ -11,6 +11,7 @@ from punchclock.reports.export import write_csv
 from punchclock.reports.profitability import ProfitReport
 from punchclock.reports.revenue import RevenueReport, TaxReport
 from punchclock.reports.timereport import hours
+from punchclock.reports.unbilled import UnbilledReport
 from punchclock.reports.utilisation import UtilisationReport
 
 
@@ -198,4 +199,44 @@ def profitability_csv(report: ProfitReport, *, bom: bool = True) -> str:
             "" if r.margin_percent is None else r.margin_percent,
         ]
         rows.append(line)
+    return write_csv(header, rows, bom=bom)
+
+
+def unbilled_csv(report: UnbilledReport, *, bom: bool = True) -> str:
+    """One line per client and project (and currency, when a client has two)."""
+    header = [
+        "Client",
+        "Project",
+        "Currency",
+        "Billable hours",
+        "Billed hours",
+        "Time amount",
+        "Expenses",
+        "Expense items",
+        "Total",
+        "Oldest",
+        "Age in days",
+    ]
+    rows: list[list[object]] = []
+    for client in report.clients:
+        for row in client.rows:
+            oldest, age = row.oldest, row.age(report.today)
+            for currency in sorted(row.total) or [""]:
+                time_amount = row.amounts.get(currency)
+                expenses = row.expenses.get(currency)
+                rows.append(
+                    [
+                        client.name,
+                        row.label,
+                        currency,
+                        hours(row.billable_seconds),
+                        row.billed_hours,
+                        _m(time_amount, currency) if currency else "",
+                        _m(expenses, currency) if currency else "",
+                        row.expense_count,
+                        _m(row.total.get(currency), currency) if currency else "",
+                        oldest.isoformat() if oldest else "",
+                        "" if age is None else age,
+                    ]
+                )
     return write_csv(header, rows, bom=bom)

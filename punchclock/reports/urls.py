@@ -1,6 +1,6 @@
 from django.urls import path
 
-from punchclock.reports import views, views_more
+from punchclock.reports import views, views_more, views_unbilled
 
 app_name = "reports"
 urlpatterns = [
@@ -8,6 +8,8 @@ urlpatterns = [
     path("time/", views.time_report_page, name="time"),
     path("time/export.csv", views.time_report_csv_view, name="time_csv"),
     path("time/entries/", views.time_entries, name="time_entries"),
+    path("unbilled/", views_unbilled.unbilled_page, name="unbilled"),
+    path("unbilled/export.csv", views_unbilled.unbilled_csv_view, name="unbilled_csv"),
     path("budgets/", views_more.budgets_page, name="budgets"),
     path("budgets/export.csv", views_more.budgets_csv_view, name="budgets_csv"),
     path("revenue/", views_more.revenue_page, name="revenue"),

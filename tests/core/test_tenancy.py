@@ -236,6 +236,8 @@ OPEN = {
     "reports:time",
     "reports:time_csv",
     "reports:time_entries",
+    "reports:unbilled",
+    "reports:unbilled_csv",
     "reports:budgets",
     "reports:budgets_csv",
     "reports:revenue",

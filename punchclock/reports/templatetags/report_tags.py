@@ -40,3 +40,9 @@ def palette(index: int) -> str:
 def runs_out(row: Any, today: Any) -> Any:
     """The day a budget row runs out at its pace (budgets.BudgetRow.runs_out)."""
     return row.runs_out(today)
+
+
+@register.filter
+def age_on(row: Any, today: Any) -> Any:
+    """Days since an unbilled row's oldest item (unbilled.UnbilledRow.age)."""
+    return row.age(today)

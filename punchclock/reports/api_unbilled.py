@@ -1,0 +1,93 @@
+"""REST endpoint of the unbilled work report (JSON or CSV)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from punchclock.api.auth import acting
+from punchclock.api.errors import responses
+from punchclock.core.timeutil import local_date, now
+from punchclock.reports import sheets
+from punchclock.reports.api_more import FormatQuery, _csv, _q, _wants_csv
+from punchclock.reports.timereport import hours
+from punchclock.reports.unbilled import UnbilledRow, unbilled_report
+
+router = Router(tags=["Reports"])
+Money = dict[str, str]
+
+
+class UnbilledRowOut(Schema):
+    project_id: int | None
+    project: str
+    billable_hours: str
+    billed_hours: str
+    time: Money
+    expenses: Money
+    expense_items: int
+    total: Money
+    oldest: date | None
+    age_days: int | None
+
+
+class UnbilledClientOut(Schema):
+    client_id: int
+    client: str
+    summary: UnbilledRowOut
+    projects: list[UnbilledRowOut]
+
+
+class UnbilledOut(Schema):
+    today: date
+    totals: Money
+    clients: list[UnbilledClientOut]
+
+
+def _money(values: dict[str, Any]) -> Money:
+    return {currency: _q(amount, currency) for currency, amount in values.items()}
+
+
+def _row(row: UnbilledRow, today: date) -> dict[str, Any]:
+    return {
+        "project_id": row.project_id,
+        "project": row.label,
+        "billable_hours": str(hours(row.billable_seconds)),
+        "billed_hours": str(row.billed_hours),
+        "time": _money(row.amounts),
+        "expenses": _money(row.expenses),
+        "expense_items": row.expense_count,
+        "total": _money(row.total),
+        "oldest": row.oldest,
+        "age_days": row.age(today),
+    }
+
+
+@router.get(
+    "/reports/unbilled",
+    response=responses(UnbilledOut),
+    summary="Billable time and expenses not yet invoiced, per client and project, with age",
+    description="Time not on an issued invoice (priced as a draft would price it) and "
+    "approved billable expenses on no invoice; for owners, admins and billing members.",
+)
+def unbilled_endpoint(request: HttpRequest, query: Query[FormatQuery]) -> Any:
+    me = acting(request)
+    zone = me.user.timezone
+    report = unbilled_report(me, today=local_date(now(), zone), zone=zone)
+    if _wants_csv(request, query.format):
+        return _csv(sheets.unbilled_csv(report, bom=query.bom != "0"), f"unbilled-{report.today}")
+    return {
+        "today": report.today,
+        "totals": _money(report.totals),
+        "clients": [
+            {
+                "client_id": c.client_id,
+                "client": c.name,
+                "summary": _row(c.summary, report.today),
+                "projects": [_row(r, report.today) for r in c.rows],
+            }
+            for c in report.clients
+        ],
+    }

@@ -1,0 +1,212 @@
+# ruff: noqa: S608 - the SQL is built from fixed fragments; every value is a parameter.
+"""Unbilled work: billable time not on an issued invoice, and approved billable expenses
+not on an invoice, per client and project, with the age of the oldest item.
+
+Time is the time report's own figures (billed hours after rounding, amounts priced per
+invoice line) with the filter billable and not invoiced, so the page, the dashboard card
+and a draft made from it agree. Age is the oldest unbilled entry's (or expense's) local
+day. Each row links to a draft for that client (and project) from that day to today.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Min
+
+from punchclock.accounts.models import Membership
+from punchclock.accounts.permissions import can
+from punchclock.core.timeutil import local_date
+from punchclock.payments.balances import from_scaled, scaled_sum
+from punchclock.reports.query import (
+    TimeFilter,
+    dialect,
+    entries_table,
+    entry_range,
+    scope_for,
+    where_clause,
+)
+from punchclock.reports.timecut import offsets
+from punchclock.reports.timereport import hours, time_report
+
+NO_PROJECT = "(no project)"
+
+
+@dataclass
+class UnbilledRow:
+    """One client's project (or its expenses without a project)."""
+
+    project_id: int | None
+    label: str
+    billable_seconds: int = 0
+    billed_seconds: int = 0
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+    expenses: dict[str, Decimal] = field(default_factory=dict)
+    expense_count: int = 0
+    oldest: date | None = None
+
+    @property
+    def billed_hours(self) -> Decimal:
+        return hours(self.billed_seconds)
+
+    @property
+    def total(self) -> dict[str, Decimal]:
+        out = dict(self.amounts)
+        for currency, amount in self.expenses.items():
+            out[currency] = out.get(currency, Decimal(0)) + amount
+        return dict(sorted(out.items()))
+
+    def age(self, today: date) -> int | None:
+        return (today - self.oldest).days if self.oldest else None
+
+    def see(self, day: date | None) -> None:
+        if day is not None and (self.oldest is None or day < self.oldest):
+            self.oldest = day
+
+
+@dataclass
+class UnbilledClient:
+    client_id: int
+    name: str
+    rows: list[UnbilledRow] = field(default_factory=list)
+    summary: UnbilledRow = field(default_factory=lambda: UnbilledRow(None, "All projects"))
+
+
+@dataclass
+class UnbilledReport:
+    today: date
+    clients: list[UnbilledClient]
+    totals: dict[str, Decimal]
+
+
+def unbilled_report(viewer: Membership, *, today: date, zone: str | None = None) -> UnbilledReport:
+    """All unbilled work of the organization, oldest first. For people who bill."""
+    if not can(viewer, "invoices.manage"):
+        raise PermissionDenied("Unbilled work is for the people who make invoices.")
+    zone = zone or viewer.user.timezone
+    where = TimeFilter(billable=True, invoiced=False)
+    report = time_report(viewer, where, by=("client", "project"), zone=zone)
+    clients: dict[int, UnbilledClient] = {}
+    rows: dict[tuple[int, int | None], UnbilledRow] = {}
+    for group in report.groups:
+        client = clients.setdefault(group.key[0], UnbilledClient(group.key[0], group.label))
+        for child in group.children:
+            row = UnbilledRow(
+                child.key[0],
+                child.label,
+                billable_seconds=child.figures.billable_seconds,
+                billed_seconds=child.figures.billed_seconds,
+                amounts={c: a for c, a in child.figures.amounts.items() if a},
+            )
+            rows[(client.client_id, row.project_id)] = row
+            client.rows.append(row)
+    for (client_id, project_id), day in _oldest_entries(viewer, where, zone).items():
+        if (client_id, project_id) in rows:
+            rows[(client_id, project_id)].see(day)
+    _add_expenses(viewer, clients, rows)
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for client in clients.values():
+        summary = client.summary
+        for row in client.rows:
+            summary.billable_seconds += row.billable_seconds
+            summary.billed_seconds += row.billed_seconds
+            summary.expense_count += row.expense_count
+            summary.see(row.oldest)
+            for target, source in (
+                (summary.amounts, row.amounts),
+                (summary.expenses, row.expenses),
+            ):
+                for currency, amount in source.items():
+                    target[currency] = target.get(currency, Decimal(0)) + amount
+        for currency, amount in summary.total.items():
+            totals[currency] += amount
+        client.rows.sort(key=lambda r: (r.oldest or today, r.label.lower()))
+    ordered = sorted(
+        (c for c in clients.values() if c.rows),
+        key=lambda c: (c.summary.oldest or today, c.name.lower()),
+    )
+    return UnbilledReport(today=today, clients=ordered, totals=dict(sorted(totals.items())))
+
+
+def _oldest_entries(
+    viewer: Membership, where: TimeFilter, zone: str
+) -> dict[tuple[int, int], date]:
+    """The local day of the oldest unbilled entry per client and project, in one query."""
+    scope = scope_for(viewer)
+    span = entry_range(scope, where)
+    if span is None:
+        return {}
+    sql = dialect()
+    filters = where_clause(scope, where, offsets(viewer.organization.timezone, *span), sql)
+    query = (
+        f"SELECT p.client_id, e.project_id, MIN(e.start) FROM {entries_table()} "
+        f"JOIN projects_project p ON p.id = e.project_id WHERE {' AND '.join(filters.parts)} "
+        "GROUP BY p.client_id, e.project_id"
+    )
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(query, filters.params)
+        found = cursor.fetchall()
+    return {
+        (client, project): local_date(_instant(first), zone) for client, project, first in found
+    }
+
+
+def _instant(value: Any) -> datetime:
+    """MIN(start) as the database returns it: aware on PostgreSQL, UTC text on SQLite."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+
+
+def _add_expenses(
+    viewer: Membership,
+    clients: dict[int, UnbilledClient],
+    rows: dict[tuple[int, int | None], UnbilledRow],
+) -> None:
+    """Approved billable expenses on no invoice, per client, project and client currency."""
+    from punchclock.clients.models import Client
+    from punchclock.expenses.models import Expense, ExpenseStatus
+    from punchclock.projects.models import Project
+
+    found = (
+        Expense.objects.filter(
+            organization_id=viewer.organization_id,
+            billable=True,
+            status=ExpenseStatus.APPROVED,
+            billing__isnull=True,
+        )
+        .values("client_id", "project_id", "client_currency")
+        .annotate(total=scaled_sum("billable_amount"), oldest=Min("spent_on"), count=Count("id"))
+        .order_by()
+    )
+    found = list(found)
+    if not found:
+        return
+    org = viewer.organization_id
+    names = dict(Client.objects.filter(organization_id=org).values_list("pk", "name"))
+    projects = {
+        pk: f"{client}/{code} · {name}"
+        for pk, client, code, name in Project.objects.filter(organization_id=org).values_list(
+            "pk", "client__code", "code", "name"
+        )
+    }
+    for item in found:
+        client_id, project_id = item["client_id"], item["project_id"]
+        client = clients.setdefault(client_id, UnbilledClient(client_id, names.get(client_id, "?")))
+        row = rows.get((client_id, project_id))
+        if row is None:
+            label = projects.get(project_id, "?") if project_id else NO_PROJECT
+            row = rows[(client_id, project_id)] = UnbilledRow(project_id, label)
+            client.rows.append(row)
+        amount = from_scaled(item["total"])
+        currency = item["client_currency"]
+        row.expenses[currency] = row.expenses.get(currency, Decimal(0)) + amount
+        row.expense_count += item["count"]
+        row.see(item["oldest"])

@@ -1,0 +1,154 @@
+"""Unbilled work: what the entries and expenses say is not invoiced yet, with its age."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from punchclock.core.timeutil import local_date
+from punchclock.invoicing.models import Invoice
+from punchclock.invoicing.services import create_draft, issue_invoice
+from punchclock.reports.query import TimeFilter
+from punchclock.reports.timereport import time_report
+from punchclock.reports.unbilled import unbilled_report
+from tests.conftest import login
+from tests.reports.conftest import ZONE
+from tests.reports.test_reports_api import _get
+
+TODAY = date(2026, 12, 15)
+
+
+def _rows(report) -> dict[tuple[int, int | None], object]:
+    return {(c.client_id, r.project_id): r for c in report.clients for r in c.rows}
+
+
+def _issue_october_of_the_api_project(world) -> set[int]:
+    a = world.agency
+    a.organization.vat_id = "DE811907980"  # issuing checks the e-invoice rules
+    a.organization.save()
+    draft = create_draft(
+        a.client,
+        by=a.owner,
+        period_start=date(2026, 10, 1),
+        period_end=date(2026, 10, 31),
+        project=a.project,
+    )
+    billed = set(draft.lines.values_list("billed_entries__entry_id", flat=True)) - {None}
+    issue_invoice(draft, by=a.owner, issue_date=date(2026, 12, 1))
+    return billed
+
+
+def test_time_is_the_time_reports_unbilled_figures_with_the_oldest_day(world):
+    a = world.agency
+    billed = _issue_october_of_the_api_project(world)
+    report = unbilled_report(a.owner, today=TODAY, zone=ZONE)
+    expected = time_report(
+        a.owner, TimeFilter(billable=True, invoiced=False), by=("client", "project"), zone=ZONE
+    )
+    rows = _rows(report)
+    for group in expected.groups:
+        for child in group.children:
+            row = rows[(group.key[0], child.key[0])]
+            assert row.billable_seconds == child.figures.billable_seconds
+            assert row.billed_seconds == child.figures.billed_seconds
+            assert row.amounts == {c: v for c, v in child.figures.amounts.items() if v}
+    # The oldest day and the age come from the entries that are still unbilled.
+    for (_client_id, project_id), row in rows.items():
+        waiting = [
+            e
+            for e in world.entries
+            if e.project_id == project_id and e.billable and e.pk not in billed
+        ]
+        assert row.oldest == min(local_date(e.start, ZONE) for e in waiting)
+        assert row.age(TODAY) == (TODAY - row.oldest).days
+    api_row = rows[(a.client.pk, a.project.pk)]
+    assert api_row.oldest >= date(2026, 11, 1)  # October of that project is invoiced
+    all_time = sum(e.duration_seconds for e in world.entries if e.billable and e.pk not in billed)
+    assert sum(r.billable_seconds for r in rows.values()) == all_time
+
+
+def test_expenses_join_their_project_and_the_totals(world, settings, tmp_path):
+    from punchclock.expenses.models import Expense, ExpenseStatus
+    from punchclock.expenses.services import (
+        ExpenseInput,
+        create_starter_categories,
+        record_expense,
+    )
+
+    settings.MEDIA_ROOT = tmp_path
+    a = world.agency
+    create_starter_categories(a.organization)
+    category = a.organization.expense_categories.get(name="Travel")
+    expense = record_expense(
+        a.member,
+        by=a.member,
+        data=ExpenseInput(
+            client=a.client,
+            project=a.project,
+            category=category,
+            spent_on=date(2026, 9, 20),
+            description="Train to the client",
+            amount="119",
+        ),
+    )
+    Expense.objects.filter(pk=expense.pk).update(status=ExpenseStatus.APPROVED)
+    expense.refresh_from_db()
+    report = unbilled_report(a.owner, today=TODAY, zone=ZONE)
+    row = _rows(report)[(a.client.pk, a.project.pk)]
+    assert row.expenses == {
+        expense.client_currency: expense.billable_amount.quantize(Decimal("0.01"))
+    }
+    assert row.expense_count == 1
+    assert row.oldest == date(2026, 9, 20)  # older than any entry
+    client = next(c for c in report.clients if c.client_id == a.client.pk)
+    assert client.summary.oldest == date(2026, 9, 20)
+    grand = sum((amount for c in report.clients for amount in c.summary.total.values()), Decimal(0))
+    assert sum(report.totals.values()) == grand
+
+
+def test_page_csv_and_api_for_billers_only(world, client):
+    a = world.agency
+    a.client.name = "=HYPERLINK(1)"
+    a.client.save()
+    owner = login(a.owner)
+    page = owner.get("/reports/unbilled/")
+    assert page.status_code == 200
+    assert "Unbilled work" in page.content.decode()
+    assert 'name="period_start"' in page.content.decode()
+    csv = owner.get("/reports/unbilled/export.csv?bom=0").content.decode()
+    assert csv.splitlines()[0].startswith("Client,Project,Currency")
+    assert "'=HYPERLINK(1)" in csv  # neutralised for spreadsheets
+    page_report = unbilled_report(a.owner, today=TODAY, zone=ZONE)
+    lines = sum(max(1, len(r.total)) for c in page_report.clients for r in c.rows)
+    assert len(csv.splitlines()) == 1 + lines
+    body = _get(client, a.owner, "/api/v1/reports/unbilled").json()
+    assert body["totals"] == {
+        c: str(v.quantize(Decimal("0.01"))) for c, v in page_report.totals.items()
+    }
+    assert [c["client_id"] for c in body["clients"]] == [c.client_id for c in page_report.clients]
+    api_csv = _get(client, a.owner, "/api/v1/reports/unbilled?format=csv&bom=0").content.decode()
+    assert api_csv.splitlines()[1:] == csv.splitlines()[1:]
+    for person in (a.member, a.manager):
+        assert login(person).get("/reports/unbilled/").status_code == 403
+        assert login(person).get("/reports/unbilled/export.csv").status_code == 403
+        assert _get(client, person, "/api/v1/reports/unbilled").status_code == 403
+
+
+def test_one_click_makes_the_draft_of_that_project_from_the_oldest_day(world):
+    a = world.agency
+    report = unbilled_report(a.owner, today=TODAY, zone=ZONE)
+    row = _rows(report)[(a.client.pk, a.project.pk)]
+    response = login(a.owner).post(
+        "/invoices/unbilled/",
+        {
+            "client": a.client.pk,
+            "project": a.project.pk,
+            "period_start": row.oldest.isoformat(),
+            "period_end": TODAY.isoformat(),
+            "group_by": "project",
+        },
+    )
+    assert response.status_code == 302
+    draft = Invoice.objects.get(client=a.client)
+    on_it = set(draft.lines.values_list("billed_entries__entry_id", flat=True)) - {None}
+    assert on_it == {e.pk for e in world.entries if e.project_id == a.project.pk and e.billable}
