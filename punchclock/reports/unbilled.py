@@ -175,7 +175,7 @@ def _add_expenses(
     from punchclock.expenses.models import Expense, ExpenseStatus
     from punchclock.projects.models import Project
 
-    found = (
+    found = list(
         Expense.objects.filter(
             organization_id=viewer.organization_id,
             billable=True,
@@ -186,7 +186,6 @@ def _add_expenses(
         .annotate(total=scaled_sum("billable_amount"), oldest=Min("spent_on"), count=Count("id"))
         .order_by()
     )
-    found = list(found)
     if not found:
         return
     org = viewer.organization_id
