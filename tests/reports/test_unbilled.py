@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
+
+import pytest
 
 from punchclock.core.timeutil import local_date
 from punchclock.invoicing.models import Invoice
@@ -152,3 +155,24 @@ def test_one_click_makes_the_draft_of_that_project_from_the_oldest_day(world):
     draft = Invoice.objects.get(client=a.client)
     on_it = set(draft.lines.values_list("billed_entries__entry_id", flat=True)) - {None}
     assert on_it == {e.pk for e in world.entries if e.project_id == a.project.pk and e.billable}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_punch_report_unbilled_prints_rows_and_totals(world, punch_as):
+    a = world.agency
+    report = unbilled_report(a.owner, today=TODAY, zone=ZONE)
+    punch = punch_as(a.owner)
+    table = punch("report", "unbilled")
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    assert lines[0].split()[:3] == ["Client", "·", "project"]
+    rows = [r for c in report.clients for r in c.rows]
+    assert len(lines) == 1 + len(rows) + 1
+    totals = ", ".join(f"{v.quantize(Decimal('0.01'))} {c}" for c, v in report.totals.items())
+    assert lines[-1] == f"Total: {totals}"
+    as_json = punch("report", "unbilled", "--json")
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output)["clients"][0]["client_id"] == report.clients[0].client_id
+    refused = punch_as(a.member)("report", "unbilled")
+    assert refused.exit_code != 0
+    assert "invoice" in refused.output.lower()
