@@ -97,6 +97,9 @@ class TimeReport:
     total: Figures
     shows_amounts: bool
     shows_cost: bool
+    # Billable seconds on hourly projects the viewer may price that found no bill rate: shown
+    # as no money, so the page says so instead of letting "–" pass for a price of zero.
+    unpriced_seconds: int = 0
 
 
 def encode_key(key: Key) -> str:
@@ -304,9 +307,12 @@ def time_report(
         tagged = {"pair"} if by[0] != "tag" else {"first", "pair"}
         others = {"total"} | ({"first"} if rest and by[0] != "tag" else set())
         passes = [(by, tagged), (rest or ("person",), others)]
+    unpriced = 0
     for dims, levels in passes:
         rows = aggregate(scope, where, dataclasses.replace(plan, by=dims))
         _accumulate(rows, dims, levels, sums, bill_lines, cost_lines, pricer)
+        if pricer is not None and "total" in levels:
+            unpriced = _unpriced_seconds(rows, dims, pricer, scope)
     cells = {cell: Figures(*figures) for cell, figures in sums.items()}
     bill_lines.round_into(cells, "amounts")
     cost_lines.round_into(cells, "cost")
@@ -320,6 +326,33 @@ def time_report(
         total=cells.get(TOTAL, Figures()),
         shows_amounts=shows_amounts,
         shows_cost=pricer is not None and pricer.shows_cost,
+        unpriced_seconds=unpriced,
+    )
+
+
+def _unpriced_seconds(
+    rows: list[tuple[Any, ...]], dims: tuple[str, ...], pricer: _Pricer, scope: Scope
+) -> int:
+    """Billable seconds of the rows whose pricing key has no bill rate, on hourly projects
+    the viewer may see money of (fixed-fee and non-billable projects have no hourly price
+    by design). Kept apart from _accumulate's loop: one more pass over the total's rows."""
+    offset = sum(2 if name == "task" else 1 for name in dims)
+    billable: dict[Key, int] = defaultdict(int)
+    for row in rows:
+        if row[-2]:
+            billable[row[offset : offset + 4]] += row[-2]
+    missing = {key: s for key, s in billable.items() if pricer.bill(*key) is None}
+    if not missing:
+        return 0
+    hourly = set(
+        Project.objects.filter(
+            pk__in={key[1] for key in missing}, billing_method__in=HOURLY_METHODS
+        ).values_list("pk", flat=True)
+    )
+    return sum(
+        s
+        for key, s in missing.items()
+        if key[1] in hourly and (scope.everyone or key[1] in scope.managed)
     )
 
 
