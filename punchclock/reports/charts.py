@@ -98,7 +98,8 @@ def stacked_bars(
     slot = plot_w / count
     bar = max(min(slot * 0.7, 48), 1.5)
     legend_rows = math.ceil(len(series) / 4) if len(series) > 1 else 0
-    full_h = height + legend_rows * 20
+    # Each legend row is 20 high; the last one needs only its text's depth below it.
+    full_h = height + legend_rows * 20 - (12 if legend_rows else 0)
     out = [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {full_h}" '
         f'role="img" aria-label="{escape(title)}" preserveAspectRatio="xMidYMid meet">',
