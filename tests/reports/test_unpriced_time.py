@@ -29,7 +29,9 @@ def _work(agency, project, hours: int, *, day: int, billable: bool = True, perso
 def _world(agency):
     """2 h priced, 3 h billable without a rate, and time that has no hourly price by design."""
     make_rate(agency.organization, "100", project=agency.project)
-    fixed = make_project(agency.client, "Audit", code="audit", billing_method=BillingMethod.FIXED_FEE)
+    fixed = make_project(
+        agency.client, "Audit", code="audit", billing_method=BillingMethod.FIXED_FEE
+    )
     _work(agency, agency.project, 2, day=1)
     _work(agency, agency.other_project, 3, day=2)  # hourly, no rate anywhere
     _work(agency, agency.other_project, 4, day=3, billable=False)
