@@ -49,6 +49,14 @@ def nice_ceiling(value: float, ticks: int = 4) -> float:
     return 10 * power * ticks  # pragma: no cover
 
 
+def axis(value: float) -> tuple[float, int]:
+    """The axis top and its number of steps (3 to 5) that leaves the least empty room.
+
+    With four steps always, 430 h got an 800 h axis and 99 h a 200 h one: half the plot empty.
+    """
+    return min((nice_ceiling(value, ticks), ticks) for ticks in (3, 4, 5))
+
+
 def _fmt(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
@@ -86,26 +94,27 @@ def stacked_bars(
     plot_w, plot_h = width - left - right, height - top - bottom
     count = max(len(categories), 1)
     totals = [_total([s.values[i] for s in series]) for i in range(len(categories))]
-    maximum = nice_ceiling(float(max(totals, default=Decimal(0))))
+    maximum, steps = axis(float(max(totals, default=Decimal(0))))
     slot = plot_w / count
     bar = max(min(slot * 0.7, 48), 1.5)
     legend_rows = math.ceil(len(series) / 4) if len(series) > 1 else 0
-    full_h = height + legend_rows * 20
+    # Each legend row is 20 high; the last one needs only its text's depth below it.
+    full_h = height + legend_rows * 20 - (12 if legend_rows else 0)
     out = [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {full_h}" '
         f'role="img" aria-label="{escape(title)}" preserveAspectRatio="xMidYMid meet">',
         f"<title>{escape(title)}</title>",
     ]
-    for tick in range(5):
-        value = maximum * tick / 4
-        y = top + plot_h - plot_h * tick / 4
+    for tick in range(steps + 1):
+        value = maximum * tick / steps
+        y = top + plot_h - plot_h * tick / steps
         out.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="{"#9ca3af" if tick == 0 else "#e5e7eb"}" stroke-width="1"/>'
         )
         out.append(
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
-            f'fill="#6b7280">{_fmt(value)}{escape(unit) if tick == 4 else ""}</text>'
+            f'fill="#6b7280">{_fmt(value)}{escape(unit) if tick == steps else ""}</text>'
         )
     every = max(1, math.ceil(count / 16))  # at most ~16 x labels, whatever the period
     for i, category in enumerate(categories):
@@ -155,18 +164,19 @@ def lines(
     """One polyline per series over the categories (burn-down, cumulative sums)."""
     left, right, top, bottom = 48, 12, 12, 36
     plot_w, plot_h = width - left - right, height - top - bottom
-    maximum = nice_ceiling(max((float(v) for s in series for v in s.values), default=0.0))
+    maximum, steps = axis(max((float(v) for s in series for v in s.values), default=0.0))
     step = plot_w / max(len(categories) - 1, 1)
     out = [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>'
     ]
-    for tick in range(5):
-        y = top + plot_h - plot_h * tick / 4
+    for tick in range(steps + 1):
+        y = top + plot_h - plot_h * tick / steps
         out.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e7eb"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
-            f'fill="#6b7280">{_fmt(maximum * tick / 4)}</text>'
+            f'fill="#6b7280">{_fmt(maximum * tick / steps)}{escape(unit) if tick == steps else ""}'
+            "</text>"
         )
     for index, item in enumerate(series):
         color = item.color or PALETTE[index % len(PALETTE)]

@@ -97,6 +97,9 @@ class TimeReport:
     total: Figures
     shows_amounts: bool
     shows_cost: bool
+    # Billable seconds on hourly projects the viewer may price that found no bill rate: shown
+    # as no money, so the page says so instead of letting "–" pass for a price of zero.
+    unpriced_seconds: int = 0
 
 
 def encode_key(key: Key) -> str:
@@ -304,9 +307,10 @@ def time_report(
         tagged = {"pair"} if by[0] != "tag" else {"first", "pair"}
         others = {"total"} | ({"first"} if rest and by[0] != "tag" else set())
         passes = [(by, tagged), (rest or ("person",), others)]
+    missing: dict[Key, int] = defaultdict(int)
     for dims, levels in passes:
         rows = aggregate(scope, where, dataclasses.replace(plan, by=dims))
-        _accumulate(rows, dims, levels, sums, bill_lines, cost_lines, pricer)
+        _accumulate(rows, dims, levels, sums, bill_lines, cost_lines, pricer, missing)
     cells = {cell: Figures(f[0], f[1], f[2]) for cell, f in sums.items()}
     bill_lines.round_into(cells, "amounts")
     cost_lines.round_into(cells, "cost")
@@ -320,6 +324,25 @@ def time_report(
         total=cells.get(TOTAL, Figures()),
         shows_amounts=shows_amounts,
         shows_cost=pricer is not None and pricer.shows_cost,
+        unpriced_seconds=_unpriced_seconds(missing, scope) if pricer is not None else 0,
+    )
+
+
+def _unpriced_seconds(missing: dict[Key, int], scope: Scope) -> int:
+    """Billable seconds of the pricing keys that found no bill rate (gathered by
+    _accumulate from the total's rows), on hourly projects the viewer may see money of
+    (fixed-fee and non-billable projects have no hourly price by design)."""
+    if not missing:
+        return 0
+    hourly = set(
+        Project.objects.filter(
+            pk__in={key[1] for key in missing}, billing_method__in=HOURLY_METHODS
+        ).values_list("pk", flat=True)
+    )
+    return sum(
+        s
+        for key, s in missing.items()
+        if key[1] in hourly and (scope.everyone or key[1] in scope.managed)
     )
 
 
@@ -331,8 +354,10 @@ def _accumulate(
     bill_lines: _Lines,
     cost_lines: _Lines,
     pricer: _Pricer | None,
+    missing: dict[Key, int],
 ) -> None:
-    """Add the database's group rows to the report's cells and to the priced lines.
+    """Add the database's group rows to the report's cells and to the priced lines; the
+    total's billable seconds whose key finds no bill rate go to `missing`.
 
     This loop runs once per (group, pricing key) row, up to a few hundred thousand times
     for a year's report: it keeps to local names, dict lookups and integer additions."""
@@ -390,6 +415,8 @@ def _accumulate(
                 cost_lines.line((person,), cost) if cost else None,
             )
         bill, cost_line = lines
+        if bill is None and want_total and billable:
+            missing[pricing] += billable
         if bill is not None and billed:
             for cell in keys:
                 bill_seconds[(cell, bill)] += billed

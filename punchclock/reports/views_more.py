@@ -161,13 +161,29 @@ def _money_report(
     return period, error, report
 
 
-def _revenue_chart(report: Any) -> Any:
+def _months_between(first: date, last: date) -> list[date]:
+    """The first day of every month from first's to last's."""
+    months, day = [], first.replace(day=1)
+    while day <= last:
+        months.append(day)
+        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return months
+
+
+def _revenue_chart(report: Any, *, today: date) -> Any:
     if not report.months:
         return None
-    categories = [_month_label(m.month) for m in report.months]
+    # Every month of the period up to this one, quiet months at zero: the report's rows skip
+    # them, and a line drawn straight from August to October hid September's nothing.
+    found = {m.month: m for m in report.months}
+    last = max(min(report.last, today), report.months[-1].month)
+    months = _months_between(report.first, last)
+    net = [float(found[m].net) if m in found else 0.0 for m in months]
+    received = [float(found[m].received) if m in found else 0.0 for m in months]
+    categories = [_month_label(m) for m in months]
     series = [
-        charts.Series(f"Invoiced (net, {report.home})", [float(m.net) for m in report.months]),
-        charts.Series(f"Received ({report.home})", [float(m.received) for m in report.months]),
+        charts.Series(f"Invoiced (net, {report.home})", net),
+        charts.Series(f"Received ({report.home})", received),
     ]
     return charts.lines(
         categories, series, title=f"Invoiced and received per month in {report.home}", unit=""
@@ -183,7 +199,7 @@ def revenue_page(request: HttpRequest) -> HttpResponse:
         "error": error,
         "report": report,
         "periods": _periods(),
-        "chart": _revenue_chart(report),
+        "chart": _revenue_chart(report, today=local_date(now(), _zone(request))),
         "query": request.GET.urlencode(),
     }
     return render(request, "reports/revenue.html", context, status=400 if error else 200)

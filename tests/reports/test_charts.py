@@ -26,3 +26,17 @@ def test_the_other_series_sums_money_exactly():
     other = top_series(tenths, limit=2)[-1]
     assert other.label == "Other"
     assert other.values == [Decimal("1.00"), Decimal("2.00")]  # floats give 0.9999999999999999
+
+
+def test_the_axis_ends_near_the_largest_value_instead_of_doubling_it():
+    from punchclock.reports.charts import axis
+
+    assert axis(430) == (500, 5)  # four steps of 1, 2 or 5 × 10^n gave 800
+    assert axis(99) == (100, 5)  # gave 200
+    assert axis(29.6) == (30, 3)
+    assert axis(0) == (3, 3)
+
+
+def test_a_line_chart_names_its_unit_on_the_top_tick():
+    svg = str(lines(["Oct", "Nov"], [Series("acme/api", [40, 154])], title="Burn", unit="%"))
+    assert ">200%</text>" in svg
