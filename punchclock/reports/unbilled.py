@@ -82,6 +82,7 @@ class UnbilledReport:
     today: date
     clients: list[UnbilledClient]
     totals: dict[str, Decimal]
+    unpriced_seconds: int = 0  # billable time on hourly projects that finds no rate
 
 
 def unbilled_report(viewer: Membership, *, today: date, zone: str | None = None) -> UnbilledReport:
@@ -130,7 +131,12 @@ def unbilled_report(viewer: Membership, *, today: date, zone: str | None = None)
         (c for c in clients.values() if c.rows),
         key=lambda c: (c.summary.oldest or today, c.name.lower()),
     )
-    return UnbilledReport(today=today, clients=ordered, totals=dict(sorted(totals.items())))
+    return UnbilledReport(
+        today=today,
+        clients=ordered,
+        totals=dict(sorted(totals.items())),
+        unpriced_seconds=report.unpriced_seconds,
+    )
 
 
 def _oldest_entries(

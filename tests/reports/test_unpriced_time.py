@@ -69,3 +69,15 @@ def test_the_time_report_page_says_how_much_time_has_no_rate(agency):
     # A member sees no money, so no word about rates either.
     member_page = login(agency.member).get("/reports/time/?from=2026-06-01&to=2026-06-30")
     assert "has no rate" not in member_page.content.decode()
+
+
+def test_the_unbilled_report_names_unpriced_time_too(agency):
+    from datetime import date
+
+    from punchclock.reports.unbilled import unbilled_report
+
+    _world(agency)
+    report = unbilled_report(agency.owner, today=date(2026, 7, 1), zone="UTC")
+    assert report.unpriced_seconds == 3 * 3600
+    page = login(agency.owner).get("/reports/unbilled/").content.decode()
+    assert "3.00 h of billable time has no rate" in page
