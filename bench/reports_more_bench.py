@@ -8,6 +8,7 @@ repository root:
     python bench/reports_more_bench.py                          # SQLite, 1,000,000 entries
     python bench/reports_more_bench.py --entries 20000 --runs 2 # a smoke test
     python bench/reports_more_bench.py --database-url postgres://punchclock@127.0.0.1:5432/pc_reports2_bench
+    python bench/reports_more_bench.py --keep /tmp/more   # seed once, reuse on the next runs
 
 For each report, warm, the median of --runs runs of `ours` (the function the page, API and
 CLI call, as the owner), `sql` (hand-written SQL returning the same raw figures, on the
@@ -37,6 +38,7 @@ from reports_bench import (
     log,
     month_bounds,
     prepare_environment,
+    reuse_world,
     run_sql,
     seed,
     timed,
@@ -109,6 +111,35 @@ def issue_invoices(owner: Any, count: int, today: date) -> int:
     return issued
 
 
+def kept_or_seeded_world(entries: int, invoices: int, keep: str | None) -> dict[str, Any]:
+    """seed() plus budgets and invoices, or (with --keep) what a previous run left in `keep`.
+
+    The DONE marker is written only once the budgets and invoices are in, so an interrupted
+    run seeds again instead of reusing half a world."""
+    if keep and Path(keep, "DONE").exists():
+        from punchclock.invoicing.models import Invoice
+        from punchclock.projects.models import BudgetKind, Project
+
+        world = reuse_world(keep)
+        org = world["owner"].organization_id
+        world["budgeted"] = list(
+            Project.objects.filter(organization_id=org)
+            .exclude(budget_kind=BudgetKind.NONE)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        world["documents"] = Invoice.objects.filter(organization_id=org).count()
+        return world
+    world = seed(entries)
+    world["budgeted"] = add_budgets(world["owner"].organization_id)
+    log(f"issuing {invoices} invoices")
+    world["documents"] = issue_invoices(world["owner"], invoices, world["today"])
+    log(f"{world['documents']} documents issued")
+    if keep:
+        Path(keep, "DONE").write_text(world["today"].isoformat())
+    return world
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -118,8 +149,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database-url")
     parser.add_argument("--output")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep the seeded database in DIR (SQLite) and reuse it on the next run with "
+        "the same DIR (and --database-url), instead of seeding again",
+    )
     args = parser.parse_args()
-    prepare_environment(args.database_url)
+    prepare_environment(args.database_url, args.keep)
     from django.db import connection
     from django.test import Client as TestClient
 
@@ -132,13 +169,10 @@ def main() -> None:
     from punchclock.reports.timereport import rate_boundaries
     from punchclock.reports.utilisation import utilisation_report
 
-    world = seed(args.entries)
+    world = kept_or_seeded_world(args.entries, args.invoices, args.keep)
     owner, today = world["owner"], world["today"]
     org = owner.organization_id
-    budgeted = add_budgets(org)
-    log(f"issuing {args.invoices} invoices")
-    documents = issue_invoices(owner, args.invoices, today)
-    log(f"{documents} documents issued")
+    budgeted, documents = world["budgeted"], world["documents"]
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     vendor = connection.vendor
