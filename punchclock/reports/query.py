@@ -98,10 +98,11 @@ def entry_range(scope: Scope, where: TimeFilter) -> tuple[datetime, datetime] | 
 
     from punchclock.tracking.models import TimeEntry
 
-    span = TimeEntry.objects.filter(organization_id=scope.organization_id).aggregate(
-        first=Min("start"), last=Max("start")
-    )
-    first, last = span["first"], span["last"]
+    entries = TimeEntry.objects.filter(organization_id=scope.organization_id)
+    # Two queries: SQLite reads MIN or MAX alone off one end of the (organization, start)
+    # index, but both in one SELECT walk the organization's every entry (150 ms at a million).
+    first = entries.aggregate(first=Min("start"))["first"]
+    last = entries.aggregate(last=Max("start"))["last"]
     if first is None or last is None:
         return None
     return where.start or first, where.end or last + timedelta(seconds=1)
