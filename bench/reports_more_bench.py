@@ -338,7 +338,7 @@ def main() -> None:
         (
             "home page (owner: week, timer)",
             lambda: dashboard(owner, zone=ZONE, cards=False),
-            dash_sql[2:],
+            dash_sql[2:3],
             "/",
         ),
         (
