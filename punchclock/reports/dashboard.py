@@ -193,11 +193,11 @@ def dashboard(viewer: Membership, *, zone: str | None = None, cards: bool = True
     if can(viewer, "time.view_all") or viewer.role == "manager":
         board.team_days, board.team = team_week(viewer, today, zone)
     if can(viewer, "projects.manage") or viewer.role == "manager":
-        from punchclock.reports.budgets import budget_report
+        from punchclock.reports.budgets import budget_use
 
-        report = budget_report(viewer, today=today, zone=zone, months=1)
-        # Only the projects that need attention first; the budgets page lists them all.
-        board.budgets = report.rows[:8]
+        # Only the projects that need attention first; the budgets page lists them all. The
+        # card shows use against budget, so neither pace nor burn is read for it.
+        board.budgets = budget_use(viewer, today=today, zone=zone)[:8]
         board.pending_timesheets = pending_timesheets(viewer)
     return board
 

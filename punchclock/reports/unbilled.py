@@ -150,7 +150,7 @@ def _oldest_entries(
     sql = dialect()
     filters = where_clause(scope, where, offsets(viewer.organization.timezone, *span), sql)
     query = (
-        f"SELECT p.client_id, e.project_id, MIN(e.start) FROM {entries_table()} "
+        f"SELECT p.client_id, e.project_id, MIN(e.start) FROM {entries_table(where)} "
         f"JOIN projects_project p ON p.id = e.project_id WHERE {' AND '.join(filters.parts)} "
         "GROUP BY p.client_id, e.project_id"
     )

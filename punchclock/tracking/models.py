@@ -107,7 +107,22 @@ class TimeEntry(models.Model):
                 name="entry_report_cover",
             ),
             models.Index(fields=["membership", "start"], name="entry_person_start"),
-            models.Index(fields=["project", "start"], name="entry_project_start"),
+            # A few projects over all their history (budgets, a project's report): one range
+            # per project instead of a walk of the organization's every entry. Covering for
+            # the same reason as above; organization comes after start so that (project,
+            # start) stays a prefix for the lookups the plain project index served.
+            models.Index(
+                fields=[
+                    "project",
+                    "start",
+                    "organization",
+                    "membership",
+                    "task",
+                    "billable",
+                    "duration_seconds",
+                ],
+                name="entry_project_report_cover",
+            ),
         ]
 
     def __str__(self) -> str:
