@@ -111,14 +111,13 @@ def entry_range(scope: Scope, where: TimeFilter) -> tuple[datetime, datetime] | 
     """The filter's bounds, or the span of the organization's entries when it has none."""
     if where.start is not None and where.end is not None:
         return where.start, where.end
-    from django.db.models import Max, Min
-
     from punchclock.tracking.models import TimeEntry
 
-    span = TimeEntry.objects.filter(organization_id=scope.organization_id).aggregate(
-        first=Min("start"), last=Max("start")
-    )
-    first, last = span["first"], span["last"]
+    entries = TimeEntry.objects.filter(organization_id=scope.organization_id)
+    # Two probes at the ends of an (organization, start) index: SQLite answers MIN and MAX
+    # in one query by reading every entry of the organization (0.35 s at a million).
+    first = entries.order_by("start").values_list("start", flat=True).first()
+    last = entries.order_by("-start").values_list("start", flat=True).first()
     if first is None or last is None:
         return None
     return where.start or first, where.end or last + timedelta(seconds=1)
