@@ -349,6 +349,13 @@ def prepared_world(args: argparse.Namespace) -> dict[str, Any]:
     from django.db import connection
 
     with connection.cursor() as cursor:
+        # The history went into entry_unbilled_cover when it was inserted and out when it
+        # was billed: rebuilt, the index is as an upgraded database has it (tracking 0004
+        # builds it after the flags are set) or as a live one keeps it, its emptied pages
+        # reused by newer work. PostgreSQL costs a bloated one by its pages and scans the
+        # table instead (150 ms rather than 50 here).
+        index = "INDEX entry_unbilled_cover" if connection.vendor == "postgresql" else ""
+        cursor.execute(f"REINDEX {index or 'entry_unbilled_cover'}")
         if connection.vendor == "postgresql":
             # Index-only scans need the visibility map the mass UPDATE of the flag cleared,
             # as autovacuum would refresh it on a live database.

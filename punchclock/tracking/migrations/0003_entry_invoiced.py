@@ -25,8 +25,4 @@ class Migration(migrations.Migration):
             model_name='timeentry',
             index=models.Index(fields=['organization', 'start', 'project', 'membership', 'task', 'billable', 'duration_seconds', 'invoiced'], name='entry_report_cover'),
         ),
-        migrations.AddIndex(
-            model_name='timeentry',
-            index=models.Index(condition=models.Q(('billable', True), ('duration_seconds__isnull', False), ('invoiced', False)), fields=['organization', 'start', 'project', 'membership', 'task', 'billable', 'duration_seconds', 'invoiced'], name='entry_unbilled_cover'),
-        ),
     ]
