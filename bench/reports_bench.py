@@ -711,7 +711,7 @@ def main() -> None:
         cursor.execute("DROP INDEX entry_org_start")
         cursor.execute(
             "CREATE INDEX entry_report_cover ON tracking_timeentry (organization_id, start, "
-            "project_id, membership_id, task_id, billable, duration_seconds)"
+            "project_id, membership_id, task_id, billable, duration_seconds, invoiced)"
         )
         cursor.execute("ANALYZE")
     report_query.SQLITE_INDEX = "entry_report_cover"

@@ -1025,6 +1025,7 @@ def _issue(
     invoice.sha256 = document_hash(invoice, lines)
     invoice.status = InvoiceStatus.ISSUED
     invoice.save()
+    _mark_invoiced(invoice, invoiced=True)
     chain.length = invoice.chain_position
     chain.last_hash = invoice.sha256
     chain.save(update_fields=["length", "last_hash"])
@@ -1037,6 +1038,18 @@ def _issue(
         sha256=invoice.sha256,
         pdf_sha256=pdf.sha256,
     )
+
+
+def _mark_invoiced(invoice: Invoice, *, invoiced: bool) -> None:
+    """Set TimeEntry.invoiced on the entries billed on this invoice's lines.
+
+    The two places an entry's "on an issued invoice" changes call this in their own
+    transaction: issuing (drafts, schedules, recurring runs and retainer closes all issue
+    through _issue) and a full credit note, which deletes the billed rows. A partial credit
+    keeps them, so its entries stay invoiced. Drafts never set the flag: deleting a draft or
+    one of its lines takes off rows whose entries were never flagged. `updated_at` stays:
+    the tracked time did not change."""
+    TimeEntry.objects.filter(billing__line__invoice=invoice).update(invoiced=invoiced)
 
 
 def _tax_currency(invoice: Invoice, tax_total: Decimal) -> dict[str, str] | None:
@@ -1189,6 +1202,7 @@ def credit_invoice(
         released = 0
         if lines is None:
             # A full credit cancels the invoice: its time and expenses can be billed again.
+            _mark_invoiced(original, invoiced=False)
             for model in (BilledEntry, BilledExpense, BilledFixedFee):
                 released += model.objects.filter(line__invoice=original).delete()[0]
         _event(original, EventKind.CREDITED, by, credit_note=note.number, released=released)

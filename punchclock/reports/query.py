@@ -31,6 +31,9 @@ SQLITE_PROJECT_INDEX = "entry_project_report_cover"
 # Whether long reports read closed months from their kept totals (reports.monthly); the
 # benchmark turns it off to time the scan, tests to compare both.
 KEEP_MONTHS = True
+# Billable work not on an issued invoice has its own partial covering index: the unbilled
+# card reads the whole history, and this index holds only the part not billed yet.
+SQLITE_UNBILLED_INDEX: str | None = "entry_unbilled_cover"
 
 DIMENSIONS = ("client", "project", "task", "person", "tag", "day", "week", "month")
 TIME_DIMENSIONS = ("day", "week", "month")
@@ -79,10 +82,30 @@ class Sql:
 
 
 def entries_table(where: TimeFilter | None = None) -> str:
-    if connection.vendor == "sqlite" and SQLITE_INDEX:
-        index = SQLITE_PROJECT_INDEX if where is not None and where.projects else SQLITE_INDEX
-        return f"tracking_timeentry e INDEXED BY {index}"
-    return "tracking_timeentry e"
+    if connection.vendor != "sqlite" or not SQLITE_INDEX:
+        return "tracking_timeentry e"
+    index = SQLITE_INDEX
+    if where is not None and unbilled_only(where) and SQLITE_UNBILLED_INDEX:
+        index = SQLITE_UNBILLED_INDEX
+    elif where is not None and where.projects:
+        index = SQLITE_PROJECT_INDEX
+    return f"tracking_timeentry e INDEXED BY {index}"
+
+
+def unbilled_only(where: TimeFilter) -> bool:
+    """Whether the filter keeps only rows of entry_unbilled_cover (billable, not invoiced)."""
+    return where.billable is True and where.invoiced is False
+
+
+def _is(column: str, value: bool) -> str:
+    """A boolean test spelled as the partial index's condition spells it, per vendor.
+
+    A literal, not a parameter: SQLite uses a partial index only when the query's WHERE
+    contains the index's terms as Django wrote them ("invoiced" = 0 on SQLite, NOT
+    "invoiced" on PostgreSQL)."""
+    if connection.vendor == "sqlite":
+        return f"{column} = {int(value)}"
+    return column if value else f"NOT {column}"
 
 
 def dialect() -> Dialect:
@@ -98,15 +121,13 @@ def entry_range(scope: Scope, where: TimeFilter) -> tuple[datetime, datetime] | 
     """The filter's bounds, or the span of the organization's entries when it has none."""
     if where.start is not None and where.end is not None:
         return where.start, where.end
-    from django.db.models import Max, Min
-
     from punchclock.tracking.models import TimeEntry
 
     entries = TimeEntry.objects.filter(organization_id=scope.organization_id)
-    # Two queries: SQLite reads MIN or MAX alone off one end of the (organization, start)
-    # index, but both in one SELECT walk the organization's every entry (150 ms at a million).
-    first = entries.aggregate(first=Min("start"))["first"]
-    last = entries.aggregate(last=Max("start"))["last"]
+    # Two probes at the ends of an (organization, start) index: SQLite answers MIN and MAX
+    # in one query by reading every entry of the organization (0.35 s at a million).
+    first = entries.order_by("start").values_list("start", flat=True).first()
+    last = entries.order_by("-start").values_list("start", flat=True).first()
     if first is None or last is None:
         return None
     return where.start or first, where.end or last + timedelta(seconds=1)
@@ -145,15 +166,11 @@ def where_clause(scope: Scope, where: TimeFilter, org_cut: Offsets, sql: Dialect
             ids,
         )
     if where.billable is not None:
-        out.add("e.billable = %s", where.billable)
+        out.add(_is("e.billable", where.billable))
     if where.invoiced is not None:
-        exists = (
-            "EXISTS (SELECT 1 FROM invoicing_billedentry be "
-            "JOIN invoicing_invoiceline il ON il.id = be.line_id "
-            "JOIN invoicing_invoice i ON i.id = il.invoice_id "
-            "WHERE be.entry_id = e.id AND i.status = 'issued')"
-        )
-        out.add(exists if where.invoiced else f"NOT {exists}")
+        # On an issued invoice: the invoicing services keep the flag in step with the
+        # billed rows of issued invoices (tests/invoicing/test_entry_invoiced_flag.py).
+        out.add(_is("e.invoiced", where.invoiced))
     if where.approved is not None:
         # Timesheets cover local days of the organization's zone (as locking does).
         day, params = sql.local("e.start", org_cut, "day")

@@ -282,3 +282,19 @@ def test_two_reports_at_once_build_each_month_once(world, later, monkeypatch):
     assert MonthState.objects.count() == 2
     kept, scanned = both(world.agency.owner, window, ("project", "month"), monkeypatch)
     assert kept == scanned
+
+
+@pytest.mark.django_db
+def test_the_marking_triggers_survive_every_migration():
+    """SQLite drops a table's triggers when a migration remakes the table: the triggers'
+    migration must come after every such migration of entries and projects."""
+    from punchclock.reports.triggers import SQLITE_DROP
+
+    names = {statement.rsplit(" ", 1)[-1] for statement in SQLITE_DROP}
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        found = {row[0] for row in cursor.fetchall()}
+    assert names <= found
