@@ -69,8 +69,33 @@ def fingerprint(zone: str, boundaries: list[datetime], month: date) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def build_plan(organization_id: int, zone: str) -> Any:
+    """How months are built, whatever the report that asks: priced keys with the
+    organization's own rate periods, billed seconds with every rounding rule. (A caller's
+    plan may leave those out — an hours-only budget, a chart — and a month built from it
+    would be wrong for the next priced report.)"""
+    from punchclock.projects.models import Project, RoundingScope
+    from punchclock.reports.query import Plan
+    from punchclock.reports.timereport import rate_boundaries
+
+    return Plan(
+        by=("month",),
+        pricing=True,
+        rate_boundaries=rate_boundaries(organization_id, zone),
+        viewer_zone=zone,
+        org_zone=zone,
+        day_rounding=Project.objects.filter(
+            organization_id=organization_id,
+            rounding_scope=RoundingScope.DAY_TASK,
+            rounding_minutes__gt=0,
+        ).exists(),
+        billed=True,
+    )
+
+
 def refresh(organization_id: int, plan: Any, months: list[date], scan: Any) -> None:
-    """Rebuild every month of `months` that a mark made stale or that was never built."""
+    """Rebuild every month of `months` that a mark made stale or that was never built;
+    `plan` is build_plan()'s."""
     zone, boundaries = plan.org_zone, plan.rate_boundaries
     wanted = {month: fingerprint(zone, boundaries, month) for month in months}
     # Each pass builds a few months; under constant writes to old months a pass may find
@@ -118,15 +143,12 @@ def _absorb_marks(organization_id: int, zone: str) -> None:
 
 
 def _build(organization_id: int, plan: Any, month: date, print_: str, scan: Any) -> None:
-    """One month's totals from its entries, by the report's own query."""
-    from dataclasses import replace
-
+    """One month's totals from its entries, by the report's own query (plan: build_plan)."""
     from punchclock.reports.query import Scope, TimeFilter
 
     zone = plan.org_zone
     where = TimeFilter(start=start_of_day(month, zone), end=start_of_day(next_month(month), zone))
-    month_plan = replace(plan, by=("month",), pricing=True, billed=True, viewer_zone=zone)
-    rows = scan(Scope(organization_id, everyone=True), where, month_plan)
+    rows = scan(Scope(organization_id, everyone=True), where, plan)
     MonthTotal.objects.filter(organization_id=organization_id, month=month).delete()
     MonthTotal.objects.bulk_create(
         (

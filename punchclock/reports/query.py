@@ -242,9 +242,10 @@ def aggregate(scope: Scope, where: TimeFilter, plan: Plan) -> list[tuple[Any, ..
     if span is None:
         return []
     months = monthly.closed_months(span, plan.org_zone)
-    if not months:
+    build = monthly.build_plan(scope.organization_id, plan.org_zone)
+    if not months or (plan.pricing and plan.rate_boundaries != build.rate_boundaries):
         return _scan(scope, where, plan)
-    monthly.refresh(scope.organization_id, plan, months, _scan)
+    monthly.refresh(scope.organization_id, build, months, _scan)
     rows = monthly.read(scope, where, plan, months)
     first = start_of_day(months[0], plan.org_zone)
     after = start_of_day(monthly.next_month(months[-1]), plan.org_zone)

@@ -298,3 +298,29 @@ def test_the_marking_triggers_survive_every_migration():
             cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
         found = {row[0] for row in cursor.fetchall()}
     assert names <= found
+
+
+def test_an_hours_only_caller_builds_months_a_priced_report_can_read(world, later, monkeypatch):
+    """Budgets of hours and charts ask without prices, rate periods or per-day rounding;
+    the months they make kept must still be right for the priced report, and the two
+    callers must not rebuild each other's months."""
+    from punchclock.reports.query import Plan, aggregate, scope_for
+
+    agency = world.agency
+    bare = Plan(
+        by=("project",),
+        pricing=False,
+        rate_boundaries=[],
+        viewer_zone=ZONE,
+        org_zone=ZONE,
+        day_rounding=False,
+    )
+    window = TimeFilter(start=world.start, end=world.end)
+    aggregate(scope_for(agency.owner), window, bare)
+    built = list(MonthState.objects.order_by("month").values_list("pk", "built_at"))
+    assert len(built) == 2
+    kept, scanned = both(agency.owner, window, ("project", "person"), monkeypatch)
+    assert kept == scanned
+    assert kept == expected_cells(world, ("project", "person"))
+    aggregate(scope_for(agency.owner), window, bare)
+    assert list(MonthState.objects.order_by("month").values_list("pk", "built_at")) == built
