@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -16,6 +16,7 @@ from punchclock.accounts.decorators import member_required
 from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can
 from punchclock.core.htmx import is_htmx
+from punchclock.core.timeutil import local_date, now
 from punchclock.reports import charts
 from punchclock.reports.export import time_report_csv
 from punchclock.reports.params import CHOICE_PERIODS, FieldError, ReportRequest, parse_request
@@ -115,17 +116,22 @@ def _chart(viewer: Membership, ask: ReportRequest, report: TimeReport) -> Any:
     by = (unit,) if first in TIME_DIMENSIONS else (unit, first)
     series_report = time_report(viewer, span, by=by, zone=report.zone, hours_only=True)
     periods = list(series_report.groups)
-    categories = [_short(unit, g.key[0]) for g in periods]
+    if not periods:
+        return None
+    slots = _slots(unit, span, report.zone, [g.key[0] for g in periods])
+    categories = [_short(unit, day) for day in slots]
+    index = {day: i for i, day in enumerate(slots)}
     if first in TIME_DIMENSIONS:
-        values = [float(g.figures.seconds) / 3600 for g in periods]
+        values = [0.0] * len(slots)
+        for g in periods:
+            values[index[g.key[0]]] = float(g.figures.seconds) / 3600
         series = [charts.Series("Hours", values)]
     else:
         labels = {g.key: g.label for g in report.groups}
-        index = {g.key[0]: i for i, g in enumerate(periods)}
         found: dict[Any, list[float]] = {}
         for period in periods:
             for child in period.children:
-                values = found.setdefault(child.key, [0.0] * len(periods))
+                values = found.setdefault(child.key, [0.0] * len(slots))
                 values[index[period.key[0]]] = child.figures.seconds / 3600
         series = [charts.Series(labels.get(k, "?"), v) for k, v in found.items()]
         series = charts.top_series(series)
@@ -133,6 +139,34 @@ def _chart(viewer: Membership, ask: ReportRequest, report: TimeReport) -> Any:
         return None
     title = f"Hours by {first} per {unit}"
     return charts.stacked_bars(categories, series, title=title)
+
+
+def _slots(unit: str, span: Any, zone: str, found: list[date]) -> list[date]:
+    """Every day, week (its Monday) or month (its first) of the range, quiet ones too, so
+    a weekend or an idle month shows as a gap instead of vanishing from the axis. The range
+    stops at today (or the last period with time, if later): no empty future."""
+    if not found and (span.start is None or span.end is None):
+        return []
+    first = local_date(span.start, zone) if span.start is not None else min(found)
+    last = local_date(span.end - timedelta(microseconds=1), zone) if span.end else max(found)
+    last = min(last, max([local_date(now(), zone), *found]))
+
+    def start_of(day: date) -> date:
+        if unit == "day":
+            return day
+        if unit == "week":
+            return day - timedelta(days=day.weekday())
+        return day.replace(day=1)
+
+    slots, day = [], start_of(first)
+    while day <= last:
+        slots.append(day)
+        day = (
+            day + timedelta(days=1 if unit == "day" else 7)
+            if unit != "month"
+            else (day + timedelta(days=32)).replace(day=1)
+        )
+    return sorted({*slots, *found})
 
 
 def _short(unit: str, day: date) -> str:

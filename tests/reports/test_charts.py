@@ -40,3 +40,34 @@ def test_the_axis_ends_near_the_largest_value_instead_of_doubling_it():
 def test_a_line_chart_names_its_unit_on_the_top_tick():
     svg = str(lines(["Oct", "Nov"], [Series("acme/api", [40, 154])], title="Burn", unit="%"))
     assert ">200%</text>" in svg
+
+
+def test_the_time_chart_keeps_quiet_days_weeks_and_months_on_its_axis():
+    from datetime import UTC, date, datetime
+
+    from punchclock.reports.query import TimeFilter
+    from punchclock.reports.views import _slots
+
+    october = TimeFilter(
+        start=datetime(2026, 9, 30, 22, tzinfo=UTC), end=datetime(2026, 10, 31, 23, tzinfo=UTC)
+    )
+    days = _slots("day", october, "Europe/Berlin", [date(2026, 10, 5), date(2026, 10, 9)])
+    assert days[0] == date(2026, 10, 1)
+    assert days[-1] == date(2026, 10, 31)
+    assert len(days) == 31  # the weekends and idle days too
+    weeks = _slots("week", october, "Europe/Berlin", [date(2026, 10, 5)])
+    assert weeks == [
+        date(2026, 9, 28),
+        date(2026, 10, 5),
+        date(2026, 10, 12),
+        date(2026, 10, 19),
+        date(2026, 10, 26),
+    ]
+    year = TimeFilter(
+        start=datetime(2025, 12, 31, 23, tzinfo=UTC), end=datetime(2026, 12, 31, 23, tzinfo=UTC)
+    )
+    months = _slots("month", year, "Europe/Berlin", [date(2026, 5, 1)])
+    assert months[0] == date(2026, 1, 1)  # January to April were quiet: still on the axis
+    assert date(2026, 5, 1) in months
+    assert months[-1] <= date(2026, 12, 1)
+    assert months == sorted(set(months))
