@@ -74,8 +74,7 @@ def build_plan(organization_id: int, zone: str) -> Any:
     organization's own rate periods, billed seconds with every rounding rule. (A caller's
     plan may leave those out — an hours-only budget, a chart — and a month built from it
     would be wrong for the next priced report.)"""
-    from punchclock.projects.models import Project, RoundingScope
-    from punchclock.reports.query import Plan
+    from punchclock.reports.query import Plan, rounds_days
     from punchclock.reports.timereport import rate_boundaries
 
     return Plan(
@@ -84,11 +83,7 @@ def build_plan(organization_id: int, zone: str) -> Any:
         rate_boundaries=rate_boundaries(organization_id, zone),
         viewer_zone=zone,
         org_zone=zone,
-        day_rounding=Project.objects.filter(
-            organization_id=organization_id,
-            rounding_scope=RoundingScope.DAY_TASK,
-            rounding_minutes__gt=0,
-        ).exists(),
+        day_rounding=rounds_days(organization_id),
         billed=True,
     )
 

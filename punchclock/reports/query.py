@@ -209,6 +209,18 @@ class Plan:
     billed: bool = True  # False: hours only (a chart), billed seconds read as 0
 
 
+def rounds_days(organization_id: int) -> bool:
+    """Whether some project of the organization rounds a person's day per task (the scan
+    then needs its second, per-day query)."""
+    from punchclock.projects.models import Project
+
+    return Project.objects.filter(
+        organization_id=organization_id,
+        rounding_scope=RoundingScope.DAY_TASK,
+        rounding_minutes__gt=0,
+    ).exists()
+
+
 def _dimension(name: str, viewer_cut: Offsets, sql: Dialect) -> tuple[list[str], list[Any]]:
     """Columns (with their parameters) that key one grouping."""
     match name:

@@ -25,7 +25,6 @@ from punchclock.projects.models import (
     Rate,
     RateKind,
     RateScope,
-    RoundingScope,
     Task,
 )
 from punchclock.projects.ratebook import RateBook
@@ -36,6 +35,7 @@ from punchclock.reports.query import (
     Scope,
     TimeFilter,
     aggregate,
+    rounds_days,
     scope_for,
 )
 from punchclock.reports.timecut import as_date
@@ -288,12 +288,7 @@ def time_report(
         viewer_zone=zone,
         org_zone=organization.timezone,
         billed=not hours_only,
-        day_rounding=not hours_only
-        and Project.objects.filter(
-            organization=organization,
-            rounding_scope=RoundingScope.DAY_TASK,
-            rounding_minutes__gt=0,
-        ).exists(),
+        day_rounding=not hours_only and rounds_days(organization.pk),
     )
     sums: dict[Key, list[int]] = {}
     bill_lines, cost_lines = _Lines(), _Lines()

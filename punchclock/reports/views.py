@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -22,6 +23,7 @@ from punchclock.reports.export import time_report_csv
 from punchclock.reports.params import CHOICE_PERIODS, FieldError, ReportRequest, parse_request
 from punchclock.reports.query import DIMENSIONS, TIME_DIMENSIONS, day_bounds, entry_ids, scope_for
 from punchclock.reports.timereport import (
+    HOUR,
     Figures,
     ReportError,
     TimeReport,
@@ -122,17 +124,17 @@ def _chart(viewer: Membership, ask: ReportRequest, report: TimeReport) -> Any:
     categories = [_short(unit, day) for day in slots]
     index = {day: i for i, day in enumerate(slots)}
     if first in TIME_DIMENSIONS:
-        values = [0.0] * len(slots)
+        values: list[Decimal] = [Decimal(0)] * len(slots)
         for g in periods:
-            values[index[g.key[0]]] = float(g.figures.seconds) / 3600
+            values[index[g.key[0]]] = Decimal(g.figures.seconds) / HOUR
         series = [charts.Series("Hours", values)]
     else:
         labels = {g.key: g.label for g in report.groups}
-        found: dict[Any, list[float]] = {}
+        found: dict[Any, list[Decimal]] = {}
         for period in periods:
             for child in period.children:
-                values = found.setdefault(child.key, [0.0] * len(slots))
-                values[index[period.key[0]]] = child.figures.seconds / 3600
+                values = found.setdefault(child.key, [Decimal(0)] * len(slots))
+                values[index[period.key[0]]] = Decimal(child.figures.seconds) / HOUR
         series = [charts.Series(labels.get(k, "?"), v) for k, v in found.items()]
         series = charts.top_series(series)
     if not categories:

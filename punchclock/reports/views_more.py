@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -109,7 +110,7 @@ def _budget_chart(report: Any) -> Any:
     series = [
         charts.Series(
             f"{row.project.full_code}",
-            [float(value * 100 / row.budget) for value in row.burn],
+            [value * 100 / row.budget for value in row.burn],
         )
         for row in report.rows[:8]
     ]
@@ -178,8 +179,8 @@ def _revenue_chart(report: Any, *, today: date) -> Any:
     found = {m.month: m for m in report.months}
     last = max(min(report.last, today), report.months[-1].month)
     months = _months_between(report.first, last)
-    net = [float(found[m].net) if m in found else 0.0 for m in months]
-    received = [float(found[m].received) if m in found else 0.0 for m in months]
+    net = [found[m].net if m in found else Decimal(0) for m in months]
+    received = [found[m].received if m in found else Decimal(0) for m in months]
     categories = [_month_label(m) for m in months]
     series = [
         charts.Series(f"Invoiced (net, {report.home})", net),
