@@ -229,14 +229,15 @@ class _Pricer:
 class _Lines:
     """Seconds per priced line (cell, person, project, task, rate), each line rounded once.
 
-    A line is what an invoice line would be; a pricing key (person, project, task, rate
-    period) maps to a small integer line id once, so the per-row work is a dict lookup and
-    integer additions, not tuple keys of six parts."""
+    A line is what an invoice line would be. A pricing key (person, project, task, rate
+    period) maps to a small integer line id once, and a cell to a small integer cell id, so
+    the per-row work is integer-keyed dict additions, not tuples of six parts."""
 
     def __init__(self) -> None:
         self.ids: dict[Key, int] = {}
         self.prices: list[tuple[int, str]] = []
-        self.seconds: dict[tuple[Key, int], int] = defaultdict(int)
+        # line id * CELL_SPACE + cell id -> seconds
+        self.seconds: dict[int, int] = defaultdict(int)
 
     def line(self, parts: Key, price: tuple[int, str]) -> int:
         key = (*parts, *price)
@@ -246,22 +247,43 @@ class _Lines:
             self.prices.append(price)
         return found
 
-    def round_into(self, target: dict[Key, Figures], attribute: str) -> None:
+    def round_into(self, cells: list[Figures], attribute: str) -> None:
         """seconds × rate / 3600 in the currency's minor unit, half up, per line, in exact
         integers (the same as core.money.round_money on the Decimal product), summed per
         cell and currency."""
-        sums: dict[tuple[Key, str], int] = defaultdict(int)
+        sums: dict[tuple[int, str], int] = defaultdict(int)
         denominator = 3600 * SCALE
         prices = self.prices
         units = {currency: 10 ** minor_units(currency) for _, currency in prices}
-        for (cell, line), seconds in self.seconds.items():
+        for composite, seconds in self.seconds.items():
+            line, cell = divmod(composite, CELL_SPACE)
             scaled, currency = prices[line]
             numerator = seconds * scaled * units[currency]
             sums[(cell, currency)] += (2 * numerator + denominator) // (2 * denominator)
         for (cell, currency), minor in sums.items():
-            getattr(target[cell], attribute)[currency] = Decimal(minor).scaleb(
+            getattr(cells[cell], attribute)[currency] = Decimal(minor).scaleb(
                 -minor_units(currency)
             )
+
+
+CELL_SPACE = 1 << 32  # cell ids stay below it: a report has far fewer groups
+
+
+class _Cells:
+    """The report's cells (total, first-level and pair groups) under small integer ids."""
+
+    def __init__(self) -> None:
+        self.ids: dict[Key, int] = {}
+        self.keys: list[Key] = []
+        self.figures: list[list[int]] = []
+
+    def id(self, key: Key) -> int:
+        found = self.ids.get(key)
+        if found is None:
+            found = self.ids[key] = len(self.keys)
+            self.keys.append(key)
+            self.figures.append([0, 0, 0])
+        return found
 
 
 def time_report(
@@ -290,7 +312,7 @@ def time_report(
         billed=not hours_only,
         day_rounding=not hours_only and rounds_days(organization.pk),
     )
-    sums: dict[Key, list[int]] = {}
+    table = _Cells()
     bill_lines, cost_lines = _Lines(), _Lines()
     pricer = _Pricer(viewer, scope, boundaries) if shows_amounts else None
     if "tag" not in by:
@@ -305,10 +327,11 @@ def time_report(
     missing: dict[Key, int] = defaultdict(int)
     for dims, levels in passes:
         rows = aggregate(scope, where, dataclasses.replace(plan, by=dims))
-        _accumulate(rows, dims, levels, sums, bill_lines, cost_lines, pricer, missing)
-    cells = {cell: Figures(f[0], f[1], f[2]) for cell, f in sums.items()}
-    bill_lines.round_into(cells, "amounts")
-    cost_lines.round_into(cells, "cost")
+        _accumulate(rows, dims, levels, table, bill_lines, cost_lines, pricer, missing)
+    figures = [Figures(*f) for f in table.figures]
+    bill_lines.round_into(figures, "amounts")
+    cost_lines.round_into(figures, "cost")
+    cells = dict(zip(table.keys, figures, strict=True))
     labels = group_labels(viewer, by, cells)
     groups = _tree(by, cells, labels)
     return TimeReport(
@@ -345,7 +368,7 @@ def _accumulate(
     rows: list[tuple[Any, ...]],
     dims: tuple[str, ...],
     levels: set[str],
-    sums: dict[Key, list[int]],
+    table: _Cells,
     bill_lines: _Lines,
     cost_lines: _Lines,
     pricer: _Pricer | None,
@@ -355,48 +378,53 @@ def _accumulate(
     total's billable seconds whose key finds no bill rate go to `missing`.
 
     This loop runs once per (group, pricing key) row, up to a few hundred thousand times
-    for a year's report: it keeps to local names, dict lookups and integer additions."""
+    for a year's report, so each row goes to its finest cell only, under integer ids, and
+    the coarser cells (first level, total) are added up from the finest ones afterwards:
+    every cell of a row is a function of its finest cell."""
     widths = [2 if name == "task" else 1 for name in dims]
     split, offset = widths[0], sum(widths)
-    days: dict[Any, date] = {}
-
-    def key_of(dimension: str, values: tuple[Any, ...]) -> Key:
-        if dimension in TIME_DIMENSIONS:
-            raw = values[0]
-            if raw not in days:
-                days[raw] = as_date(raw)
-            return (days[raw],)
-        return values
-
     first_time = dims[0] in TIME_DIMENSIONS
     second_time = len(dims) == 2 and dims[1] in TIME_DIMENSIONS
-    if pricer is not None:
-        pricer.load({row[offset + 1] for row in rows})
     want_total, want_first = "total" in levels, "first" in levels
     want_pair = "pair" in levels and len(dims) == 2
-    # Line ids per pricing key, resolved once: (bill line or None, cost line or None).
+
+    def targets(raw: tuple[Any, ...]) -> tuple[int, ...]:
+        """The row's cells, finest first."""
+        first: Key = (as_date(raw[0]),) if first_time else raw[:split]
+        found = []
+        if want_pair:
+            second: Key = (as_date(raw[split]),) if second_time else raw[split:offset]
+            found.append(table.id((first, second)))
+        if want_first:
+            found.append(table.id((first,)))
+        if want_total:
+            found.append(table.id(TOTAL))
+        return tuple(found)
+
+    if pricer is not None:
+        pricer.load({row[offset + 1] for row in rows})
+    finest_of: dict[tuple[Any, ...], int] = {}
+    parents: dict[int, tuple[int, ...]] = {}
+    sums: dict[int, list[int]] = {}
+    bill_seconds: dict[int, int] = defaultdict(int)
+    cost_seconds: dict[int, int] = defaultdict(int)
+    # Per pricing key: (bill line id × CELL_SPACE or None, the same for cost).
     line_of: dict[Key, tuple[int | None, int | None]] = {}
-    bill_seconds, cost_seconds = bill_lines.seconds, cost_lines.seconds
-    keys: list[Key] = [TOTAL] if want_total else []
-    fixed = len(keys)
     for row in rows:
-        del keys[fixed:]
-        if want_first or want_pair:
-            first = key_of(dims[0], row[:split]) if first_time else row[:split]
-            if want_first:
-                keys.append((first,))
-            if want_pair:
-                second = key_of(dims[1], row[split:offset]) if second_time else row[split:offset]
-                keys.append((first, second))
+        raw = row[:offset]
+        cell = finest_of.get(raw)
+        if cell is None:
+            found = targets(raw)
+            cell = finest_of[raw] = found[0]
+            parents[cell] = found[1:]
         seconds, billable, billed = row[-3], row[-2], row[-1]
-        for cell in keys:
-            figures = sums.get(cell)
-            if figures is None:
-                sums[cell] = [seconds, billable, billed]
-            else:
-                figures[0] += seconds
-                figures[1] += billable
-                figures[2] += billed
+        figures = sums.get(cell)
+        if figures is None:
+            sums[cell] = [seconds, billable, billed]
+        else:
+            figures[0] += seconds
+            figures[1] += billable
+            figures[2] += billed
         if pricer is None:
             continue
         pricing = row[offset : offset + 4]
@@ -406,18 +434,30 @@ def _accumulate(
             price = pricer.bill(person, project, task, period)
             cost = pricer.cost(person, period)
             lines = line_of[pricing] = (
-                bill_lines.line((person, project, task), price) if price else None,
-                cost_lines.line((person,), cost) if cost else None,
+                bill_lines.line((person, project, task), price) * CELL_SPACE if price else None,
+                cost_lines.line((person,), cost) * CELL_SPACE if cost else None,
             )
         bill, cost_line = lines
-        if bill is None and want_total and billable:
-            missing[pricing] += billable
-        if bill is not None and billed:
-            for cell in keys:
-                bill_seconds[(cell, bill)] += billed
+        if bill is None:
+            if want_total and billable:
+                missing[pricing] += billable
+        elif billed:
+            bill_seconds[bill + cell] += billed
         if cost_line is not None and seconds:
-            for cell in keys:
-                cost_seconds[(cell, cost_line)] += seconds
+            cost_seconds[cost_line + cell] += seconds
+    everything = table.figures
+    for cell, figures in sums.items():
+        for target in (cell, *parents[cell]):
+            into = everything[target]
+            into[0] += figures[0]
+            into[1] += figures[1]
+            into[2] += figures[2]
+    for local, kept in ((bill_seconds, bill_lines.seconds), (cost_seconds, cost_lines.seconds)):
+        for composite, seconds in local.items():
+            kept[composite] += seconds
+            line, cell = divmod(composite, CELL_SPACE)
+            for target in parents[cell]:
+                kept[line * CELL_SPACE + target] += seconds
 
 
 def _tree(
