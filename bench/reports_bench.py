@@ -44,6 +44,7 @@ import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -476,17 +477,17 @@ def hand_months_sql(
     months: list[date],
     org: int,
     boundaries: list[datetime],
+    grain: Any,
 ) -> tuple[str, list[Any]]:
-    """The same figures by hand with the kept month totals: the months from
-    reports_monthtotal, whatever lies outside whole closed months from the entries."""
-    from punchclock.reports.monthly import next_month
-
+    """The same figures by hand with the kept totals: the whole months (or weeks) from
+    reports_monthtotal, whatever lies outside them from the entries."""
     columns = {
         "client": ["p.client_id"],
         "project": ["c.project_id"],
         "task": ["c.project_id", "c.task_id"],
         "person": ["c.membership_id"],
         "month": ["c.month"],
+        "week": ["c.month"],
     }
     keys = [c for name in by for c in columns[name]]
     keys += ["c.membership_id", "c.project_id", "c.task_id", "c.period"]
@@ -494,11 +495,11 @@ def hand_months_sql(
     sql = (
         f"SELECT {', '.join(keys)}, SUM(c.seconds), SUM(c.billable_seconds), "
         f"SUM(c.billed_seconds) FROM reports_monthtotal c {join} "
-        "WHERE c.organization_id = %s AND c.month >= %s AND c.month <= %s "
+        "WHERE c.organization_id = %s AND c.grain = %s AND c.month >= %s AND c.month <= %s "
         f"GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}"
     )
-    params: list[Any] = [org, months[0], months[-1]]
-    first, after = start_of_day_utc(months[0]), start_of_day_utc(next_month(months[-1]))
+    params: list[Any] = [org, grain.name, months[0], months[-1]]
+    first, after = start_of_day_utc(months[0]), start_of_day_utc(grain.next(months[-1]))
     for low, high in ((start, first), (after, end)):
         if low < high:
             more, more_params = hand_sql(vendor, by, low, high, org, True, boundaries)
@@ -653,10 +654,12 @@ def main() -> None:
         sql, params = hand_sql(vendor, by, start, end, owner.organization_id, True, boundaries)
         hand, _ = timed(lambda: run_sql(sql, params), args.runs)
         hand_months = None
-        months = monthly.closed_months((start, end), ZONE)
-        if months and set(by) <= monthly.DIMENSIONS:
+        # Kept weeks for a report by week, kept months for the others (decision 0019).
+        grain = monthly.usable(where, SimpleNamespace(by=by, viewer_zone=ZONE, org_zone=ZONE))
+        months = monthly.closed_periods((start, end), ZONE, grain) if grain else []
+        if months:
             sql_m, params_m = hand_months_sql(
-                vendor, by, start, end, months, owner.organization_id, boundaries
+                vendor, by, start, end, months, owner.organization_id, boundaries, grain
             )
             hand_months, _ = timed(lambda: run_sql(sql_m, params_m), args.runs)
         best = min(h for h in (hand, hand_months) if h is not None)
@@ -675,7 +678,8 @@ def main() -> None:
             "report": name,
             "groups": len(report.groups),
             "entries_counted_hours": str(Decimal(report.total.seconds) / 3600),
-            "kept_months": len(months) if set(by) <= monthly.DIMENSIONS else 0,
+            "kept_periods": len(months),
+            "grain": grain.name if grain else None,
             "first_ms": round(first_ms, 1),
             "ours_ms": round(ours, 1),
             "ours_sql_ms": round(ours_sql, 1),

@@ -23,6 +23,9 @@ class MonthTotal(models.Model):
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # "month", or "week" for the totals of weekly reports (decision 0019); `month` is then
+    # the week's Monday. One column for both lets the rounding trigger mark either.
+    grain = models.CharField(max_length=5, default="month")
     month = models.DateField()
     membership_id = models.BigIntegerField()
     project_id = models.BigIntegerField()
@@ -33,7 +36,9 @@ class MonthTotal(models.Model):
     billed_seconds = models.BigIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["organization", "month"], name="month_total_org_month")]
+        indexes = [
+            models.Index(fields=["organization", "grain", "month"], name="month_total_org_grain")
+        ]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} person {self.membership_id} project {self.project_id}"
@@ -43,13 +48,16 @@ class MonthState(models.Model):
     """A month whose totals are built, and for which rate periods and zone (fingerprint)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    grain = models.CharField(max_length=5, default="month")
     month = models.DateField()
     fingerprint = models.CharField(max_length=64)
     built_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organization", "month"], name="one_state_per_month")
+            models.UniqueConstraint(
+                fields=["organization", "grain", "month"], name="one_state_per_period"
+            )
         ]
 
     def __str__(self) -> str:

@@ -1,12 +1,14 @@
 # ruff: noqa: S608 - the SQL is built from fixed fragments; every value is a parameter.
-"""Long time reports read closed months from kept totals (decision 0017).
+"""Long time reports read closed months, or weeks, from kept totals (decisions 0017, 0019).
 
 A report whose range covers whole months that have ended, grouped by client, project,
 task, person or month, without tag, invoiced or approval filters, and seen in the
 organization's own zone, reads those months from `reports_monthtotal`: one row per month
-and pricing key instead of every entry. The part of the range outside whole closed months
-(the running month, a range starting mid-month) is scanned as before, and the rows of both
-are added up by the report exactly as rows of one scan are.
+and pricing key instead of every entry. A report grouped by week reads whole closed weeks
+the same way, from the rows of grain "week" (weeks do not nest in months). The part of
+the range outside whole closed periods (the running month, a range starting mid-month) is
+scanned as before, and the rows of both are added up by the report exactly as rows of one
+scan are.
 
 Before reading, the months the report needs are brought up to date: the marks the triggers
 left (reports.triggers) are turned into stale months, and stale or missing months are
@@ -18,6 +20,7 @@ was being built.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -27,8 +30,8 @@ from punchclock.core.timeutil import local_date, now, start_of_day
 from punchclock.reports.models import MonthState, MonthTotal
 from punchclock.reports.timecut import as_date
 
-DIMENSIONS = frozenset({"client", "project", "task", "person", "month"})
-MONTHS_PER_TRANSACTION = 6  # bounds how long one build holds SQLite's write lock
+KEYS = frozenset({"client", "project", "task", "person"})
+DIMENSIONS = KEYS | {"month"}
 LOCK_CLASS = 7301  # PostgreSQL advisory lock namespace of month builds
 
 
@@ -36,35 +39,67 @@ def next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
-def usable(where: Any, plan: Any) -> bool:
-    """Whether kept months can answer (part of) this report."""
-    return (
-        set(plan.by) <= DIMENSIONS
-        and not where.tags
-        and where.invoiced is None
-        and where.approved is None
-        and plan.viewer_zone == plan.org_zone
-    )
+@dataclass(frozen=True)
+class Grain:
+    """A kind of kept period: calendar months, or ISO weeks (Monday to Sunday)."""
+
+    name: str
+    per_transaction: int  # bounds how long one build holds SQLite's write lock
+
+    def first(self, day: date) -> date:
+        """The first day of the period that holds `day`."""
+        if self.name == "week":
+            return day - timedelta(days=day.weekday())
+        return day.replace(day=1)
+
+    def next(self, first: date) -> date:
+        return first + timedelta(days=7) if self.name == "week" else next_month(first)
+
+
+MONTH = Grain("month", 6)
+WEEK = Grain("week", 26)
+
+
+def usable(where: Any, plan: Any) -> Grain | None:
+    """Which kept periods can answer (part of) this report, if any: weeks for a report by
+    week, months for every other one that groups by nothing finer."""
+    if (
+        where.tags
+        or where.invoiced is not None
+        or where.approved is not None
+        or plan.viewer_zone != plan.org_zone
+    ):
+        return None
+    if set(plan.by) <= DIMENSIONS:
+        return MONTH
+    if set(plan.by) <= KEYS | {"week"}:
+        return WEEK
+    return None
+
+
+def closed_periods(span: tuple[datetime, datetime], zone: str, grain: Grain = MONTH) -> list[date]:
+    """The whole local periods inside [start, end) that ended before the current one began."""
+    start, end = span
+    first = grain.first(local_date(start, zone))
+    if start_of_day(first, zone) < start:
+        first = grain.next(first)
+    current = grain.first(local_date(now(), zone))
+    found = []
+    while grain.next(first) <= current and start_of_day(grain.next(first), zone) <= end:
+        found.append(first)
+        first = grain.next(first)
+    return found
 
 
 def closed_months(span: tuple[datetime, datetime], zone: str) -> list[date]:
     """The whole local months inside [start, end) that ended before this month began."""
-    start, end = span
-    month = local_date(start, zone).replace(day=1)
-    if start_of_day(month, zone) < start:
-        month = next_month(month)
-    this_month = local_date(now(), zone).replace(day=1)
-    months = []
-    while next_month(month) <= this_month and start_of_day(next_month(month), zone) <= end:
-        months.append(month)
-        month = next_month(month)
-    return months
+    return closed_periods(span, zone, MONTH)
 
 
-def fingerprint(zone: str, boundaries: list[datetime], month: date) -> str:
-    """What a month's totals depend on besides the entries: the zone and the rate changes
-    up to the month's end (a rate from next year does not make last March stale)."""
-    end = start_of_day(next_month(month), zone)
+def fingerprint(zone: str, boundaries: list[datetime], month: date, grain: Grain = MONTH) -> str:
+    """What a period's totals depend on besides the entries: the zone and the rate changes
+    up to the period's end (a rate from next year does not make last March stale)."""
+    end = start_of_day(grain.next(month), zone)
     text = zone + "|" + ",".join(b.isoformat() for b in boundaries if b < end)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -88,27 +123,30 @@ def build_plan(organization_id: int, zone: str) -> Any:
     )
 
 
-def refresh(organization_id: int, plan: Any, months: list[date], scan: Any) -> None:
-    """Rebuild every month of `months` that a mark made stale or that was never built;
-    `plan` is build_plan()'s."""
+def refresh(
+    organization_id: int, plan: Any, months: list[date], scan: Any, grain: Grain = MONTH
+) -> None:
+    """Rebuild every period of `months` (firsts of `grain`) that a mark made stale or that
+    was never built; `plan` is build_plan()'s."""
     zone, boundaries = plan.org_zone, plan.rate_boundaries
-    wanted = {month: fingerprint(zone, boundaries, month) for month in months}
-    # Each pass builds a few months; under constant writes to old months a pass may find
+    wanted = {month: fingerprint(zone, boundaries, month, grain) for month in months}
+    step = grain.per_transaction
+    # Each pass builds a few periods; under constant writes to old ones a pass may find
     # more to do, so the number of passes is bounded and the last one reads what it has.
-    for _ in range(len(months) // MONTHS_PER_TRANSACTION + 3):
+    for _ in range(len(months) // step + 3):
         with transaction.atomic():
             _lock(organization_id)
             _absorb_marks(organization_id, zone)
             fresh = {
                 (month, print_)
                 for month, print_ in MonthState.objects.filter(
-                    organization_id=organization_id, month__in=list(wanted)
+                    organization_id=organization_id, grain=grain.name, month__in=list(wanted)
                 ).values_list("month", "fingerprint")
             }
             todo = sorted(m for m, print_ in wanted.items() if (m, print_) not in fresh)
-            for month in todo[:MONTHS_PER_TRANSACTION]:
-                _build(organization_id, plan, month, wanted[month], scan)
-        if len(todo) <= MONTHS_PER_TRANSACTION:
+            for month in todo[:step]:
+                _build(organization_id, plan, month, wanted[month], scan, grain)
+        if len(todo) <= step:
             return
 
 
@@ -120,35 +158,50 @@ def _lock(organization_id: int) -> None:
 
 
 def _absorb_marks(organization_id: int, zone: str) -> None:
-    """Turn the triggers' marks (UTC days) into stale months, and take the marks away."""
+    """Turn the triggers' marks (UTC days) into stale months and weeks, and take the marks
+    away. (A project's new rounding rule marks the first day of every period it has totals
+    in, months and weeks alike: the trigger reads the `month` column of both grains.)"""
     with connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM reports_dirtyday WHERE organization_id = %s RETURNING day",
             [organization_id],
         )
         days = {as_date(row[0]) for row in cursor.fetchall()}
-    stale = set()
+    stale: dict[str, set[date]] = {MONTH.name: set(), WEEK.name: set()}
     for day in days:
         # An entry starting on this UTC day starts on one of two local dates.
         first = datetime.combine(day, time.min, tzinfo=UTC)
-        stale.add(local_date(first, zone).replace(day=1))
-        stale.add(local_date(first + timedelta(days=1, microseconds=-1), zone).replace(day=1))
-    if stale:
-        MonthState.objects.filter(organization_id=organization_id, month__in=stale).delete()
+        for local in (
+            local_date(first, zone),
+            local_date(first + timedelta(days=1, microseconds=-1), zone),
+        ):
+            stale[MONTH.name].add(MONTH.first(local))
+            stale[WEEK.name].add(WEEK.first(local))
+    if days:
+        states = MonthState.objects.filter(organization_id=organization_id)
+        (
+            states.filter(grain=MONTH.name, month__in=stale[MONTH.name])
+            | states.filter(grain=WEEK.name, month__in=stale[WEEK.name])
+        ).delete()
 
 
-def _build(organization_id: int, plan: Any, month: date, print_: str, scan: Any) -> None:
-    """One month's totals from its entries, by the report's own query (plan: build_plan)."""
+def _build(
+    organization_id: int, plan: Any, month: date, print_: str, scan: Any, grain: Grain
+) -> None:
+    """One period's totals from its entries, by the report's own query (plan: build_plan)."""
     from punchclock.reports.query import Scope, TimeFilter
 
     zone = plan.org_zone
-    where = TimeFilter(start=start_of_day(month, zone), end=start_of_day(next_month(month), zone))
-    rows = scan(Scope(organization_id, everyone=True), where, plan)
-    MonthTotal.objects.filter(organization_id=organization_id, month=month).delete()
+    where = TimeFilter(start=start_of_day(month, zone), end=start_of_day(grain.next(month), zone))
+    rows = scan(Scope(organization_id, everyone=True), where, replace(plan, by=(grain.name,)))
+    MonthTotal.objects.filter(
+        organization_id=organization_id, grain=grain.name, month=month
+    ).delete()
     MonthTotal.objects.bulk_create(
         (
             MonthTotal(
                 organization_id=organization_id,
+                grain=grain.name,
                 month=month,
                 membership_id=person,
                 project_id=project,
@@ -163,12 +216,17 @@ def _build(organization_id: int, plan: Any, month: date, print_: str, scan: Any)
         batch_size=2000,
     )
     MonthState.objects.update_or_create(
-        organization_id=organization_id, month=month, defaults={"fingerprint": print_}
+        organization_id=organization_id,
+        grain=grain.name,
+        month=month,
+        defaults={"fingerprint": print_},
     )
 
 
-def read(scope: Any, where: Any, plan: Any, months: list[date]) -> list[tuple[Any, ...]]:
-    """The rows a scan of those months would give, from their totals."""
+def read(
+    scope: Any, where: Any, plan: Any, months: list[date], grain: Grain = MONTH
+) -> list[tuple[Any, ...]]:
+    """The rows a scan of those periods would give, from their totals."""
     from punchclock.reports.query import Sql
 
     columns = {
@@ -177,6 +235,7 @@ def read(scope: Any, where: Any, plan: Any, months: list[date]) -> list[tuple[An
         "task": ["c.project_id", "c.task_id"],
         "person": ["c.membership_id"],
         "month": ["c.month"],
+        "week": ["c.month"],  # the Monday, in a row of grain "week"
     }
     keys = [column for name in plan.by for column in columns[name]]
     if plan.pricing:
@@ -188,6 +247,7 @@ def read(scope: Any, where: Any, plan: Any, months: list[date]) -> list[tuple[An
     }[where.billable]
     filters = Sql()
     filters.add("c.organization_id = %s", scope.organization_id)
+    filters.add("c.grain = %s", grain.name)
     filters.add("c.month >= %s", months[0])
     filters.add("c.month <= %s", months[-1])
     if where.billable is True:

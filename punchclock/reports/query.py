@@ -244,23 +244,24 @@ def aggregate(scope: Scope, where: TimeFilter, plan: Plan) -> list[tuple[Any, ..
     billed), per group; the pricing columns only when the plan prices. A key may come in
     more than one row (kept months and the scanned rest): callers add rows up.
 
-    Whole months that have ended are read from their kept totals when the report allows
-    (reports.monthly); the rest of the range is scanned."""
+    Whole months (or, by week, weeks) that have ended are read from their kept totals when
+    the report allows (reports.monthly); the rest of the range is scanned."""
     from punchclock.reports import monthly
 
-    if not KEEP_MONTHS or not monthly.usable(where, plan):
+    grain = monthly.usable(where, plan) if KEEP_MONTHS else None
+    if grain is None:
         return _scan(scope, where, plan)
     span = entry_range(scope, where)
     if span is None:
         return []
-    months = monthly.closed_months(span, plan.org_zone)
+    months = monthly.closed_periods(span, plan.org_zone, grain)
     build = monthly.build_plan(scope.organization_id, plan.org_zone)
     if not months or (plan.pricing and plan.rate_boundaries != build.rate_boundaries):
         return _scan(scope, where, plan)
-    monthly.refresh(scope.organization_id, build, months, _scan)
-    rows = monthly.read(scope, where, plan, months)
+    monthly.refresh(scope.organization_id, build, months, _scan, grain)
+    rows = monthly.read(scope, where, plan, months, grain)
     first = start_of_day(months[0], plan.org_zone)
-    after = start_of_day(monthly.next_month(months[-1]), plan.org_zone)
+    after = start_of_day(grain.next(months[-1]), plan.org_zone)
     if span[0] < first:
         rows += _scan(scope, dataclasses.replace(where, start=span[0], end=first), plan)
     if after < span[1]:

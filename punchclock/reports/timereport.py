@@ -328,7 +328,7 @@ def time_report(
     for dims, levels in passes:
         rows = aggregate(scope, where, dataclasses.replace(plan, by=dims))
         _accumulate(rows, dims, levels, table, bill_lines, cost_lines, pricer, missing)
-    figures = [Figures(*f) for f in table.figures]
+    figures = [Figures(f[0], f[1], f[2]) for f in table.figures]
     bill_lines.round_into(figures, "amounts")
     cost_lines.round_into(figures, "cost")
     cells = dict(zip(table.keys, figures, strict=True))

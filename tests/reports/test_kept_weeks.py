@@ -1,0 +1,158 @@
+"""Kept week totals (reports.monthly, grain "week"): reports by week read whole closed
+weeks from their totals and give what the entries give, and every change shows.
+
+Like the month tests beside it, each report runs from kept weeks and from a scan
+(query.KEEP_MONTHS off), and against the entry-by-entry oracle where it can. The world's
+two months hold the change to winter time (25 October in Berlin) inside a kept week, and
+begin and end mid-week, so both edges are scanned.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.db import connection
+
+from punchclock.projects.models import RoundingDirection, RoundingScope
+from punchclock.reports.models import MonthState, MonthTotal
+from punchclock.reports.query import TimeFilter
+from punchclock.tracking.models import TimeEntry
+from tests.factories import make_rate
+from tests.reports.test_kept_months import _an_october_entry, both, later  # noqa: F401
+from tests.reports.test_totals_match_entries import expected_cells
+
+KEYS = ["client", "project", "task", "person"]
+GROUPINGS = [("week",)] + [("week", k) for k in KEYS] + [(k, "week") for k in KEYS]
+# Whole weeks of October and November 2026 (Berlin) that ended before January 2027.
+MONDAYS = {date(2026, 10, 5) + timedelta(weeks=n) for n in range(8)}
+
+
+def _weeks() -> set[date]:
+    return set(MonthTotal.objects.filter(grain="week").values_list("month", flat=True))
+
+
+def test_kept_weeks_give_every_grouping_as_the_entries_do(world, later, monkeypatch):  # noqa: F811
+    window = TimeFilter(start=world.start, end=world.end)
+    for by in GROUPINGS:
+        kept, scanned = both(world.agency.owner, window, by, monkeypatch)
+        assert kept == expected_cells(world, by), by
+        assert kept == scanned, by
+    assert _weeks() == MONDAYS  # read from kept weeks; the edges (1–4 Oct, 30 Nov) scanned
+    assert set(MonthState.objects.filter(grain="week").values_list("month", flat=True)) == MONDAYS
+    assert not MonthTotal.objects.filter(grain="month").exists()
+
+
+def test_weeks_and_months_kept_side_by_side_stay_apart(world, later, monkeypatch):  # noqa: F811
+    window = TimeFilter(start=world.start, end=world.end)
+    viewer = world.agency.owner
+    for by in (("project", "week"), ("project", "month"), ("week",), ("client",)):
+        kept, scanned = both(viewer, window, by, monkeypatch)
+        assert kept == expected_cells(world, by), by
+        assert kept == scanned, by
+    assert _weeks() == MONDAYS
+    months = set(MonthTotal.objects.filter(grain="month").values_list("month", flat=True))
+    assert months == {date(2026, 10, 1), date(2026, 11, 1)}
+
+
+@pytest.mark.parametrize("where", [{"billable": True}, {"billable": False}, "member", "project"])
+def test_filters_and_roles_on_kept_weeks_match_the_scan(world, later, monkeypatch, where):  # noqa: F811
+    agency = world.agency
+    filters = {
+        "member": {"people": (agency.member.pk,)},
+        "project": {"projects": (agency.project.pk,)},
+    }
+    chosen = filters[where] if isinstance(where, str) else where
+    window = TimeFilter(start=world.start, end=world.end, **chosen)
+    for viewer in (agency.owner, agency.manager, agency.member):
+        kept, scanned = both(viewer, window, ("person", "week"), monkeypatch)
+        assert kept == scanned, (chosen, viewer.role)
+
+
+def test_the_running_week_is_never_kept(world, monkeypatch):
+    from punchclock.reports import monthly
+
+    # Wednesday 18 November: the weeks up to Monday 9 November have ended.
+    monkeypatch.setattr(monthly, "now", lambda: datetime(2026, 11, 18, 12, tzinfo=UTC))
+    window = TimeFilter(start=world.start, end=world.end)
+    kept, scanned = both(world.agency.owner, window, ("week",), monkeypatch)
+    assert kept == scanned
+    assert max(_weeks()) == date(2026, 11, 9)
+
+
+def _kept_weeks_then(world, monkeypatch, change, by=("project", "week")) -> None:
+    window = TimeFilter(start=world.start, end=world.end)
+    viewer = world.agency.owner
+    before, _ = both(viewer, window, by, monkeypatch)
+    assert _weeks() == MONDAYS
+    change()
+    after, scanned = both(viewer, window, by, monkeypatch)
+    assert after == scanned
+    assert after != before, f"the change should show in the report ({by})"
+
+
+def test_an_entry_edited_or_moved_to_another_week_shows(world, later, monkeypatch):  # noqa: F811
+    entry = _an_october_entry(world)
+
+    def longer():
+        entry.end = entry.end + timedelta(minutes=37)
+        entry.save()
+
+    _kept_weeks_then(world, monkeypatch, longer)
+    moved = timedelta(days=9)
+    _kept_weeks_then(
+        world,
+        monkeypatch,
+        lambda: TimeEntry.objects.filter(pk=entry.pk).update(
+            start=entry.start + moved, end=entry.end + moved
+        ),
+        by=("week",),
+    )
+
+
+def test_raw_sql_and_a_deleted_entry_show(world, later, monkeypatch):  # noqa: F811
+    entry = _an_october_entry(world)
+
+    def raw():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE tracking_timeentry SET duration_seconds = duration_seconds + 3600, "
+                '"end" = %s WHERE id = %s',
+                [entry.end + timedelta(hours=1), entry.pk],
+            )
+
+    _kept_weeks_then(world, monkeypatch, raw)
+    _kept_weeks_then(world, monkeypatch, lambda: TimeEntry.objects.filter(pk=entry.pk).delete())
+
+
+def test_a_changed_rounding_rule_shows_in_weeks_kept_alone(world, later, monkeypatch):  # noqa: F811
+    """Only weeks are kept (no month report ran): the rounding trigger still finds them."""
+    project = world.agency.project
+
+    def rounding():
+        project.rounding_minutes = 30
+        project.rounding_direction = RoundingDirection.DOWN
+        project.rounding_scope = RoundingScope.DAY_TASK
+        project.save()
+
+    _kept_weeks_then(world, monkeypatch, rounding)
+    assert not MonthTotal.objects.filter(grain="month").exists()
+    window = TimeFilter(start=world.start, end=world.end)
+    kept, _ = both(world.agency.owner, window, ("project", "week"), monkeypatch)
+    assert kept == expected_cells(world, ("project", "week"))
+
+
+def test_a_backdated_rate_reprices_kept_weeks(world, later, monkeypatch):  # noqa: F811
+    agency = world.agency
+    window = TimeFilter(start=world.start, end=world.end)
+    both(agency.owner, window, ("person", "week"), monkeypatch)
+    built = dict(MonthState.objects.filter(grain="week").values_list("month", "fingerprint"))
+    make_rate(agency.organization, "99", project=agency.project, effective_from=date(2026, 10, 21))
+    kept, scanned = both(agency.owner, window, ("person", "week"), monkeypatch)
+    assert kept == scanned
+    assert kept == expected_cells(world, ("person", "week"))
+    now_built = dict(MonthState.objects.filter(grain="week").values_list("month", "fingerprint"))
+    # Weeks that ended before the new rate keep their totals; the rest were rebuilt.
+    assert {m for m in built if now_built[m] == built[m]} == {
+        m for m in MONDAYS if m + timedelta(days=7) <= date(2026, 10, 21)
+    }
