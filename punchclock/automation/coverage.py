@@ -6,6 +6,7 @@ Kept apart from the retainer services so that invoicing can ask without importin
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Q
 
@@ -32,6 +33,32 @@ def covered_by(retainer: Retainer) -> Q:
     if retainer.project_id is not None:
         q &= Q(project_id=retainer.project_id)
     return q
+
+
+def covered_windows(organization_id: int) -> tuple[Any, ...]:
+    """Every retainer's coverage as the reports' filter spells it (reports.query.Covered),
+    the same time covered_by() selects."""
+    from punchclock.reports.query import Covered
+
+    found = []
+    retainers = Retainer.objects.filter(organization_id=organization_id).select_related(
+        "organization"
+    )
+    for retainer in retainers.order_by("pk"):
+        zone = retainer.organization.timezone
+        found.append(
+            Covered(
+                client=retainer.client_id,
+                start=start_of_day(retainer.starts_on, zone),
+                end=(
+                    start_of_day(retainer.ends_on + timedelta(days=1), zone)
+                    if retainer.ends_on is not None
+                    else None
+                ),
+                project=retainer.project_id,
+            )
+        )
+    return tuple(found)
 
 
 def retainer_covered(client: Client) -> Q | None:

@@ -40,10 +40,22 @@ class UnbilledClientOut(Schema):
     projects: list[UnbilledRowOut]
 
 
+class CoveredOut(Schema):
+    retainer_id: int
+    retainer: str
+    client_id: int
+    client: str
+    billable_hours: str
+    billed_hours: str
+    oldest: date | None
+    age_days: int | None
+
+
 class UnbilledOut(Schema):
     today: date
     totals: Money
     clients: list[UnbilledClientOut]
+    covered: list[CoveredOut]
 
 
 def _money(values: dict[str, Any]) -> Money:
@@ -70,7 +82,9 @@ def _row(row: UnbilledRow, today: date) -> dict[str, Any]:
     response=responses(UnbilledOut),
     summary="Billable time and expenses not yet invoiced, per client and project, with age",
     description="Time not on an issued invoice (priced as a draft would price it) and "
-    "approved billable expenses on no invoice; for owners, admins and billing members.",
+    "approved billable expenses on no invoice; for owners, admins and billing members. "
+    "Time a retainer covers is not in `clients` (the retainer's close bills it): `covered` "
+    "lists it per retainer, in hours.",
 )
 def unbilled_endpoint(request: HttpRequest, query: Query[FormatQuery]) -> Any:
     me = acting(request)
@@ -89,5 +103,18 @@ def unbilled_endpoint(request: HttpRequest, query: Query[FormatQuery]) -> Any:
                 "projects": [_row(r, report.today) for r in c.rows],
             }
             for c in report.clients
+        ],
+        "covered": [
+            {
+                "retainer_id": c.retainer_id,
+                "retainer": c.name,
+                "client_id": c.client_id,
+                "client": c.client,
+                "billable_hours": str(hours(c.billable_seconds)),
+                "billed_hours": str(c.billed_hours),
+                "oldest": c.oldest,
+                "age_days": c.age(report.today),
+            }
+            for c in report.covered
         ],
     }

@@ -43,12 +43,15 @@ class UnbilledClient:
 def unbilled_by_client(viewer: Membership) -> list[UnbilledClient]:
     """Billable time not on an issued invoice (priced as the time report prices it) and
     approved billable expenses not on any invoice, per client and currency."""
+    from punchclock.automation.coverage import covered_windows
     from punchclock.clients.models import Client
     from punchclock.expenses.models import Expense, ExpenseStatus
 
-    report = time_report(
-        viewer, TimeFilter(billable=True, invoiced=False), by=("client",), zone=viewer.user.timezone
+    # As the Unbilled work page: time a retainer covers is billed by its closes, not here.
+    where = TimeFilter(
+        billable=True, invoiced=False, not_covered=covered_windows(viewer.organization_id)
     )
+    report = time_report(viewer, where, by=("client",), zone=viewer.user.timezone)
     rows: dict[int, UnbilledClient] = {}
     for group in report.groups:
         amounts = {c: a for c, a in group.figures.amounts.items() if a}

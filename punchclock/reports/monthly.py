@@ -65,6 +65,7 @@ def usable(where: Any, plan: Any) -> Grain | None:
     week, months for every other one that groups by nothing finer."""
     if (
         where.tags
+        or where.not_covered
         or where.invoiced is not None
         or where.approved is not None
         or plan.viewer_zone != plan.org_zone

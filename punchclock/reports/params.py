@@ -136,10 +136,14 @@ def parse_request(
     where = TimeFilter(
         start=start,
         end=end,
+        clients=ids["clients"],
+        projects=ids["projects"],
+        tasks=ids["tasks"],
+        people=ids["people"],
+        tags=ids["tags"],
         billable=_flag(source, "billable"),
         invoiced=_flag(source, "invoiced"),
         approved=_flag(source, "approved"),
-        **ids,
     )
     del viewer  # ids of other organizations match nothing: every query is bounded by it
     return ReportRequest(where=where, by=by, period=period, first=first, last=last)

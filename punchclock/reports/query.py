@@ -17,7 +17,7 @@ from django.db import connection
 
 from punchclock.accounts.models import Membership
 from punchclock.core.timeutil import start_of_day
-from punchclock.projects.models import RoundingScope
+from punchclock.projects.models import BillingMethod, RoundingScope
 from punchclock.reports.timecut import Dialect, Offsets, offsets
 
 # SQLite's planner, once ANALYZE has run, prefers a skip-scan of entry_project_start for a
@@ -35,8 +35,25 @@ KEEP_MONTHS = True
 # card reads the whole history, and this index holds only the part not billed yet.
 SQLITE_UNBILLED_INDEX: str | None = "entry_unbilled_cover"
 
+# Billing methods a retainer can cover (automation.coverage.HOURLY).
+HOURLY = tuple(
+    m.value
+    for m in (BillingMethod.HOURLY_PROJECT, BillingMethod.HOURLY_TASK, BillingMethod.HOURLY_PERSON)
+)
 DIMENSIONS = ("client", "project", "task", "person", "tag", "day", "week", "month")
 TIME_DIMENSIONS = ("day", "week", "month")
+
+
+@dataclass(frozen=True)
+class Covered:
+    """Time a retainer covers, which only its closes bill (automation.coverage): billable
+    or not, the entries of a client's hourly projects (or of one project) from `start`,
+    until `end` when the retainer ends."""
+
+    client: int
+    start: datetime
+    end: datetime | None = None
+    project: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,8 @@ class TimeFilter:
     billable: bool | None = None
     invoiced: bool | None = None
     approved: bool | None = None
+    # Leave out time that retainers cover (the unbilled views: a draft cannot take it).
+    not_covered: tuple[Covered, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -171,6 +190,16 @@ def where_clause(scope: Scope, where: TimeFilter, org_cut: Offsets, sql: Dialect
         # On an issued invoice: the invoicing services keep the flag in step with the
         # billed rows of issued invoices (tests/invoicing/test_entry_invoiced_flag.py).
         out.add(_is("e.invoiced", where.invoiced))
+    for covered in where.not_covered:
+        terms = Sql()
+        terms.add("p.client_id = %s", covered.client)
+        terms.add(f"p.billing_method IN ({', '.join(['%s'] * len(HOURLY))})", *HOURLY)
+        terms.add("e.start >= %s", sql.adapt(covered.start))
+        if covered.end is not None:
+            terms.add("e.start < %s", sql.adapt(covered.end))
+        if covered.project is not None:
+            terms.add("e.project_id = %s", covered.project)
+        out.extend(f"NOT ({' AND '.join(terms.parts)})", terms.params)
     if where.approved is not None:
         # Timesheets cover local days of the organization's zone (as locking does).
         day, params = sql.local("e.start", org_cut, "day")

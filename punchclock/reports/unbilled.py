@@ -21,9 +21,11 @@ from django.db.models import Count, Min
 
 from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can
+from punchclock.automation.coverage import covered_windows
 from punchclock.core.timeutil import local_date
 from punchclock.payments.balances import from_scaled, scaled_sum
 from punchclock.reports.query import (
+    HOURLY,
     TimeFilter,
     dialect,
     entries_table,
@@ -78,11 +80,33 @@ class UnbilledClient:
 
 
 @dataclass
+class CoveredTime:
+    """Billable time a retainer covers that is not on an issued invoice yet: its period's
+    close bills it (as the fee, and any overage), so no draft offers it."""
+
+    retainer_id: int
+    name: str
+    client_id: int
+    client: str
+    billable_seconds: int
+    billed_seconds: int
+    oldest: date | None = None
+
+    @property
+    def billed_hours(self) -> Decimal:
+        return hours(self.billed_seconds)
+
+    def age(self, today: date) -> int | None:
+        return (today - self.oldest).days if self.oldest else None
+
+
+@dataclass
 class UnbilledReport:
     today: date
     clients: list[UnbilledClient]
     totals: dict[str, Decimal]
     unpriced_seconds: int = 0  # billable time on hourly projects that finds no rate
+    covered: list[CoveredTime] = field(default_factory=list)
 
 
 def unbilled_report(viewer: Membership, *, today: date, zone: str | None = None) -> UnbilledReport:
@@ -90,7 +114,11 @@ def unbilled_report(viewer: Membership, *, today: date, zone: str | None = None)
     if not can(viewer, "invoices.manage"):
         raise PermissionDenied("Unbilled work is for the people who make invoices.")
     zone = zone or viewer.user.timezone
-    where = TimeFilter(billable=True, invoiced=False)
+    # Time a retainer covers is billed by the retainer's closes, never by a draft: it is
+    # listed apart (covered_time) instead of waiting here with a Draft button.
+    where = TimeFilter(
+        billable=True, invoiced=False, not_covered=covered_windows(viewer.organization_id)
+    )
     report = time_report(viewer, where, by=("client", "project"), zone=zone)
     clients: dict[int, UnbilledClient] = {}
     rows: dict[tuple[int, int | None], UnbilledRow] = {}
@@ -136,7 +164,46 @@ def unbilled_report(viewer: Membership, *, today: date, zone: str | None = None)
         clients=ordered,
         totals=dict(sorted(totals.items())),
         unpriced_seconds=report.unpriced_seconds,
+        covered=covered_time(viewer, zone),
     )
+
+
+def covered_time(viewer: Membership, zone: str) -> list[CoveredTime]:
+    """Per retainer, the billable time it covers that no issued invoice holds yet."""
+    from punchclock.automation.models import Retainer
+    from punchclock.projects.models import Project
+
+    found = []
+    retainers = Retainer.objects.filter(organization_id=viewer.organization_id).select_related(
+        "client"
+    )
+    windows = covered_windows(viewer.organization_id)
+    for retainer, window in zip(retainers.order_by("pk"), windows, strict=True):
+        projects = Project.objects.filter(client_id=retainer.client_id, billing_method__in=HOURLY)
+        if retainer.project_id is not None:
+            projects = projects.filter(pk=retainer.project_id)
+        ids = tuple(projects.order_by("pk").values_list("pk", flat=True))
+        if not ids:
+            continue
+        mine = TimeFilter(
+            projects=ids, billable=True, invoiced=False, start=window.start, end=window.end
+        )
+        report = time_report(viewer, mine, by=("client",), zone=zone, money=False)
+        if not report.total.billable_seconds:
+            continue
+        oldest = _oldest_entries(viewer, mine, zone).values()
+        found.append(
+            CoveredTime(
+                retainer.pk,
+                retainer.name,
+                retainer.client_id,
+                retainer.client.name,
+                report.total.billable_seconds,
+                report.total.billed_seconds,
+                min(oldest, default=None),
+            )
+        )
+    return found
 
 
 def _oldest_entries(

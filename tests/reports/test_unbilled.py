@@ -176,3 +176,130 @@ def test_punch_report_unbilled_prints_rows_and_totals(world, punch_as):
     refused = punch_as(a.member)("report", "unbilled")
     assert refused.exit_code != 0
     assert "invoice" in refused.output.lower()
+
+
+def test_retainer_covered_time_waits_apart_without_a_draft_button(world, client):
+    """Time a retainer covers is billed by the retainer's close: Unbilled work and the
+    dashboard card leave it out (a draft would not take it) and list it per retainer."""
+    from punchclock.automation import retainers
+    from punchclock.core.timeutil import now, start_of_day
+    from punchclock.reports.dashboard import unbilled_by_client
+
+    a = world.agency
+    retainer = retainers.save_retainer(
+        a.owner,
+        client=a.client,
+        project=a.project,
+        name="API support",
+        included=Decimal(10),
+        fee=Decimal(900),
+        starts_on=date(2026, 11, 1),
+    )
+    november = start_of_day(date(2026, 11, 1), a.organization.timezone)
+    report = unbilled_report(a.owner, today=TODAY, zone=ZONE)
+    row = _rows(report)[(a.client.pk, a.project.pk)]
+    before = time_report(
+        a.owner,
+        TimeFilter(billable=True, invoiced=False, projects=(a.project.pk,), end=november),
+        by=("project",),
+        zone=ZONE,
+    )
+    assert row.billable_seconds == before.total.billable_seconds > 0
+    assert row.billed_seconds == before.total.billed_seconds
+    assert row.amounts == {c: v for c, v in before.total.amounts.items() if v}
+    assert row.oldest < date(2026, 11, 1)
+    covered_entries = [
+        e
+        for e in world.entries
+        if e.project_id == a.project.pk and e.billable and e.start >= november
+    ]
+    assert covered_entries
+    [covered] = report.covered
+    assert (covered.retainer_id, covered.name, covered.client_id) == (
+        retainer.pk,
+        "API support",
+        a.client.pk,
+    )
+    assert covered.billable_seconds == sum(e.duration_seconds for e in covered_entries)
+    assert covered.oldest == min(local_date(e.start, ZONE) for e in covered_entries)
+    # The other project of the client is not covered: it is unbilled work as before.
+    other = _rows(report)[(a.client.pk, a.other_project.pk)]
+    assert other.billable_seconds == sum(
+        e.duration_seconds
+        for e in world.entries
+        if e.project_id == a.other_project.pk and e.billable
+    )
+    # The dashboard card agrees with the page, client by client.
+    card = {c.client_id: c.total for c in unbilled_by_client(a.owner)}
+    for item in report.clients:
+        assert card[item.client_id] == item.summary.total
+    # The project's Draft button takes exactly the time the row shows.
+    response = login(a.owner).post(
+        "/invoices/unbilled/",
+        {
+            "client": a.client.pk,
+            "project": a.project.pk,
+            "period_start": row.oldest.isoformat(),
+            "period_end": TODAY.isoformat(),
+            "group_by": "project",
+        },
+    )
+    assert response.status_code == 302
+    draft = Invoice.objects.get(client=a.client)
+    on_it = set(draft.lines.values_list("billed_entries__entry_id", flat=True)) - {None}
+    assert on_it == {
+        e.pk
+        for e in world.entries
+        if e.project_id == a.project.pk and e.billable and e.start < november
+    }
+    assert sum(e.duration_seconds for e in world.entries if e.pk in on_it) == row.billable_seconds
+    # The page lists it apart, with a link to the retainer; the API says the same.
+    page = login(a.owner).get("/reports/unbilled/")
+    html = page.content.decode()
+    assert "Covered by retainers" in html
+    assert f"/retainers/{retainer.pk}/" in html
+    data = _get(client, a.owner, "/api/v1/reports/unbilled").json()
+    assert data["covered"] == [
+        {
+            "retainer_id": retainer.pk,
+            "retainer": "API support",
+            "client_id": a.client.pk,
+            "client": a.client.name,
+            "billable_hours": str(
+                (Decimal(covered.billable_seconds) / 3600).quantize(Decimal("0.01"))
+            ),
+            "billed_hours": str(covered.billed_hours),
+            "oldest": covered.oldest.isoformat(),
+            "age_days": (local_date(now(), ZONE) - covered.oldest).days,
+        }
+    ]
+
+
+@pytest.mark.parametrize("one_project", [False, True])
+def test_the_reports_coverage_filter_leaves_out_what_invoicing_leaves_out(world, one_project):
+    """reports.query's NOT-covered SQL against automation.coverage.covered_by, the ORM
+    filter invoicing uses: the same entries, for a client-wide retainer that ends and for
+    one project's."""
+    from punchclock.automation import retainers
+    from punchclock.automation.coverage import covered_by, covered_windows
+    from punchclock.tracking.models import TimeEntry
+
+    a = world.agency
+    retainer = retainers.save_retainer(
+        a.owner,
+        client=a.client,
+        project=a.project if one_project else None,
+        name="Cover",
+        included=Decimal(10),
+        fee=Decimal(900),
+        starts_on=date(2026, 10, 1),
+        ends_on=date(2026, 11, 30) if one_project else date(2026, 10, 31),
+    )
+    covered = set(TimeEntry.objects.filter(covered_by(retainer)).values_list("pk", flat=True))
+    assert covered
+    where = TimeFilter(not_covered=covered_windows(a.organization.pk))
+    report = time_report(a.owner, where, by=("project",), zone=ZONE)
+    left = [e for e in world.entries if e.pk not in covered and e.end is not None]
+    assert report.total.seconds == sum(e.duration_seconds for e in left)
+    everything = time_report(a.owner, TimeFilter(), by=("project",), zone=ZONE)
+    assert everything.total.seconds > report.total.seconds
