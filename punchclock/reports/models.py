@@ -34,10 +34,23 @@ class MonthTotal(models.Model):
     seconds = models.BigIntegerField()
     billable_seconds = models.BigIntegerField()
     billed_seconds = models.BigIntegerField()
+    # The same sums over the entries not on an issued invoice (TimeEntry.invoiced false):
+    # unbilled work and the invoiced filters read them (billed seconds rounded over that
+    # part alone, as a scan with the filter rounds them).
+    open_seconds = models.BigIntegerField(default=0)
+    open_billable_seconds = models.BigIntegerField(default=0)
+    open_billed_seconds = models.BigIntegerField(default=0)
 
     class Meta:
         indexes = [
-            models.Index(fields=["organization", "grain", "month"], name="month_total_org_grain")
+            models.Index(fields=["organization", "grain", "month"], name="month_total_org_grain"),
+            # Unbilled work reads the kept months of all history: once an agency bills
+            # monthly, only the last months hold rows with open billable time.
+            models.Index(
+                fields=["organization", "grain", "month"],
+                condition=models.Q(open_billable_seconds__gt=0),
+                name="month_total_open",
+            ),
         ]
 
     def __str__(self) -> str:

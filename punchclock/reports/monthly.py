@@ -65,17 +65,29 @@ def usable(where: Any, plan: Any) -> Grain | None:
     week, months for every other one that groups by nothing finer."""
     if (
         where.tags
-        or where.not_covered
-        or where.invoiced is not None
+        # Invoiced time is all time less the open part, but per-day rounding of the
+        # invoiced part alone is not the difference of the two roundings: it scans.
+        or where.invoiced is True
         or where.approved is not None
         or plan.viewer_zone != plan.org_zone
     ):
         return None
     if set(plan.by) <= DIMENSIONS:
-        return MONTH
-    if set(plan.by) <= KEYS | {"week"}:
-        return WEEK
-    return None
+        grain = MONTH
+    elif set(plan.by) <= KEYS | {"week"}:
+        grain = WEEK
+    else:
+        return None
+    # Retainers cover whole months of the organization (they start on a month's first
+    # day and end on a period's last): kept months can leave them out, kept weeks cannot.
+    for covered in where.not_covered:
+        for edge in (covered.start, covered.end):
+            if edge is None:
+                continue
+            day = local_date(edge, plan.org_zone)
+            if grain is WEEK or day.day != 1 or start_of_day(day, plan.org_zone) != edge:
+                return None
+    return grain
 
 
 def closed_periods(span: tuple[datetime, datetime], zone: str, grain: Grain = MONTH) -> list[date]:
@@ -121,6 +133,7 @@ def build_plan(organization_id: int, zone: str) -> Any:
         org_zone=zone,
         day_rounding=rounds_days(organization_id),
         billed=True,
+        open_sums=True,
     )
 
 
@@ -211,8 +224,23 @@ def _build(
                 seconds=seconds,
                 billable_seconds=billable,
                 billed_seconds=billed,
+                open_seconds=open_seconds,
+                open_billable_seconds=open_billable,
+                open_billed_seconds=open_billed,
             )
-            for _, person, project, task, period, seconds, billable, billed in rows
+            for (
+                _,
+                person,
+                project,
+                task,
+                period,
+                seconds,
+                billable,
+                billed,
+                open_seconds,
+                open_billable,
+                open_billed,
+            ) in rows
         ),
         batch_size=2000,
     )
@@ -228,7 +256,7 @@ def read(
     scope: Any, where: Any, plan: Any, months: list[date], grain: Grain = MONTH
 ) -> list[tuple[Any, ...]]:
     """The rows a scan of those periods would give, from their totals."""
-    from punchclock.reports.query import Sql
+    from punchclock.reports.query import HOURLY, Sql
 
     columns = {
         "client": ["p.client_id"],
@@ -241,20 +269,38 @@ def read(
     keys = [column for name in plan.by for column in columns[name]]
     if plan.pricing:
         keys += ["c.membership_id", "c.project_id", "c.task_id", "c.period"]
+    # The open columns stand in for the whole ones when only work not invoiced counts.
+    prefix = "c.open_" if where.invoiced is False else "c."
+    seconds, billable, billed = (
+        f"{prefix}{name}" for name in ("seconds", "billable_seconds", "billed_seconds")
+    )
     sums = {
-        None: ("c.seconds", "c.billable_seconds", "c.billed_seconds"),
-        True: ("c.billable_seconds", "c.billable_seconds", "c.billed_seconds"),
-        False: ("c.seconds - c.billable_seconds", "0", "0"),
+        None: (seconds, billable, billed),
+        True: (billable, billable, billed),
+        False: (f"{seconds} - {billable}", "0", "0"),
     }[where.billable]
     filters = Sql()
     filters.add("c.organization_id = %s", scope.organization_id)
     filters.add("c.grain = %s", grain.name)
     filters.add("c.month >= %s", months[0])
     filters.add("c.month <= %s", months[-1])
+    # A key with nothing left after the filters is no row of a scan, and no cell here.
     if where.billable is True:
-        filters.add("c.billable_seconds > 0")  # every finished entry lasts a second at least
+        filters.add(f"{billable} > 0")  # every finished entry lasts a second at least
     elif where.billable is False:
-        filters.add("c.seconds > c.billable_seconds")
+        filters.add(f"{seconds} > {billable}")
+    elif where.invoiced is False:
+        filters.add(f"{seconds} > 0")
+    for covered in where.not_covered:  # whole months, usable() saw to it
+        terms = Sql()
+        terms.add("p.client_id = %s", covered.client)
+        terms.add(f"p.billing_method IN ({', '.join(['%s'] * len(HOURLY))})", *HOURLY)
+        terms.add("c.month >= %s", local_date(covered.start, plan.org_zone))
+        if covered.end is not None:
+            terms.add("c.month < %s", local_date(covered.end, plan.org_zone))
+        if covered.project is not None:
+            terms.add("c.project_id = %s", covered.project)
+        filters.extend(f"NOT ({' AND '.join(terms.parts)})", terms.params)
     if not scope.everyone:
         if scope.managed:
             marks = ", ".join(["%s"] * len(scope.managed))

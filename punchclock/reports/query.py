@@ -236,6 +236,8 @@ class Plan:
     org_zone: str
     day_rounding: bool  # some project rounds a person's day per task
     billed: bool = True  # False: hours only (a chart), billed seconds read as 0
+    # Kept totals' builds: three more sums over the entries not on an issued invoice.
+    open_sums: bool = False
 
 
 def rounds_days(organization_id: int) -> bool:
@@ -332,12 +334,21 @@ def _scan(scope: Scope, where: TimeFilter, plan: Plan) -> list[tuple[Any, ...]]:
     billed = f"CASE WHEN e.billable THEN {billed_sql('e.duration_seconds')} ELSE 0 END"
     if not plan.billed:
         billed = "0"
+    opened = ""
+    if plan.open_sums:
+        still = "NOT e.invoiced"
+        opened = (
+            f", SUM(CASE WHEN {still} THEN e.duration_seconds ELSE 0 END), "
+            f"SUM(CASE WHEN e.billable AND {still} THEN e.duration_seconds ELSE 0 END), "
+            f"SUM(CASE WHEN e.billable AND {still} THEN {billed_sql('e.duration_seconds')} "
+            "ELSE 0 END)"
+        )
     # Column positions, not names, in GROUP BY: the CASE expressions carry parameters and
     # PostgreSQL needs grouped expressions to match the selected ones parameter for parameter.
     positions = ", ".join(str(i + 1) for i in range(len(keys)))
     single = (
         f"SELECT {', '.join(keys)}, SUM(e.duration_seconds), SUM({billable}), "
-        f"SUM({billed}) FROM {entries_table(where)} {joins} WHERE {where_sql}"
+        f"SUM({billed}){opened} FROM {entries_table(where)} {joins} WHERE {where_sql}"
     )
     if not plan.day_rounding or not plan.billed:
         return _fetch(f"{single} GROUP BY {positions}", key_params + filters.params)
@@ -348,11 +359,17 @@ def _scan(scope: Scope, where: TimeFilter, plan: Plan) -> list[tuple[Any, ...]]:
     day_task = f"(p.rounding_scope = '{RoundingScope.DAY_TASK}' AND p.rounding_minutes > 0)"
     rows = _fetch(f"{single} AND NOT {day_task} GROUP BY {positions}", key_params + filters.params)
     day, day_params = sql.local("e.start", org_cut, "day")
+    open_inner = ""
+    if plan.open_sums:
+        open_inner = (
+            ", SUM(CASE WHEN NOT e.invoiced THEN e.duration_seconds ELSE 0 END) AS os, "
+            "SUM(CASE WHEN e.billable AND NOT e.invoiced THEN e.duration_seconds ELSE 0 END) AS ob"
+        )
     inner_keys = [*keys, day, "p.rounding_minutes", "p.rounding_direction"]
     n = len(keys)
     inner = (
         f"SELECT {', '.join(f'{k} AS c{i}' for i, k in enumerate(inner_keys))}, "
-        f"SUM(e.duration_seconds) AS s, SUM({billable}) AS b "
+        f"SUM(e.duration_seconds) AS s, SUM({billable}) AS b{open_inner} "
         f"FROM {entries_table(where)} {joins} WHERE {where_sql} AND {day_task} "
         f"GROUP BY {', '.join(str(i + 1) for i in range(len(inner_keys)))}, "
         "e.project_id, e.task_id, e.membership_id"
@@ -360,10 +377,18 @@ def _scan(scope: Scope, where: TimeFilter, plan: Plan) -> list[tuple[Any, ...]]:
     rounded = billed_sql("g.b").replace("p.rounding_minutes", f"g.c{n + 1}")
     rounded = rounded.replace("p.rounding_direction", f"g.c{n + 2}")
     outer_keys = [f"g.c{i}" for i in range(n)]
+    opened = ""
+    if plan.open_sums:
+        # Per-day rounding of the open part alone, as a scan filtered on it would round.
+        open_rounded = rounded.replace("g.b", "g.ob")
+        opened = (
+            ", CAST(SUM(g.os) AS BIGINT), CAST(SUM(g.ob) AS BIGINT), "
+            f"CAST(SUM({open_rounded}) AS BIGINT)"
+        )
     query = (
         # PostgreSQL sums bigints into numeric; the casts keep every figure an int.
         f"SELECT {', '.join(outer_keys)}, CAST(SUM(g.s) AS BIGINT), CAST(SUM(g.b) AS BIGINT), "
-        f"CAST(SUM({rounded}) AS BIGINT) "
+        f"CAST(SUM({rounded}) AS BIGINT){opened} "
         f"FROM ({inner}) g GROUP BY {', '.join(outer_keys)}"
     )
     return rows + _fetch(query, key_params + day_params + filters.params)

@@ -1,8 +1,8 @@
 # ruff: noqa: S608 - fixed DDL text, no values.
 """Triggers that mark what the month totals (reports.models) must rebuild, per vendor.
 
-Every insert, delete, or change of what a report sums (start, duration, billable, project,
-task, person, organization) of a time entry marks the entry's UTC day, old and new, in
+Every insert, delete, or change of what a report sums (start, duration, billable, invoiced,
+project, task, person, organization) of a time entry marks the entry's UTC day, old and new, in
 reports_dirtyday; a change of a project's rounding rule marks every month it has totals in.
 The report maps a UTC day to the one or two local months it can touch. Marks are cheap and
 idempotent (one row per organization and day), so bulk writes stay bulk.
@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-CHANGED = ("start", "duration_seconds", "billable", "project_id", "task_id", "membership_id")
+CHANGED = (
+    "start",
+    "duration_seconds",
+    "billable",
+    "invoiced",
+    "project_id",
+    "task_id",
+    "membership_id",
+)
 MARK = "INSERT OR IGNORE INTO reports_dirtyday (organization_id, day) VALUES"
 
 SQLITE_CREATE = [

@@ -6,12 +6,12 @@ cross-check the flag the invoicing services keep.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.db import connection
 
-from punchclock.invoicing.models import BilledEntry, InvoiceStatus
+from punchclock.invoicing.models import BilledEntry, Invoice, InvoiceStatus
 from punchclock.invoicing.services import create_draft, credit_invoice, issue_invoice
 from punchclock.reports import query
 from punchclock.reports.dashboard import unbilled_by_client
@@ -133,6 +133,8 @@ def _plan(sql: str, params: list) -> str:
     ],
 )
 def test_unbilled_reports_read_the_partial_index_only(world, monkeypatch, where, by):
+    # The scan (kept months are read from their own partial index: the test below).
+    monkeypatch.setattr(query, "KEEP_MONTHS", False)
     report = lambda: time_report(world.agency.owner, where, by=by, zone=ZONE)  # noqa: E731
     for sql, params in _queries(monkeypatch, report):
         plan = _plan(sql, params)
@@ -147,6 +149,7 @@ def test_unbilled_reports_read_the_partial_index_only(world, monkeypatch, where,
 
 
 def test_other_invoiced_filters_keep_the_covering_index(world, monkeypatch):
+    monkeypatch.setattr(query, "KEEP_MONTHS", False)
     for where in (
         TimeFilter(invoiced=True),
         TimeFilter(invoiced=False),
@@ -159,3 +162,31 @@ def test_other_invoiced_filters_keep_the_covering_index(world, monkeypatch):
             assert "billedentry" not in plan, plan
             if connection.vendor == "sqlite":
                 assert "COVERING INDEX entry_report_cover" in plan, plan
+
+
+def test_unbilled_work_reads_kept_months_through_their_open_index(issuing, monkeypatch):
+    """All history's unbilled work from kept months: only rows with open billable time,
+    through the partial index month_total_open; and the figures equal the scan's."""
+    from punchclock.reports import monthly
+    from punchclock.reports.models import MonthTotal
+
+    world, a = issuing, issuing.agency
+    monkeypatch.setattr(monthly, "now", lambda: datetime(2027, 1, 10, tzinfo=UTC))
+    issue_invoice(
+        draft_of(world, date(2026, 10, 1), date(2026, 10, 31)), by=a.owner, issue_date=ISSUED
+    )
+    where = TimeFilter(billable=True, invoiced=False)
+    report = lambda: time_report(a.owner, where, by=("client",), zone=ZONE)  # noqa: E731
+    reads = [
+        (sql, params)
+        for sql, params in _queries(monkeypatch, report)
+        if "reports_monthtotal" in sql
+    ]
+    assert len(reads) == 1
+    plan = _plan(*reads[0])
+    assert "month_total_open" in plan, plan
+    assert MonthTotal.objects.filter(open_billable_seconds__gt=0).exists()
+    assert MonthTotal.objects.filter(billable_seconds__gt=0, open_billable_seconds=0).exists()
+    check_invoiced_filters(world)  # kept months against the oracle
+    credit_invoice(Invoice.objects.get(status=InvoiceStatus.ISSUED), by=a.owner, issue_date=ISSUED)
+    check_invoiced_filters(world)  # the full credit's released work shows in them
