@@ -92,9 +92,9 @@ def write_xlsx(header: Sequence[str], rows: Iterable[Sequence[object]], *, sheet
                 if text:
                     worksheet.write_string(row_no, col, text)
             else:
-                # The Decimal goes in as it is: XlsxWriter formats it with "{:.16G}", which
-                # for a Decimal prints its own digits (1234.56, 0.10), where a float would
-                # be rounded through binary first.
+                # The Decimal goes in as it is: XlsxWriter writes "{:.16G}", which for a
+                # Decimal prints its own digits (1234.56, 0.10), so the file holds the CSV's
+                # text; float(value) would pass through binary and drop the trailing zero.
                 worksheet.write_number(row_no, col, value, number_format(value))
     worksheet.freeze_panes(1, 0)
     worksheet.autofit(max_width=_MAX_COLUMN_PIXELS)
