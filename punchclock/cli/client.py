@@ -672,9 +672,17 @@ def projects(env: Env, as_json: bool) -> None:
 @click.option(
     "--format",
     "output",
-    type=click.Choice(["table", "json", "csv"]),
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
     default="table",
     show_default=True,
+    help="xlsx is an Excel workbook and needs --output.",
+)
+@click.option(
+    "--output",
+    "-o",
+    "target",
+    metavar="FILE",
+    help="Write the csv or xlsx export to FILE instead of the terminal.",
 )
 @json_option
 @pass_env
@@ -687,6 +695,7 @@ def report(
     last: str | None,
     by: str,
     output: str,
+    target: str | None,
     as_json: bool,
     **filters: str | None,
 ) -> None:
@@ -696,6 +705,7 @@ def report(
     Examples:
       punch report --period last-month --by client
       punch report --from 2026-07-01 --to 2026-09-30 --by project,person --format csv
+      punch report --period last-month --by client --format xlsx -o clients.xlsx
       punch report unbilled
       punch report budgets
       punch report revenue --period year
@@ -703,9 +713,12 @@ def report(
       punch report utilisation --period last-month
       punch report profit --by client --period last-year
     """
-    if kind != "time":
-        from punchclock.cli import reports
+    from punchclock.cli import reports
 
+    if as_json:
+        output = "json"
+    reports.check_output(output, target)
+    if kind != "time":
         ctx = click.get_current_context()
         explicit = ctx.get_parameter_source("period") != click.core.ParameterSource.DEFAULT
         asked: dict[str, Any] = {"period": "all" if everything else period if explicit else None}
@@ -718,19 +731,16 @@ def report(
             and ctx.get_parameter_source("by") != click.core.ParameterSource.DEFAULT
         ):
             asked["by"] = by
-        reports.run(env, kind, asked, "json" if as_json else output)
+        reports.run(env, kind, asked, output, target)
         return
     query: dict[str, Any] = {"period": "all" if everything else period, "by": by, **filters}
     if first or last:
         query.update({"period": "custom", "from": first, "to": last})
-    api = env.api()
-    if output == "csv":
-        clean = {k: v for k, v in query.items() if v not in (None, "")}
-        data = api.download("/reports/time?" + urlencode({**clean, "format": "csv", "bom": "0"}))
-        env.out.write(data.decode("utf-8"))
+    if output in reports.FILES:
+        reports.export(env, "/reports/time", query, output, target)
         return
-    data = api.request("GET", "/reports/time", query=query)
-    if as_json or output == "json":
+    data = env.api().request("GET", "/reports/time", query=query)
+    if output == "json":
         env.dump(data)
         return
     rows = data["rows"]

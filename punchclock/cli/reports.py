@@ -1,4 +1,5 @@
-"""`punch report budgets|revenue|tax|utilisation`: the other reports, as tables, CSV or JSON.
+"""`punch report budgets|revenue|tax|utilisation`: the other reports, as tables, CSV or JSON,
+and the CSV/XLSX export of every report, the time report's too.
 
 Called by `punch report` (cli/client.py) when its first argument names one of them; like
 the rest of the client half it never imports Django.
@@ -6,22 +7,50 @@ the rest of the client half it never imports Django.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import click
+
+from punchclock.cli.client import ClientError
+
 KINDS = ("time", "unbilled", "budgets", "revenue", "tax", "utilisation", "profit")
+FILES = ("csv", "xlsx")
 
 
-def run(env: Any, kind: str, query: dict[str, Any], output: str) -> None:
-    """Fetch one report and print it in the format asked for."""
-    api = env.api()
+def check_output(output: str, target: str | None) -> None:
+    """Refuse, before asking the server anything, a format and --output that do not match."""
+    if output == "xlsx" and not target:
+        # A workbook is binary: on a terminal it is noise, and a script can name a file.
+        raise click.UsageError("--format xlsx writes an Excel file: name it with --output FILE.")
+    if target and output not in FILES:
+        raise click.UsageError("--output writes an export: add --format csv or --format xlsx.")
+
+
+def export(env: Any, path: str, query: dict[str, Any], output: str, target: str | None) -> None:
+    """The report's CSV (to the terminal or a file) or XLSX (to a file), as the server wrote it."""
     clean = {k: v for k, v in query.items() if v not in (None, "")}
-    path = f"/reports/{'profitability' if kind == 'profit' else kind}"
-    if output == "csv":
-        data = api.download(path + "?" + urlencode({**clean, "format": "csv", "bom": "0"}))
+    data = env.api().download(path + "?" + urlencode({**clean, "format": output, "bom": "0"}))
+    if target is None:
         env.out.write(data.decode("utf-8"))
         return
-    data = api.request("GET", path, query=clean)
+    file = Path(target).expanduser()
+    try:
+        file.write_bytes(data)
+    except OSError as exc:
+        raise ClientError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
+    env.echo(f"Wrote {file} ({len(data):,} bytes).")
+
+
+def run(env: Any, kind: str, query: dict[str, Any], output: str, target: str | None) -> None:
+    """Fetch one report and print it (or write its export file) in the format asked for."""
+    clean = {k: v for k, v in query.items() if v not in (None, "")}
+    path = f"/reports/{'profitability' if kind == 'profit' else kind}"
+    if output in FILES:
+        export(env, path, clean, output, target)
+        return
+    data = env.api().request("GET", path, query=clean)
     if output == "json":
         env.dump(data)
         return

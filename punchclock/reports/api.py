@@ -1,23 +1,63 @@
-"""REST endpoint of the time report: JSON by default, CSV with format=csv or Accept."""
+"""REST endpoint of the time report: JSON by default, CSV or XLSX with format= or Accept.
+
+The report format parameter and its negotiation live here for every report endpoint.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from pydantic import BeforeValidator
 
 from punchclock.api.auth import acting
 from punchclock.api.errors import responses
 from punchclock.api.schemas import QuerySchema
-from punchclock.reports.export import time_report_csv
+from punchclock.reports.export import CONTENT_TYPES, export_response, time_report_table
 from punchclock.reports.params import CHOICE_PERIODS, FieldError, parse_request
 from punchclock.reports.query import DIMENSIONS
 from punchclock.reports.timereport import Figures, Group, hours, time_report
 
 router = Router(tags=["Reports"])
+
+
+def _format_word(value: Any) -> Any:
+    # " CSV " reads as csv and an empty format= as none given, as before the enum.
+    if isinstance(value, str):
+        return value.strip().lower() or None
+    return value
+
+
+Format = Literal["json", "csv", "xlsx"]
+ReportFormat = Annotated[Format | None, BeforeValidator(_format_word)]
+FORMAT_HELP = "json (default), csv or xlsx (an Excel workbook)"
+BOM_HELP = "CSV only: 0 leaves out the UTF-8 byte-order mark"
+# Documented next to each report's JSON schema, so clients know what format= answers.
+REPORT_FILES: dict[str, Any] = {
+    "responses": {
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                CONTENT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    }
+}
+
+
+def wanted_format(request: HttpRequest, asked: Format | None) -> Format:
+    """json, csv or xlsx: format= when given, else the Accept header, else json."""
+    if asked:
+        return asked
+    accept = request.headers.get("Accept", "")
+    if "text/csv" in accept:
+        return "csv"
+    if CONTENT_TYPES["xlsx"] in accept:
+        return "xlsx"
+    return "json"
 
 
 class TimeReportQuery(QuerySchema):
@@ -35,8 +75,8 @@ class TimeReportQuery(QuerySchema):
     billable: str | None = Field(None, description="yes or no")
     invoiced: str | None = Field(None, description="yes (on an issued invoice) or no")
     approved: str | None = Field(None, description="yes (in an approved timesheet) or no")
-    format: str | None = Field(None, description="json (default) or csv")
-    bom: str | None = Field(None, description="CSV only: 0 leaves out the UTF-8 byte-order mark")
+    format: ReportFormat = Field(None, description=FORMAT_HELP)
+    bom: str | None = Field(None, description=BOM_HELP)
 
 
 class FiguresOut(Schema):
@@ -97,8 +137,11 @@ def _group(group: Group) -> dict[str, Any]:
         "Filters combine; ids of several values are comma-separated. Days, weeks (Monday) and "
         "months are cut in the token owner's time zone. Members see their own time and no "
         "money; managers their own and their projects' time; owners and admins everything. "
-        "`format=csv` or `Accept: text/csv` answers CSV (UTF-8 with BOM unless `bom=0`)."
+        "`format=csv` or `Accept: text/csv` answers CSV (UTF-8 with BOM unless `bom=0`); "
+        "`format=xlsx` or `Accept: application/vnd.openxmlformats-officedocument."
+        "spreadsheetml.sheet` an Excel workbook with the same rows."
     ),
+    openapi_extra=REPORT_FILES,
 )
 def time_report_endpoint(request: HttpRequest, query: Query[TimeReportQuery]) -> Any:
     me = acting(request)
@@ -108,16 +151,11 @@ def time_report_endpoint(request: HttpRequest, query: Query[TimeReportQuery]) ->
         ask = parse_request(me, source, zone=zone)
     except FieldError as exc:
         raise ValidationError({exc.field: [str(exc)]}) from exc
-    wants = (query.format or "").strip().lower()
-    if wants not in ("", "json", "csv"):
-        raise ValidationError({"format": ["Use json or csv."]})
-    accept = request.headers.get("Accept", "")
+    wants = wanted_format(request, query.format)
     report = time_report(me, ask.where, by=ask.by, zone=zone)
-    if wants == "csv" or (not wants and "text/csv" in accept):
-        body = time_report_csv(report, bom=(query.bom or "1") != "0")
-        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="time-report.csv"'
-        return response
+    if wants != "json":
+        table = time_report_table(report)
+        return export_response(table, wants, "time-report", bom=query.bom != "0")
     return {
         "period": ask.period,
         "start": ask.where.start,

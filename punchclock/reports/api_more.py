@@ -1,4 +1,5 @@
-"""REST endpoints of the dashboard, budget, revenue, tax and utilisation reports (JSON or CSV)."""
+"""REST endpoints of the dashboard, budget, revenue, tax, utilisation and profitability reports
+(JSON, CSV or XLSX)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,16 @@ from punchclock.api.schemas import QuerySchema
 from punchclock.core.money import quantum
 from punchclock.core.timeutil import local_date, now
 from punchclock.reports import sheets
+from punchclock.reports.api import (
+    BOM_HELP,
+    FORMAT_HELP,
+    REPORT_FILES,
+    ReportFormat,
+    wanted_format,
+)
 from punchclock.reports.budgets import budget_report
 from punchclock.reports.dashboard import dashboard
+from punchclock.reports.export import FileFormat, Table, export_response
 from punchclock.reports.params import CHOICE_PERIODS
 from punchclock.reports.revenue import RevenueForbidden, revenue_report, tax_report
 from punchclock.reports.timereport import hours
@@ -31,26 +40,17 @@ class PeriodQuery(QuerySchema):
     period: str | None = Field(None, description=f"One of {', '.join(CHOICE_PERIODS)}")
     from_: str | None = Field(None, alias="from", description="First day (YYYY-MM-DD), custom")
     to: str | None = Field(None, description="Last day, included (YYYY-MM-DD), custom")
-    format: str | None = Field(None, description="json (default) or csv")
-    bom: str | None = Field(None, description="CSV only: 0 leaves out the UTF-8 byte-order mark")
+    format: ReportFormat = Field(None, description=FORMAT_HELP)
+    bom: str | None = Field(None, description=BOM_HELP)
 
 
 class FormatQuery(QuerySchema):
-    format: str | None = Field(None, description="json (default) or csv")
-    bom: str | None = Field(None, description="CSV only: 0 leaves out the UTF-8 byte-order mark")
+    format: ReportFormat = Field(None, description=FORMAT_HELP)
+    bom: str | None = Field(None, description=BOM_HELP)
 
 
-def _wants_csv(request: HttpRequest, wanted: str | None) -> bool:
-    text = (wanted or "").strip().lower()
-    if text not in ("", "json", "csv"):
-        raise ValidationError({"format": ["Use json or csv."]})
-    return text == "csv" or (not text and "text/csv" in request.headers.get("Accept", ""))
-
-
-def _csv(body: str, name: str) -> HttpResponse:
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+def _file(wants: FileFormat, table: Table, name: str, bom: str | None) -> HttpResponse:
+    return export_response(table, wants, name, bom=bom != "0")
 
 
 def _period(request: HttpRequest, query: PeriodQuery, default: str) -> Any:
@@ -166,14 +166,15 @@ class BudgetsOut(Schema):
     response=responses(BudgetsOut),
     summary="Budget use, burn, forecast and alert state of every project with a budget",
     description="Owners and admins see every project, managers the projects they manage.",
+    openapi_extra=REPORT_FILES,
 )
 def budgets_endpoint(request: HttpRequest, query: Query[FormatQuery]) -> Any:
     me = acting(request)
-    csv = _wants_csv(request, query.format)
+    wants = wanted_format(request, query.format)
     zone = me.user.timezone
     report = budget_report(me, today=local_date(now(), zone), zone=zone)
-    if csv:
-        return _csv(sheets.budgets_csv(report, bom=query.bom != "0"), f"budgets-{report.today}")
+    if wants != "json":
+        return _file(wants, sheets.budgets_table(report), f"budgets-{report.today}", query.bom)
     out = []
     for row in report.rows:
         rate = row.effective_rate
@@ -261,13 +262,14 @@ def _money_report(build: Any, me: Any, period: Any) -> Any:
     summary="Invoiced (issue date, credit notes negative) and received per month and currency",
     description="Owners and admins. Converted to the organization currency with each "
     "invoice's recorded rate (or the exchange-rate table on the issue or receipt day).",
+    openapi_extra=REPORT_FILES,
 )
 def revenue_endpoint(request: HttpRequest, query: Query[PeriodQuery]) -> Any:
-    csv = _wants_csv(request, query.format)
+    wants = wanted_format(request, query.format)
     me, period = _period(request, query, "year")
     report = _money_report(revenue_report, me, period)
-    if csv:
-        return _csv(sheets.revenue_csv(report, bom=query.bom != "0"), "revenue")
+    if wants != "json":
+        return _file(wants, sheets.revenue_table(report), "revenue", query.bom)
     return {
         "first_day": report.first,
         "last_day": report.last,
@@ -315,13 +317,14 @@ class TaxOut(Schema):
     response=responses(TaxOut),
     summary="Taxable basis and tax per tax, category and rate of documents issued in a period",
     description="Owners and admins. Rows add up to the documents' tax totals to the cent.",
+    openapi_extra=REPORT_FILES,
 )
 def tax_endpoint(request: HttpRequest, query: Query[PeriodQuery]) -> Any:
-    csv = _wants_csv(request, query.format)
+    wants = wanted_format(request, query.format)
     me, period = _period(request, query, "last-month")
     report = _money_report(tax_report, me, period)
-    if csv:
-        return _csv(sheets.tax_csv(report, bom=query.bom != "0"), "tax")
+    if wants != "json":
+        return _file(wants, sheets.tax_table(report), "tax", query.bom)
     return {
         "first_day": report.first,
         "last_day": report.last,
@@ -398,13 +401,14 @@ def _share(share: Any) -> dict[str, Any]:
     response=responses(UtilisationOut),
     summary="Billable hours against capacity per person, and who worked how much per project",
     description="Members see their own time; managers theirs and their projects'.",
+    openapi_extra=REPORT_FILES,
 )
 def utilisation_endpoint(request: HttpRequest, query: Query[PeriodQuery]) -> Any:
-    csv = _wants_csv(request, query.format)
+    wants = wanted_format(request, query.format)
     me, period = _period(request, query, "month")
     report = run_utilisation(me, period, me.user.timezone)
-    if csv:
-        return _csv(sheets.utilisation_csv(report, bom=query.bom != "0"), "utilisation")
+    if wants != "json":
+        return _file(wants, sheets.utilisation_table(report), "utilisation", query.bom)
     return {
         "first_day": report.first,
         "last_day": report.last,
@@ -493,11 +497,12 @@ def _profit_row(row: Any) -> dict[str, Any]:
     description="Owners and admins. Revenue: issued lines (less credit notes) for the work, "
     "or its billable value while not invoiced; cost: cost rates × hours plus non-billable "
     "expenses; margin in the organization currency at the rates of the period's last day.",
+    openapi_extra=REPORT_FILES,
 )
 def profitability_endpoint(request: HttpRequest, query: Query[ProfitQuery]) -> Any:
     from punchclock.reports.profitability import DIMENSIONS, profitability
 
-    csv = _wants_csv(request, query.format)
+    wants = wanted_format(request, query.format)
     me, period = _period(request, query, "year")
     if query.by not in DIMENSIONS:
         raise ValidationError({"by": [f"Use one of {', '.join(DIMENSIONS)}."]})
@@ -505,8 +510,8 @@ def profitability_endpoint(request: HttpRequest, query: Query[ProfitQuery]) -> A
     report = profitability(
         me, period.where, by=query.by, first=first, last=last, zone=me.user.timezone
     )
-    if csv:
-        return _csv(sheets.profitability_csv(report, bom=query.bom != "0"), "profitability")
+    if wants != "json":
+        return _file(wants, sheets.profitability_table(report), "profitability", query.bom)
     return {
         "by": report.by,
         "first_day": report.first,

@@ -1,4 +1,4 @@
-"""REST endpoint of the unbilled work report (JSON or CSV)."""
+"""REST endpoint of the unbilled work report (JSON, CSV or XLSX)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from punchclock.api.auth import acting
 from punchclock.api.errors import responses
 from punchclock.core.timeutil import local_date, now
 from punchclock.reports import sheets
-from punchclock.reports.api_more import FormatQuery, _csv, _q, _wants_csv
+from punchclock.reports.api import REPORT_FILES, wanted_format
+from punchclock.reports.api_more import FormatQuery, _file, _q
 from punchclock.reports.timereport import hours
 from punchclock.reports.unbilled import UnbilledRow, unbilled_report
 
@@ -85,13 +86,16 @@ def _row(row: UnbilledRow, today: date) -> dict[str, Any]:
     "approved billable expenses on no invoice; for owners, admins and billing members. "
     "Time a retainer covers is not in `clients` (the retainer's close bills it): `covered` "
     "lists it per retainer, in hours.",
+    openapi_extra=REPORT_FILES,
 )
 def unbilled_endpoint(request: HttpRequest, query: Query[FormatQuery]) -> Any:
     me = acting(request)
     zone = me.user.timezone
     report = unbilled_report(me, today=local_date(now(), zone), zone=zone)
-    if _wants_csv(request, query.format):
-        return _csv(sheets.unbilled_csv(report, bom=query.bom != "0"), f"unbilled-{report.today}")
+    wants = wanted_format(request, query.format)
+    if wants != "json":
+        name = f"unbilled-{report.today}"
+        return _file(wants, sheets.unbilled_table(report), name, query.bom)
     return {
         "today": report.today,
         "totals": _money(report.totals),

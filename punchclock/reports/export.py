@@ -1,4 +1,4 @@
-"""Reports as CSV: plain decimals, UTF-8 with a byte-order mark, no live formulas.
+"""Reports as CSV and XLSX: plain decimals, UTF-8 with a byte-order mark, no live formulas.
 
 Spreadsheet programs run a cell that begins with = + - @ (or a tab or carriage return
 that hides one) as a formula, so a client called "=HYPERLINK(...)" would become a link in
@@ -6,6 +6,10 @@ the accountant's sheet. Such text cells get a leading apostrophe, which the prog
 as text. Numbers are written by us, with a dot and no grouping, and are left alone.
 The byte-order mark makes Excel read UTF-8 (umlauts in names) instead of the local code
 page; `bom=False` leaves it out for scripts.
+
+The same table is written as an Excel workbook (XLSX, through XlsxWriter): numbers become
+number cells with the Decimal's own digits, text becomes string cells, never formulas, with
+the same apostrophe as in the CSV, since accountants copy cells from one file to another.
 """
 
 from __future__ import annotations
@@ -13,7 +17,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
+
+import xlsxwriter
+from django.http import HttpResponse
 
 from punchclock.core.money import quantum
 from punchclock.reports.query import TIME_DIMENSIONS
@@ -21,6 +30,16 @@ from punchclock.reports.timereport import Figures, Group, TimeReport, hours
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
+FileFormat = Literal["csv", "xlsx"]
+CONTENT_TYPES: dict[str, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+# Excel refuses these in a sheet's name, and names longer than 31 characters.
+_SHEET_NAME_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "-"))
+# Autofit stops here (pixels, about 60 characters): a long project name should not push
+# the figures off the screen.
+_MAX_COLUMN_PIXELS = 420
 
 
 def safe_cell(value: object) -> str:
@@ -42,11 +61,79 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: b
     return buffer.getvalue()
 
 
+def write_xlsx(header: Sequence[str], rows: Iterable[Sequence[object]], *, sheet: str) -> bytes:
+    """One worksheet: a bold, frozen header row, number cells for numbers, text for the rest."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        # write_string/write_number below never guess; these keep write() from guessing too.
+        {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+    worksheet = workbook.add_worksheet(_sheet_name(sheet))
+    bold = workbook.add_format({"bold": True})
+    places: dict[int, object] = {}
+
+    def number_format(value: int | Decimal) -> object:
+        # A Decimal's own places (2 for euros, 0 for yen) become its display format, so
+        # 0.10 shows as 0.10 as in the CSV, not as 0.1. The value is the same either way.
+        exponent = value.as_tuple().exponent if isinstance(value, Decimal) else 0
+        count = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        if count not in places:
+            pattern = "#,##0" + ("." + "0" * count if count else "")
+            places[count] = workbook.add_format({"num_format": pattern})
+        return places[count]
+
+    for col, title in enumerate(header):
+        worksheet.write_string(0, col, safe_cell(title), bold)
+    for row_no, row in enumerate(rows, start=1):
+        for col, value in enumerate(row):
+            if isinstance(value, bool) or not isinstance(value, int | Decimal):
+                text = safe_cell(value)
+                if text:
+                    worksheet.write_string(row_no, col, text)
+            else:
+                # The Decimal goes in as it is: XlsxWriter writes "{:.16G}", which for a
+                # Decimal prints its own digits (1234.56, 0.10), so the file holds the CSV's
+                # text; float(value) would pass through binary and drop the trailing zero.
+                worksheet.write_number(row_no, col, value, number_format(value))
+    worksheet.freeze_panes(1, 0)
+    worksheet.autofit(max_width=_MAX_COLUMN_PIXELS)
+    workbook.close()
+    return buffer.getvalue()
+
+
+def _sheet_name(title: str) -> str:
+    return title.translate(_SHEET_NAME_FORBIDDEN).strip("'")[:31] or "Report"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A report as one sheet: the tab's name, a header, and rows of text and numbers."""
+
+    sheet: str
+    header: Sequence[str]
+    rows: Sequence[Sequence[object]]
+
+    def csv(self, *, bom: bool = True) -> str:
+        return write_csv(self.header, self.rows, bom=bom)
+
+    def xlsx(self) -> bytes:
+        return write_xlsx(self.header, self.rows, sheet=self.sheet)
+
+
+def export_response(table: Table, file_format: FileFormat, name: str, *, bom: bool) -> HttpResponse:
+    """The table as a download, NAME.csv or NAME.xlsx (the pages' and the API's exports)."""
+    body: str | bytes = table.xlsx() if file_format == "xlsx" else table.csv(bom=bom)
+    response = HttpResponse(body, content_type=CONTENT_TYPES[file_format])
+    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
+    return response
+
+
 def _money(amount: Decimal | None, currency: str) -> Decimal | str:
     return "" if amount is None else amount.quantize(quantum(currency))
 
 
-def time_report_csv(report: TimeReport, *, bom: bool = True) -> str:
+def time_report_table(report: TimeReport) -> Table:
     """One line per group (per pair with two groupings) and a total line."""
     currencies = sorted({c for g in _all_figures(report) for c in g.amounts})
     cost_currencies = sorted({c for g in _all_figures(report) for c in g.cost})
@@ -81,7 +168,7 @@ def time_report_csv(report: TimeReport, *, bom: bool = True) -> str:
         else:
             rows.append([label(group), *numbers(group.figures)])
     rows.append(["Total", *[""] * (len(report.by) - 1), *numbers(report.total)])
-    return write_csv(header, rows, bom=bom)
+    return Table("Time report", header, rows)
 
 
 def _all_figures(report: TimeReport) -> list[Figures]:

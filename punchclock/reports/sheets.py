@@ -1,4 +1,7 @@
-"""CSV of the budget, revenue, tax and utilisation reports, through export.write_csv."""
+"""The budget, revenue, tax, utilisation, profitability and unbilled reports as tables.
+
+Each is built once as an export.Table and written as CSV or XLSX by the caller.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from decimal import Decimal
 
 from punchclock.core.money import quantum
 from punchclock.reports.budgets import BudgetReport
-from punchclock.reports.export import write_csv
+from punchclock.reports.export import Table
 from punchclock.reports.profitability import ProfitReport
 from punchclock.reports.revenue import RevenueReport, TaxReport
 from punchclock.reports.timereport import hours
@@ -19,7 +22,7 @@ def _m(amount: Decimal | None, currency: str) -> Decimal | str:
     return "" if amount is None else amount.quantize(quantum(currency))
 
 
-def budgets_csv(report: BudgetReport, *, bom: bool = True) -> str:
+def budgets_table(report: BudgetReport) -> Table:
     header = [
         "Client",
         "Project",
@@ -59,10 +62,10 @@ def budgets_csv(report: BudgetReport, *, bom: bool = True) -> str:
                 "" if rate is None else rate,
             ]
         )
-    return write_csv(header, rows, bom=bom)
+    return Table("Budgets", header, rows)
 
 
-def revenue_csv(report: RevenueReport, *, bom: bool = True) -> str:
+def revenue_table(report: RevenueReport) -> Table:
     header = ["Month", "Currency", "Documents", "Net invoiced", "Tax", "Gross invoiced", "Received"]
     rows: list[list[object]] = []
     for row in report.rows:
@@ -103,10 +106,10 @@ def revenue_csv(report: RevenueReport, *, bom: bool = True) -> str:
                 _m(month.received, home),
             ]
         )
-    return write_csv(header, rows, bom=bom)
+    return Table("Revenue", header, rows)
 
 
-def tax_csv(report: TaxReport, *, bom: bool = True) -> str:
+def tax_table(report: TaxReport) -> Table:
     home = report.home
     header = [
         "Tax",
@@ -135,10 +138,10 @@ def tax_csv(report: TaxReport, *, bom: bool = True) -> str:
         ]
         for row in report.rows
     ]
-    return write_csv(header, rows, bom=bom)
+    return Table("Tax summary", header, rows)
 
 
-def utilisation_csv(report: UtilisationReport, *, bom: bool = True) -> str:
+def utilisation_table(report: UtilisationReport) -> Table:
     header = [
         "Person",
         "Project",
@@ -170,14 +173,14 @@ def utilisation_csv(report: UtilisationReport, *, bom: bool = True) -> str:
                     "",
                 ]
             )
-    return write_csv(header, rows, bom=bom)
+    return Table("Utilisation", header, rows)
 
 
 def period_name(first: date | None, last: date | None) -> str:
     return f"{first or 'all'}-{last or ''}".rstrip("-")
 
 
-def profitability_csv(report: ProfitReport, *, bom: bool = True) -> str:
+def profitability_table(report: ProfitReport) -> Table:
     home = report.home
     currencies = sorted({c for r in [*report.rows, report.total] for c in (*r.revenue, *r.costs)})
     header = [report.by.capitalize(), "Hours"]
@@ -199,10 +202,10 @@ def profitability_csv(report: ProfitReport, *, bom: bool = True) -> str:
             "" if r.margin_percent is None else r.margin_percent,
         ]
         rows.append(line)
-    return write_csv(header, rows, bom=bom)
+    return Table("Profitability", header, rows)
 
 
-def unbilled_csv(report: UnbilledReport, *, bom: bool = True) -> str:
+def unbilled_table(report: UnbilledReport) -> Table:
     """One line per client and project (and currency, when a client has two)."""
     header = [
         "Client",
@@ -239,4 +242,4 @@ def unbilled_csv(report: UnbilledReport, *, bom: bool = True) -> str:
                         "" if age is None else age,
                     ]
                 )
-    return write_csv(header, rows, bom=bom)
+    return Table("Unbilled work", header, rows)

@@ -1,4 +1,4 @@
-"""Report pages: the landing list, the time report with its chart, drill-down and CSV."""
+"""Report pages: the landing list, the time report with its chart, drill-down and export."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from punchclock.accounts.permissions import can
 from punchclock.core.htmx import is_htmx
 from punchclock.core.timeutil import local_date, now
 from punchclock.reports import charts
-from punchclock.reports.export import time_report_csv
+from punchclock.reports.export import FileFormat, export_response, time_report_table
 from punchclock.reports.params import CHOICE_PERIODS, FieldError, ReportRequest, parse_request
 from punchclock.reports.query import DIMENSIONS, TIME_DIMENSIONS, day_bounds, entry_ids, scope_for
 from punchclock.reports.timereport import (
@@ -34,7 +34,7 @@ from punchclock.reports.timereport import (
 from punchclock.tracking.models import TimeEntry
 
 PAGE_SIZE = 50
-# A table longer than this is read in a spreadsheet, not on a page: the CSV has every row.
+# A table longer than this is read in a spreadsheet, not on a page: the exports have every row.
 MAX_ROWS = 400
 PERIOD_LABELS = {
     "today": "Today",
@@ -215,7 +215,8 @@ def time_report_page(request: HttpRequest) -> HttpResponse:
         "currencies": sorted(report.total.amounts),
         "cost_currencies": sorted(report.total.cost),
     }
-    template = "reports/time.html#results" if is_htmx(request) else "reports/time.html"
+    context["fragment"] = is_htmx(request)
+    template = "reports/time.html#results" if context["fragment"] else "reports/time.html"
     return render(request, template, context, status=400 if error else 200)
 
 
@@ -238,7 +239,7 @@ def _drill(entries_url: str, joiner: str, token: str) -> str:
 
 @member_required
 @require_GET
-def time_report_csv_view(request: HttpRequest) -> HttpResponse:
+def time_report_export(request: HttpRequest, file_format: FileFormat) -> HttpResponse:
     viewer = _viewer(request)
     zone = _zone(request)
     try:
@@ -246,11 +247,13 @@ def time_report_csv_view(request: HttpRequest) -> HttpResponse:
     except FieldError as exc:
         return HttpResponse(f"{exc.field}: {exc}", status=400, content_type="text/plain")
     report = time_report(viewer, ask.where, by=ask.by, zone=zone)
-    body = time_report_csv(report, bom=request.GET.get("bom", "1") != "0")
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    name = f"time-report-{'-'.join(ask.by)}-{ask.first or 'all'}-{ask.last or ''}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name.replace("--", "-")}"'
-    return response
+    name = f"time-report-{'-'.join(ask.by)}-{ask.first or 'all'}-{ask.last or ''}"
+    return export_response(
+        time_report_table(report),
+        file_format,
+        name.replace("--", "-").rstrip("-"),
+        bom=request.GET.get("bom", "1") != "0",
+    )
 
 
 def apply_drill(

@@ -1,4 +1,4 @@
-"""Pages and CSV of the budget, revenue, tax and utilisation reports."""
+"""Pages and CSV/XLSX exports of the budget, revenue, tax, utilisation and profitability reports."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from punchclock.core.htmx import is_htmx
 from punchclock.core.timeutil import local_date, now
 from punchclock.reports import charts, sheets
 from punchclock.reports.budgets import budget_report
+from punchclock.reports.export import FileFormat, Table, export_response
 from punchclock.reports.params import CHOICE_PERIODS, FieldError, parse_request
 from punchclock.reports.query import TimeFilter
 from punchclock.reports.revenue import RevenueForbidden, revenue_report, tax_report
@@ -66,10 +67,8 @@ def _zone(request: HttpRequest) -> str:
     return str(request.user.timezone)  # type: ignore[union-attr]
 
 
-def _csv(body: str, name: str) -> HttpResponse:
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+def _export(request: HttpRequest, table: Table, file_format: FileFormat, name: str) -> HttpResponse:
+    return export_response(table, file_format, name, bom=request.GET.get("bom", "1") != "0")
 
 
 def _bad(error: FieldError) -> HttpResponse:
@@ -138,12 +137,11 @@ def budgets_page(request: HttpRequest) -> HttpResponse:
 
 @member_required
 @require_GET
-def budgets_csv_view(request: HttpRequest) -> HttpResponse:
+def budgets_export(request: HttpRequest, file_format: FileFormat) -> HttpResponse:
     viewer = _viewer(request)
     zone = _zone(request)
     report = budget_report(viewer, today=local_date(now(), zone), zone=zone)
-    bom = request.GET.get("bom", "1") != "0"
-    return _csv(sheets.budgets_csv(report, bom=bom), f"budgets-{report.today}")
+    return _export(request, sheets.budgets_table(report), file_format, f"budgets-{report.today}")
 
 
 # Revenue and tax -------------------------------------------------------------------------
@@ -208,12 +206,12 @@ def revenue_page(request: HttpRequest) -> HttpResponse:
 
 @member_required
 @require_GET
-def revenue_csv_view(request: HttpRequest) -> HttpResponse:
+def revenue_export(request: HttpRequest, file_format: FileFormat) -> HttpResponse:
     _period, error, report = _money_report(request, "year", revenue_report)
     if error:
         return _bad(error)
-    bom = request.GET.get("bom", "1") != "0"
-    return _csv(sheets.revenue_csv(report, bom=bom), f"revenue-{report.first}-{report.last}")
+    name = f"revenue-{report.first}-{report.last}"
+    return _export(request, sheets.revenue_table(report), file_format, name)
 
 
 @member_required
@@ -232,12 +230,12 @@ def tax_page(request: HttpRequest) -> HttpResponse:
 
 @member_required
 @require_GET
-def tax_csv_view(request: HttpRequest) -> HttpResponse:
+def tax_export(request: HttpRequest, file_format: FileFormat) -> HttpResponse:
     _period, error, report = _money_report(request, "last-month", tax_report)
     if error:
         return _bad(error)
-    bom = request.GET.get("bom", "1") != "0"
-    return _csv(sheets.tax_csv(report, bom=bom), f"tax-{report.first}-{report.last}")
+    name = f"tax-{report.first}-{report.last}"
+    return _export(request, sheets.tax_table(report), file_format, name)
 
 
 # Utilisation -----------------------------------------------------------------------------
@@ -294,14 +292,12 @@ def utilisation_page(request: HttpRequest) -> HttpResponse:
 
 @member_required
 @require_GET
-def utilisation_csv_view(request: HttpRequest) -> HttpResponse:
+def utilisation_export(request: HttpRequest, file_format: FileFormat) -> HttpResponse:
     _period, error, report = _utilisation(request)
     if error:
         return _bad(error)
-    bom = request.GET.get("bom", "1") != "0"
-    return _csv(
-        sheets.utilisation_csv(report, bom=bom), f"utilisation-{report.first}-{report.last}"
-    )
+    name = f"utilisation-{report.first}-{report.last}"
+    return _export(request, sheets.utilisation_table(report), file_format, name)
 
 
 # Profitability ---------------------------------------------------------------------------
@@ -338,12 +334,9 @@ def profitability_page(request: HttpRequest) -> HttpResponse:
 
 @member_required
 @require_GET
-def profitability_csv_view(request: HttpRequest) -> HttpResponse:
+def profitability_export(request: HttpRequest, file_format: FileFormat) -> HttpResponse:
     _period, error, report = _profitability(request)
     if error:
         return _bad(error)
-    bom = request.GET.get("bom", "1") != "0"
-    return _csv(
-        sheets.profitability_csv(report, bom=bom),
-        f"profitability-{report.by}-{report.first}-{report.last}",
-    )
+    name = f"profitability-{report.by}-{report.first}-{report.last}"
+    return _export(request, sheets.profitability_table(report), file_format, name)

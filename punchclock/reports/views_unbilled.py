@@ -1,4 +1,4 @@
-"""The unbilled work page and its CSV."""
+"""The unbilled work page and its CSV and XLSX exports."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from django.views.decorators.http import require_GET
 from punchclock.accounts.decorators import member_required
 from punchclock.core.timeutil import local_date, now
 from punchclock.reports import sheets
+from punchclock.reports.export import FileFormat
 from punchclock.reports.unbilled import unbilled_report
-from punchclock.reports.views_more import _csv, _viewer, _zone
+from punchclock.reports.views_more import _export, _viewer, _zone
 
 
 @member_required
@@ -23,8 +24,7 @@ def unbilled_page(request: HttpRequest) -> HttpResponse:
 
 @member_required
 @require_GET
-def unbilled_csv_view(request: HttpRequest) -> HttpResponse:
+def unbilled_export(request: HttpRequest, file_format: FileFormat) -> HttpResponse:
     zone = _zone(request)
     report = unbilled_report(_viewer(request), today=local_date(now(), zone), zone=zone)
-    bom = request.GET.get("bom", "1") != "0"
-    return _csv(sheets.unbilled_csv(report, bom=bom), f"unbilled-{report.today}")
+    return _export(request, sheets.unbilled_table(report), file_format, f"unbilled-{report.today}")

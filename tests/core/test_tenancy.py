@@ -6,6 +6,8 @@ forgotten. The REST API has its own walk over the OpenAPI document (tests/api).
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -235,20 +237,27 @@ OPEN = {
     "reports:index",
     "reports:time",
     "reports:time_csv",
+    "reports:time_xlsx",
     "reports:time_entries",
     "reports:unbilled",
     "reports:unbilled_csv",
+    "reports:unbilled_xlsx",
     "reports:budgets",
     "reports:budgets_csv",
+    "reports:budgets_xlsx",
     "reports:revenue",
     "reports:revenue_csv",
+    "reports:revenue_xlsx",
     "reports:tax",
     "reports:tax_csv",
+    "reports:tax_xlsx",
     "reports:utilisation",
     "reports:utilisation_csv",
+    "reports:utilisation_xlsx",
     "reports:dashboard",
     "reports:profitability",
     "reports:profitability_csv",
+    "reports:profitability_xlsx",
 }
 # Posted last in the walks: they end the session or the membership the walk runs as.
 LAST = ["accounts:logout", "accounts:leave_organization"]
@@ -497,6 +506,14 @@ def test_ids_beyond_any_database_integer_are_404_not_500(agency, agency_objects,
             assert response.status_code in (404, 405), (name, url, response.status_code)
 
 
+def _readable(response: Any) -> str:
+    """The text a response carries; an XLSX export's is zipped XML, unzipped here."""
+    if response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
+        with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+            return "".join(archive.read(name).decode() for name in archive.namelist())
+    return response.content.decode(errors="replace")
+
+
 def test_outsiders_open_pages_show_none_of_the_agency(agency, agency_objects, as_outsider):
     before = _fingerprint(agency.organization)
     for name, pattern in web_patterns():
@@ -505,7 +522,7 @@ def test_outsiders_open_pages_show_none_of_the_agency(agency, agency_objects, as
         url = _url(name, pattern, agency_objects)
         response = as_outsider.get(url)
         assert response.status_code in (200, 302, 403, 405), (name, response.status_code)
-        html = response.content.decode(errors="replace")
+        html = _readable(response)
         for marker in MARKERS:
             assert marker not in html, (name, marker)
         as_outsider.post(url, GARBAGE)
@@ -560,10 +577,13 @@ GUARDED = {
     "recurring:delete": "invoices.manage",
     "reports:revenue": "invoices.manage",
     "reports:revenue_csv": "invoices.manage",
+    "reports:revenue_xlsx": "invoices.manage",
     "reports:tax": "invoices.manage",
     "reports:tax_csv": "invoices.manage",
+    "reports:tax_xlsx": "invoices.manage",
     "reports:profitability": "cost_rates.view",
     "reports:profitability_csv": "cost_rates.view",
+    "reports:profitability_xlsx": "cost_rates.view",
 }
 
 
