@@ -115,26 +115,37 @@ def _chart(viewer: Membership, ask: ReportRequest, report: TimeReport) -> Any:
         days = (span.end - span.start).days
         unit = "day" if days <= 35 else "week" if days <= 190 else "month"
     first = ask.by[0]
-    by = (unit,) if first in TIME_DIMENSIONS else (unit, first)
-    series_report = time_report(viewer, span, by=by, zone=report.zone, hours_only=True)
-    periods = list(series_report.groups)
-    if not periods:
+    # (period, series key, seconds): from the report itself when it already holds the
+    # chart's cells (a year by client and month), else from an hours-only report.
+    cells: list[tuple[Any, Any, int]]
+    if first in TIME_DIMENSIONS and first == unit:
+        cells = [(g.key[0], None, g.figures.seconds) for g in report.groups]
+    elif first not in TIME_DIMENSIONS and report.by == (first, unit):
+        cells = [(c.key[0], g.key, c.figures.seconds) for g in report.groups for c in g.children]
+    else:
+        by = (unit,) if first in TIME_DIMENSIONS else (unit, first)
+        series_report = time_report(viewer, span, by=by, zone=report.zone, hours_only=True)
+        if first in TIME_DIMENSIONS:
+            cells = [(g.key[0], None, g.figures.seconds) for g in series_report.groups]
+        else:
+            cells = [
+                (g.key[0], c.key, c.figures.seconds)
+                for g in series_report.groups
+                for c in g.children
+            ]
+    if not cells:
         return None
-    slots = _slots(unit, span, report.zone, [g.key[0] for g in periods])
+    slots = _slots(unit, span, report.zone, sorted({day for day, _, _ in cells}))
     categories = [_short(unit, day) for day in slots]
     index = {day: i for i, day in enumerate(slots)}
+    found: dict[Any, list[Decimal]] = {}
+    for day, key, seconds in cells:
+        values = found.setdefault(key, [Decimal(0)] * len(slots))
+        values[index[day]] = Decimal(seconds) / HOUR
     if first in TIME_DIMENSIONS:
-        values: list[Decimal] = [Decimal(0)] * len(slots)
-        for g in periods:
-            values[index[g.key[0]]] = Decimal(g.figures.seconds) / HOUR
-        series = [charts.Series("Hours", values)]
+        series = [charts.Series("Hours", found[None])]
     else:
         labels = {g.key: g.label for g in report.groups}
-        found: dict[Any, list[Decimal]] = {}
-        for period in periods:
-            for child in period.children:
-                values = found.setdefault(child.key, [Decimal(0)] * len(slots))
-                values[index[period.key[0]]] = Decimal(child.figures.seconds) / HOUR
         series = [charts.Series(labels.get(k, "?"), v) for k, v in found.items()]
         series = charts.top_series(series)
     if not categories:

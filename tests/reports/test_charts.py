@@ -71,3 +71,34 @@ def test_the_time_chart_keeps_quiet_days_weeks_and_months_on_its_axis():
     assert date(2026, 5, 1) in months
     assert months[-1] <= date(2026, 12, 1)
     assert months == sorted(set(months))
+
+
+def test_a_report_that_holds_the_charts_cells_draws_the_same_chart_without_a_query(world):
+    """A year by client and month is already the chart's "hours by client per month": the
+    page draws it from the report; a year by client and person asks for it separately."""
+    from datetime import UTC, datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from punchclock.reports.params import ReportRequest
+    from punchclock.reports.query import TimeFilter
+    from punchclock.reports.timereport import time_report
+    from punchclock.reports.views import _chart
+    from tests.reports.conftest import ZONE
+
+    owner = world.agency.owner
+    year = TimeFilter(
+        start=datetime(2025, 12, 31, 23, tzinfo=UTC), end=datetime(2026, 12, 31, 23, tzinfo=UTC)
+    )
+    drawn = {}
+    for by in (("client", "month"), ("client", "person")):
+        report = time_report(owner, year, by=by, zone=ZONE)
+        ask = ReportRequest(where=year, by=by, period="custom", first=None, last=None)
+        with CaptureQueriesContext(connection) as queries:
+            drawn[by] = str(_chart(owner, ask, report))
+        drawn[(by, "queries")] = len(queries.captured_queries)
+    assert drawn[("client", "month")] == drawn[("client", "person")]
+    assert "Hours by client per month" in drawn[("client", "month")]
+    assert drawn[(("client", "month"), "queries")] == 0
+    assert drawn[(("client", "person"), "queries")] > 0
