@@ -126,8 +126,6 @@ Parts = dict[tuple[int, Any], int]
 
 def _invoiced_time(viewer: Membership, where: TimeFilter, by: str) -> dict[int | None, Money]:
     """Issued lines' value for the period's entries on them, per key and currency."""
-    from punchclock.invoicing.models import InvoiceLine, InvoiceStatus
-
     # profitability() closes an open period with its first and last day.
     assert where.start is not None
     assert where.end is not None
@@ -138,9 +136,7 @@ def _invoiced_time(viewer: Membership, where: TimeFilter, by: str) -> dict[int |
         parts = _entry_parts(org, where.start, where.end, by)
         totals = _entry_line_seconds({line for line, _ in parts})
     line_ids = sorted({line for line, _ in parts})
-    values = _line_values(
-        InvoiceLine.objects.filter(pk__in=line_ids, invoice__status=InvoiceStatus.ISSUED)
-    )
+    values = _line_values(line_ids)
     by_line: dict[int, dict[Any, int]] = defaultdict(dict)
     # In key order, so the split gives a tied cent to the same key on every path and vendor.
     for (line_id, k), seconds in sorted(parts.items()):
@@ -257,19 +253,32 @@ def _next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
-def _line_values(lines: Any) -> dict[int, tuple[str, Decimal]]:
-    """Each line's net after its document's discount and surcharge, less its credits."""
-    from punchclock.invoicing.models import InvoiceLine, InvoiceStatus
+def _line_values(line_ids: list[int]) -> dict[int, tuple[str, Decimal]]:
+    """Issued lines' net after their document's discount and surcharge, less their credits."""
+    from punchclock.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 
-    rows = lines.values_list(
-        "pk",
-        "net_amount",
-        "invoice__currency",
-        "invoice__discount_percent",
-        "invoice__surcharge_percent",
-    )
+    # Lines, then their documents, each by primary key: joined in one query with thousands
+    # of ids, SQLite's planner walks every invoice and probes the id list per invoice
+    # (0.13 s for 1,700 lines of 1,600 invoices).
+    lines: list[tuple[int, Any, int]] = []
+    for chunk in range(0, len(line_ids), 2000):
+        lines += (
+            InvoiceLine.objects.filter(pk__in=line_ids[chunk : chunk + 2000])
+            .values_list("pk", "net_amount", "invoice_id")
+            .order_by()
+        )
+    documents: dict[int, tuple[str, Any, Any]] = {}
+    invoice_ids = sorted({invoice for _, _, invoice in lines})
+    for chunk in range(0, len(invoice_ids), 2000):
+        issued = Invoice.objects.filter(
+            pk__in=invoice_ids[chunk : chunk + 2000], status=InvoiceStatus.ISSUED
+        ).values_list("pk", "currency", "discount_percent", "surcharge_percent")
+        documents.update({pk: (c, d, s) for pk, c, d, s in issued.order_by()})
     out: dict[int, tuple[str, Decimal]] = {}
-    for pk, net, currency, discount, surcharge in rows.order_by():
+    for pk, net, invoice in lines:
+        if invoice not in documents:
+            continue
+        currency, discount, surcharge = documents[invoice]
         factor = (HUNDRED - Decimal(str(discount)) + Decimal(str(surcharge))) / HUNDRED
         out[pk] = (currency, round_money(Decimal(str(net)) * factor, currency))
     credits = InvoiceLine.objects.filter(
@@ -335,11 +344,7 @@ def profitability(
             line__invoice__issue_date__lte=last,
         ).values_list("line_id", "project_id", "project__client_id")
         fee_lines = {line: (project, client) for line, project, client in fees}
-        from punchclock.invoicing.models import InvoiceLine
-
-        for line_id, (currency, value) in _line_values(
-            InvoiceLine.objects.filter(pk__in=list(fee_lines))
-        ).items():
+        for line_id, (currency, value) in _line_values(sorted(fee_lines)).items():
             project, client = fee_lines[line_id]
             _add(row(project if by == "project" else client).invoiced, currency, value)
     expenses = Expense.objects.filter(
