@@ -134,7 +134,7 @@ WORK_SQLITE_CREATE = [
     BEGIN SELECT RAISE(ABORT, 'lines of issued invoices are immutable'); END""",
     f"""CREATE TRIGGER invoicing_issued_billing_no_delete BEFORE DELETE ON invoicing_billedentry
     FOR EACH ROW WHEN EXISTS ({_KEPT_LINE})
-    BEGIN SELECT RAISE(ABORT, 'billed work of issued lines is kept; delete it first'); END""",
+    BEGIN SELECT RAISE(ABORT, 'billed rows of issued lines are immutable while kept'); END""",
 ]
 WORK_SQLITE_DROP = [
     f"DROP TRIGGER IF EXISTS {name}"
@@ -149,7 +149,7 @@ WORK_POSTGRESQL_CREATE = [
     f"""CREATE OR REPLACE FUNCTION invoicing_refuse_issued_entry() RETURNS trigger AS $$
     BEGIN
         IF EXISTS ({_ISSUED_ENTRY}) THEN
-            RAISE EXCEPTION 'time entry % is on an issued invoice', OLD.id
+            RAISE EXCEPTION 'time entry % on an issued invoice is immutable', OLD.id
                 USING ERRCODE = '23000';
         END IF;
         RETURN NEW;
