@@ -278,7 +278,7 @@ class BilledWork(models.Model):
     issued line's entries cannot change (the tracking services refuse, and the triggers of
     migration 0012 refuse raw SQL), so the sums stay those of the entries. Profitability
     reads a period's whole UTC months and days here instead of every billed entry (decision
-    0018): each entry counts in one day row and in one month row. `line_seconds` is the
+    0020): each entry counts in one day row and in one month row. `line_seconds` is the
     whole line's time, the same on each of its rows."""
 
     organization = models.ForeignKey(
