@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 
-from punchclock.accounts.models import Organization, User
+from punchclock.accounts.models import Membership, Organization, User
 from punchclock.clients.models import Client
 from punchclock.core.validators import validate_currency, validate_locale
 from punchclock.expenses.models import Expense
@@ -263,6 +263,66 @@ class BilledEntry(models.Model):
 
     def __str__(self) -> str:
         return f"entry {self.entry_id} on line {self.line_id}"
+
+
+class WorkUnit(models.TextChoices):
+    DAY = "day", "UTC day"
+    MONTH = "month", "UTC month"
+
+
+class BilledWork(models.Model):
+    """The time an issued line bills, summed per person, project and UTC day (and month).
+
+    Written in the transaction that issues the document (migration 0013 for documents issued
+    before) and deleted with the billed rows when a full credit note releases the work; an
+    issued line's entries cannot change (the tracking services refuse, and the triggers of
+    migration 0012 refuse raw SQL), so the sums stay those of the entries. Profitability
+    reads a period's whole UTC months and days here instead of every billed entry (decision
+    0020): each entry counts in one day row and in one month row. `line_seconds` is the
+    whole line's time, the same on each of its rows."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # The unique constraint below leads with the line and serves its lookups.
+    line = models.ForeignKey(
+        InvoiceLine, on_delete=models.CASCADE, related_name="billed_work", db_index=False
+    )
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+", db_index=False)
+    unit = models.CharField(max_length=5, choices=WorkUnit.choices)
+    # The UTC day of the entries' start, or the first day of their UTC month.
+    day = models.DateField()
+    seconds = models.PositiveBigIntegerField()
+    line_seconds = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["line", "membership", "project", "unit", "day"], name="billed_work_once"
+            )
+        ]
+        indexes = [
+            # A period's rows with every column profitability reads: an index-only range.
+            models.Index(
+                fields=[
+                    "organization",
+                    "unit",
+                    "day",
+                    "line",
+                    "membership",
+                    "project",
+                    "seconds",
+                    "line_seconds",
+                ],
+                name="billed_work_period_cover",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seconds} s of line {self.line_id} on {self.day}"
 
 
 class BilledExpense(models.Model):

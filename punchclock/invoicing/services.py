@@ -27,6 +27,7 @@ from punchclock.invoicing.models import (
     BilledEntry,
     BilledExpense,
     BilledFixedFee,
+    BilledWork,
     EventKind,
     Invoice,
     InvoiceChain,
@@ -42,6 +43,7 @@ from punchclock.invoicing.models import (
     Unit,
 )
 from punchclock.invoicing.totals import LineInput, Tax, Totals, compute_totals, line_net
+from punchclock.invoicing.work import keep_billed_work
 from punchclock.projects.models import BillingMethod, Project, RoundingDirection, RoundingScope
 from punchclock.projects.ratebook import RateBook
 from punchclock.tracking.models import TimeEntry
@@ -1026,6 +1028,8 @@ def _issue(
     invoice.status = InvoiceStatus.ISSUED
     invoice.save()
     _mark_invoiced(invoice, invoiced=True)
+    if invoice.kind == InvoiceKind.INVOICE:  # a credit note's lines bill no entries
+        keep_billed_work([invoice.pk])
     chain.length = invoice.chain_position
     chain.last_hash = invoice.sha256
     chain.save(update_fields=["length", "last_hash"])
@@ -1203,6 +1207,9 @@ def credit_invoice(
         if lines is None:
             # A full credit cancels the invoice: its time and expenses can be billed again.
             _mark_invoiced(original, invoiced=False)
+            # The kept sums go first: a trigger refuses to take billed rows off an issued
+            # line while its kept work still counts them.
+            BilledWork.objects.filter(line__invoice=original).delete()
             for model in (BilledEntry, BilledExpense, BilledFixedFee):
                 released += model.objects.filter(line__invoice=original).delete()[0]
         _event(original, EventKind.CREDITED, by, credit_note=note.number, released=released)

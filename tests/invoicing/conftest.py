@@ -123,6 +123,7 @@ def wipe_invoices_after():
             "payments_bankstatement",
             "invoicing_invoicedocument",
             "invoicing_invoiceevent",
+            "invoicing_billedwork",
             "invoicing_billedentry",
             "invoicing_billedexpense",
             "invoicing_billedfixedfee",
