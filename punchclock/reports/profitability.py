@@ -5,7 +5,10 @@ Revenue is what the work of the period was invoiced at, or would be:
   less what credit notes took back from the line) split over the line's entries by their
   seconds, so a line that bills entries from inside and outside the period counts its
   share; the split keeps every line's cents (largest remainder);
-- fixed-fee lines of documents issued in the period, on their project (no person);
+- fixed-fee lines: those that bill the project's entries (the fee appears with its work)
+  are time on an issued invoice as above, split over those entries; a fee line without
+  time (a milestone share alone) counts on its project (no person) when its document is
+  issued in the period;
 - billable time not on an issued invoice: its billable value (the time report's amount).
 Cost is cost rate × tracked hours (the time report's cost) plus approved non-billable
 expenses of the period. Margin is taken in the organization's currency, each currency
@@ -24,6 +27,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.db.models import Exists, OuterRef
 
 from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can
@@ -296,7 +300,7 @@ def profitability(
 ) -> ProfitReport:
     from punchclock.expenses.models import Expense, ExpenseStatus
     from punchclock.expenses.services import conversion
-    from punchclock.invoicing.models import BilledFixedFee, InvoiceStatus
+    from punchclock.invoicing.models import BilledEntry, BilledFixedFee, InvoiceStatus
 
     if not can(viewer, "cost_rates.view"):
         raise PermissionDenied("Profitability shows cost rates: it is for owners and admins.")
@@ -337,12 +341,19 @@ def profitability(
         for currency, amount in money.items():
             _add(item.invoiced, currency, amount)
     if by != "person":
-        fees = BilledFixedFee.objects.filter(
-            project__organization=organization,
-            line__invoice__status=InvoiceStatus.ISSUED,
-            line__invoice__issue_date__gte=first,
-            line__invoice__issue_date__lte=last,
-        ).values_list("line_id", "project_id", "project__client_id")
+        # A fee line that bills the project's entries is revenue of that work, split over
+        # it above like any line; only a fee without time (a milestone share alone)
+        # counts here, by its issue date. Counting both doubled the fee.
+        fees = (
+            BilledFixedFee.objects.filter(
+                project__organization=organization,
+                line__invoice__status=InvoiceStatus.ISSUED,
+                line__invoice__issue_date__gte=first,
+                line__invoice__issue_date__lte=last,
+            )
+            .exclude(Exists(BilledEntry.objects.filter(line_id=OuterRef("line_id"))))
+            .values_list("line_id", "project_id", "project__client_id")
+        )
         fee_lines = {line: (project, client) for line, project, client in fees}
         for line_id, (currency, value) in _line_values(sorted(fee_lines)).items():
             project, client = fee_lines[line_id]

@@ -101,3 +101,48 @@ def test_page_and_csv(worked):
     assert lines[0].startswith("Project,Hours,Invoiced EUR,Not invoiced EUR,Cost EUR")
     assert lines[-1].startswith("Total,3.50,180.00,100.00,140.00,25.00")
     assert http.get("/reports/profitability/?by=task").status_code == 400
+
+
+def test_a_fixed_fee_counts_once_whether_it_bills_time_or_not(billing, frozen_today):
+    """A fee line that bills the project's entries is split over them; a milestone share
+    without time counts by its issue date. Neither is counted twice."""
+    from punchclock.projects.models import BillingMethod
+
+    agency = billing
+    project = agency.other_project
+    project.billing_method = BillingMethod.FIXED_FEE
+    project.fixed_fee = Decimal("1000.00")
+    project.save()
+    track(agency.member, project, datetime(2026, 11, 3, 9, tzinfo=UTC), 90)
+    track(agency.owner, project, datetime(2026, 11, 4, 9, tzinfo=UTC), 30)
+    with_time = invoicing.create_draft(
+        agency.client,
+        by=agency.owner,
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 5),
+        project=project,
+        fee_percent=Decimal(40),
+    )
+    assert with_time.lines.filter(billed_entries__isnull=False).exists()
+    invoicing.issue_invoice(with_time, by=agency.owner, issue_date=date(2026, 11, 6))
+    milestone = invoicing.create_draft(
+        agency.client,
+        by=agency.owner,
+        period_start=date(2026, 11, 20),
+        period_end=date(2026, 11, 25),
+        project=project,
+        fee_percent=Decimal(25),
+    )
+    assert not milestone.lines.filter(billed_entries__isnull=False).exists()
+    invoicing.issue_invoice(milestone, by=agency.owner, issue_date=date(2026, 11, 26))
+    for by in ("project", "client"):
+        report = profitability(agency.owner, NOVEMBER, by=by, first=FIRST, last=LAST, zone="UTC")
+        key = project.pk if by == "project" else agency.client.pk
+        row = {r.key: r for r in report.rows}[key]
+        assert row.invoiced == {"EUR": Decimal("650.00")}, by  # 40 % + 25 % of 1,000
+    people = profitability(agency.owner, NOVEMBER, by="person", first=FIRST, last=LAST, zone="UTC")
+    split = {r.key: r.invoiced.get("EUR") for r in people.rows}
+    # The 40 % with time goes to the people by their hours (90 and 30 minutes); the
+    # milestone without time has no person.
+    assert split[agency.member.pk] == Decimal("300.00")
+    assert split[agency.owner.pk] == Decimal("100.00")
