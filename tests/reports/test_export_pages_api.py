@@ -194,3 +194,48 @@ def test_reports_are_identical_whatever_the_servers_tz(world, server_tz):
         )
     assert results[0]
     assert all(r == results[0] for r in results)
+
+
+def test_the_tables_rows_carry_each_groups_figures_escaped(world):
+    """The table body is written in Python (report_tags.report_rows): every row's label,
+    hours, amounts and cost as the report has them, names escaped, no money for members."""
+    import re
+    from decimal import Decimal
+
+    from punchclock.core.money import Money
+
+    a = world.agency
+    a.client.name = '<b>Acme & "Co"</b>'
+    a.client.save()
+    page = login(a.owner).get(f"/reports/time/?{PERIOD}&by=client&then=person")
+    html = page.content.decode()
+    assert "<b>Acme" not in html
+    assert "&lt;b&gt;Acme &amp; &quot;Co&quot;&lt;/b&gt;" in html
+    body = html[html.index("<tbody>") : html.index("</tbody>")]
+    rows = re.findall(r'<tr class="level-(\d)">(.*?)</tr>', body, re.S)
+    context_rows = page.context["rows"]
+    assert len(rows) == len(context_rows) > 2
+    currencies = page.context["currencies"]
+    cost_currencies = page.context["cost_currencies"]
+    assert currencies
+    assert cost_currencies
+    for (level, cells), row in zip(rows, context_rows, strict=True):
+        f = row["group"].figures
+        tds = re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)
+        assert int(level) == row["level"]
+        assert tds[1:4] == [
+            f"{Decimal(n) / 3600:,.2f}" for n in (f.seconds, f.billable_seconds, f.billed_seconds)
+        ]
+        money = tds[4 : 4 + len(currencies) + len(cost_currencies)]
+        expected = [f.amounts.get(c) for c in currencies] + [f.cost.get(c) for c in cost_currencies]
+        for shown, amount, currency in zip(
+            money, expected, currencies + cost_currencies, strict=True
+        ):
+            if amount is None:
+                assert "–" in shown
+            else:
+                assert shown == Money(amount, currency).format("en")
+        assert 'href="/reports/time/entries/?' in tds[-1]
+    member = login(a.member).get(f"/reports/time/?{PERIOD}&by=project").content.decode()
+    member_body = member[member.index("<tbody>") : member.index("</tbody>")]
+    assert "€" not in member_body
