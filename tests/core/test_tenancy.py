@@ -584,7 +584,13 @@ GUARDED = {
     "reports:profitability": "cost_rates.view",
     "reports:profitability_csv": "cost_rates.view",
     "reports:profitability_xlsx": "cost_rates.view",
+    "reports:unbilled": "invoices.manage",
+    "reports:unbilled_csv": "invoices.manage",
+    "reports:unbilled_xlsx": "invoices.manage",
 }
+# Budgets follow a role rather than one action: owners and admins (projects.manage) see
+# every budget, managers those of the projects they manage, members none.
+BUDGETS = ("reports:budgets", "reports:budgets_csv", "reports:budgets_xlsx")
 
 
 @pytest.mark.parametrize("role", ["owner", "admin", "manager", "member"])
@@ -598,4 +604,17 @@ def test_each_role_gets_what_the_matrix_says(agency, agency_objects, role):
         pattern = dict(web_patterns())[name]
         status = http.get(_url(name, pattern, agency_objects)).status_code
         expected = 200 if can(membership, action) else 403
+        assert status == expected, (role, name, status)
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"), [("owner", 200), ("admin", 200), ("manager", 200), ("member", 403)]
+)
+def test_budgets_and_their_exports_by_role(agency, agency_objects, role, expected):
+    from tests.conftest import login
+
+    http = login(getattr(agency, role))
+    for name in BUDGETS:
+        pattern = dict(web_patterns())[name]
+        status = http.get(_url(name, pattern, agency_objects)).status_code
         assert status == expected, (role, name, status)
