@@ -303,3 +303,40 @@ def test_the_reports_coverage_filter_leaves_out_what_invoicing_leaves_out(world,
     assert report.total.seconds == sum(e.duration_seconds for e in left)
     everything = time_report(a.owner, TimeFilter(), by=("project",), zone=ZONE)
     assert everything.total.seconds > report.total.seconds
+
+
+def test_the_oldest_day_from_kept_months_is_the_entries_oldest(world, monkeypatch):
+    """With November kept (today in January 2027), the oldest unbilled day per project
+    comes from the kept month that holds it and that month's entries, from the scanned
+    part before it, or from the entries after it; always the entries' own oldest day."""
+    from datetime import UTC, datetime
+
+    from punchclock.reports import monthly, query
+    from punchclock.reports.models import MonthTotal
+
+    monkeypatch.setattr(monthly, "now", lambda: datetime(2027, 1, 10, tzinfo=UTC))
+    a = world.agency
+    billed = _issue_october_of_the_api_project(world)
+    # A project whose open work starts in November only, inside the kept month.
+    late = [
+        e
+        for e in world.entries
+        if e.project_id == a.project.pk and e.billable and e.end and e.pk not in billed
+    ]
+    assert late
+    assert min(local_date(e.start, ZONE) for e in late) >= date(2026, 11, 1)
+    kept = unbilled_report(a.owner, today=TODAY, zone=ZONE)
+    assert MonthTotal.objects.filter(month=date(2026, 11, 1), open_billable_seconds__gt=0).exists()
+    monkeypatch.setattr(query, "KEEP_MONTHS", False)
+    scanned = unbilled_report(a.owner, today=TODAY, zone=ZONE)
+    oldest = {key: row.oldest for key, row in _rows(kept).items()}
+    assert oldest == {key: row.oldest for key, row in _rows(scanned).items()}
+    for (_client, project_id), day in oldest.items():
+        waiting = [
+            e
+            for e in world.entries
+            if e.project_id == project_id and e.billable and e.pk not in billed
+        ]
+        if waiting:
+            assert day == min(local_date(e.start, ZONE) for e in waiting)
+    assert oldest[(a.client.pk, a.project.pk)] >= date(2026, 11, 1)
