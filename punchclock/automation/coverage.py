@@ -13,9 +13,7 @@ from django.db.models import Q
 from punchclock.automation.models import Retainer
 from punchclock.clients.models import Client
 from punchclock.core.timeutil import start_of_day
-from punchclock.projects.models import BillingMethod
-
-HOURLY = [BillingMethod.HOURLY_PROJECT, BillingMethod.HOURLY_TASK, BillingMethod.HOURLY_PERSON]
+from punchclock.projects.models import HOURLY_METHODS
 
 
 def covered_by(retainer: Retainer) -> Q:
@@ -25,7 +23,7 @@ def covered_by(retainer: Retainer) -> Q:
     zone = retainer.organization.timezone
     q = Q(
         project__client_id=retainer.client_id,
-        project__billing_method__in=HOURLY,
+        project__billing_method__in=HOURLY_METHODS,
         start__gte=start_of_day(retainer.starts_on, zone),
     )
     if retainer.ends_on is not None:

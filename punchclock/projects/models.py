@@ -19,6 +19,14 @@ class BillingMethod(models.TextChoices):
     NON_BILLABLE = "non_billable", "Non-billable"
 
 
+# The methods that price time by the hour (plain strings, so SQL can take them as parameters).
+HOURLY_METHODS: tuple[str, ...] = (
+    BillingMethod.HOURLY_PROJECT.value,
+    BillingMethod.HOURLY_TASK.value,
+    BillingMethod.HOURLY_PERSON.value,
+)
+
+
 class BudgetKind(models.TextChoices):
     NONE = "none", "No budget"
     HOURS = "hours", "Hours"
@@ -118,11 +126,7 @@ class Project(models.Model):
 
     @property
     def is_hourly(self) -> bool:
-        return self.billing_method in {
-            BillingMethod.HOURLY_PROJECT,
-            BillingMethod.HOURLY_TASK,
-            BillingMethod.HOURLY_PERSON,
-        }
+        return self.billing_method in HOURLY_METHODS
 
 
 class ProjectMember(models.Model):

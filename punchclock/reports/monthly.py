@@ -256,7 +256,7 @@ def read(
     scope: Any, where: Any, plan: Any, months: list[date], grain: Grain = MONTH
 ) -> list[tuple[Any, ...]]:
     """The rows a scan of those periods would give, from their totals."""
-    from punchclock.reports.query import HOURLY, Sql
+    from punchclock.reports.query import HOURLY_METHODS, Sql
 
     columns = {
         "client": ["p.client_id"],
@@ -294,7 +294,9 @@ def read(
     for covered in where.not_covered:  # whole months, usable() saw to it
         terms = Sql()
         terms.add("p.client_id = %s", covered.client)
-        terms.add(f"p.billing_method IN ({', '.join(['%s'] * len(HOURLY))})", *HOURLY)
+        terms.add(
+            f"p.billing_method IN ({', '.join(['%s'] * len(HOURLY_METHODS))})", *HOURLY_METHODS
+        )
         terms.add("c.month >= %s", local_date(covered.start, plan.org_zone))
         if covered.end is not None:
             terms.add("c.month < %s", local_date(covered.end, plan.org_zone))

@@ -17,7 +17,7 @@ from django.db import connection
 
 from punchclock.accounts.models import Membership
 from punchclock.core.timeutil import start_of_day
-from punchclock.projects.models import BillingMethod, RoundingScope
+from punchclock.projects.models import HOURLY_METHODS, RoundingScope
 from punchclock.reports.timecut import Dialect, Offsets, offsets
 
 # SQLite's planner, once ANALYZE has run, prefers a skip-scan of entry_project_start for a
@@ -35,11 +35,6 @@ KEEP_MONTHS = True
 # card reads the whole history, and this index holds only the part not billed yet.
 SQLITE_UNBILLED_INDEX: str | None = "entry_unbilled_cover"
 
-# Billing methods a retainer can cover (automation.coverage.HOURLY).
-HOURLY = tuple(
-    m.value
-    for m in (BillingMethod.HOURLY_PROJECT, BillingMethod.HOURLY_TASK, BillingMethod.HOURLY_PERSON)
-)
 DIMENSIONS = ("client", "project", "task", "person", "tag", "day", "week", "month")
 TIME_DIMENSIONS = ("day", "week", "month")
 
@@ -193,7 +188,9 @@ def where_clause(scope: Scope, where: TimeFilter, org_cut: Offsets, sql: Dialect
     for covered in where.not_covered:
         terms = Sql()
         terms.add("p.client_id = %s", covered.client)
-        terms.add(f"p.billing_method IN ({', '.join(['%s'] * len(HOURLY))})", *HOURLY)
+        terms.add(
+            f"p.billing_method IN ({', '.join(['%s'] * len(HOURLY_METHODS))})", *HOURLY_METHODS
+        )
         terms.add("e.start >= %s", sql.adapt(covered.start))
         if covered.end is not None:
             terms.add("e.start < %s", sql.adapt(covered.end))

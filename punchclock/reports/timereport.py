@@ -20,7 +20,7 @@ from punchclock.accounts.permissions import can
 from punchclock.core.money import minor_units
 from punchclock.core.timeutil import local_date, start_of_day
 from punchclock.projects.models import (
-    BillingMethod,
+    HOURLY_METHODS,
     Project,
     Rate,
     RateKind,
@@ -42,11 +42,6 @@ from punchclock.reports.timecut import as_date
 from punchclock.tracking.models import Tag
 
 HOUR = Decimal(3600)
-HOURLY_METHODS = (
-    BillingMethod.HOURLY_PROJECT,
-    BillingMethod.HOURLY_TASK,
-    BillingMethod.HOURLY_PERSON,
-)
 CENT_HOURS = Decimal("0.01")
 Key = tuple[Any, ...]
 TOTAL: Key = ("total",)

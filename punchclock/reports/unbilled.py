@@ -25,7 +25,6 @@ from punchclock.automation.coverage import covered_windows
 from punchclock.core.timeutil import local_date, start_of_day
 from punchclock.payments.balances import from_scaled, scaled_sum
 from punchclock.reports.query import (
-    HOURLY,
     TimeFilter,
     dialect,
     entries_table,
@@ -171,7 +170,7 @@ def unbilled_report(viewer: Membership, *, today: date, zone: str | None = None)
 def covered_time(viewer: Membership, zone: str) -> list[CoveredTime]:
     """Per retainer, the billable time it covers that no issued invoice holds yet."""
     from punchclock.automation.models import Retainer
-    from punchclock.projects.models import Project
+    from punchclock.projects.models import HOURLY_METHODS, Project
 
     found = []
     retainers = Retainer.objects.filter(organization_id=viewer.organization_id).select_related(
@@ -179,7 +178,9 @@ def covered_time(viewer: Membership, zone: str) -> list[CoveredTime]:
     )
     windows = covered_windows(viewer.organization_id)
     for retainer, window in zip(retainers.order_by("pk"), windows, strict=True):
-        projects = Project.objects.filter(client_id=retainer.client_id, billing_method__in=HOURLY)
+        projects = Project.objects.filter(
+            client_id=retainer.client_id, billing_method__in=HOURLY_METHODS
+        )
         if retainer.project_id is not None:
             projects = projects.filter(pk=retainer.project_id)
         ids = tuple(projects.order_by("pk").values_list("pk", flat=True))
