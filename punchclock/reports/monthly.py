@@ -256,7 +256,7 @@ def read(
     scope: Any, where: Any, plan: Any, months: list[date], grain: Grain = MONTH
 ) -> list[tuple[Any, ...]]:
     """The rows a scan of those periods would give, from their totals."""
-    from punchclock.reports.query import HOURLY_METHODS, Sql
+    from punchclock.reports.query import Sql, not_covered_sql
 
     columns = {
         "client": ["p.client_id"],
@@ -292,17 +292,9 @@ def read(
     elif where.invoiced is False:
         filters.add(f"{seconds} > 0")
     for covered in where.not_covered:  # whole months, usable() saw to it
-        terms = Sql()
-        terms.add("p.client_id = %s", covered.client)
-        terms.add(
-            f"p.billing_method IN ({', '.join(['%s'] * len(HOURLY_METHODS))})", *HOURLY_METHODS
-        )
-        terms.add("c.month >= %s", local_date(covered.start, plan.org_zone))
-        if covered.end is not None:
-            terms.add("c.month < %s", local_date(covered.end, plan.org_zone))
-        if covered.project is not None:
-            terms.add("c.project_id = %s", covered.project)
-        filters.extend(f"NOT ({' AND '.join(terms.parts)})", terms.params)
+        first = local_date(covered.start, plan.org_zone)
+        end = local_date(covered.end, plan.org_zone) if covered.end is not None else None
+        filters.extend(*not_covered_sql(covered, "c.month", first, end, "c"))
     if not scope.everyone:
         if scope.managed:
             marks = ", ".join(["%s"] * len(scope.managed))

@@ -186,17 +186,8 @@ def where_clause(scope: Scope, where: TimeFilter, org_cut: Offsets, sql: Dialect
         # billed rows of issued invoices (tests/invoicing/test_entry_invoiced_flag.py).
         out.add(_is("e.invoiced", where.invoiced))
     for covered in where.not_covered:
-        terms = Sql()
-        terms.add("p.client_id = %s", covered.client)
-        terms.add(
-            f"p.billing_method IN ({', '.join(['%s'] * len(HOURLY_METHODS))})", *HOURLY_METHODS
-        )
-        terms.add("e.start >= %s", sql.adapt(covered.start))
-        if covered.end is not None:
-            terms.add("e.start < %s", sql.adapt(covered.end))
-        if covered.project is not None:
-            terms.add("e.project_id = %s", covered.project)
-        out.extend(f"NOT ({' AND '.join(terms.parts)})", terms.params)
+        end = sql.adapt(covered.end) if covered.end is not None else None
+        out.extend(*not_covered_sql(covered, "e.start", sql.adapt(covered.start), end, "e"))
     if where.approved is not None:
         # Timesheets cover local days of the organization's zone (as locking does).
         day, params = sql.local("e.start", org_cut, "day")
@@ -206,6 +197,23 @@ def where_clause(scope: Scope, where: TimeFilter, org_cut: Offsets, sql: Dialect
         )
         out.extend(exists if where.approved else f"NOT {exists}", params + params)
     return out
+
+
+def not_covered_sql(
+    covered: Covered, column: str, start: Any, end: Any, table: str
+) -> tuple[str, list[Any]]:
+    """NOT (a retainer covers this row): the client's hourly projects (or its one project)
+    with `column` in [start, end); `table` is the alias holding project_id. Entries give
+    instants, kept months their first days."""
+    terms = Sql()
+    terms.add("p.client_id = %s", covered.client)
+    terms.add(f"p.billing_method IN ({', '.join(['%s'] * len(HOURLY_METHODS))})", *HOURLY_METHODS)
+    terms.add(f"{column} >= %s", start)
+    if end is not None:
+        terms.add(f"{column} < %s", end)
+    if covered.project is not None:
+        terms.add(f"{table}.project_id = %s", covered.project)
+    return f"NOT ({' AND '.join(terms.parts)})", terms.params
 
 
 def billed_sql(seconds: str) -> str:
