@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps as django_apps
@@ -118,11 +119,7 @@ def test_the_migration_keeps_what_issuing_keeps(invoice):
     issued = kept_rows()
     BilledWork.objects.all().delete()
 
-    class Editor:
-        pass
-
-    editor = Editor()
-    editor.connection = connection  # type: ignore[attr-defined]
+    editor = SimpleNamespace(connection=connection)  # what the migration reads of it
     backfill_migration.backfill(django_apps, editor)
     assert kept_rows() == issued
 

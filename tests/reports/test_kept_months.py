@@ -130,6 +130,27 @@ def _kept_then(world, monkeypatch, change, by=("project", "month")) -> None:
     assert after != before, f"the change should show in the report ({by})"
 
 
+def longer_through_the_orm(entry: TimeEntry) -> None:
+    entry.end = entry.end + timedelta(minutes=37)
+    entry.save()
+
+
+def an_hour_more_in_raw_sql(entry: TimeEntry) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE tracking_timeentry SET duration_seconds = duration_seconds + 3600, "
+            '"end" = %s WHERE id = %s',
+            [entry.end + timedelta(hours=1), entry.pk],
+        )
+
+
+def round_days_down(project) -> None:
+    project.rounding_minutes = 30
+    project.rounding_direction = RoundingDirection.DOWN
+    project.rounding_scope = RoundingScope.DAY_TASK
+    project.save()
+
+
 def _an_october_entry(world) -> TimeEntry:
     return next(
         e
@@ -141,11 +162,7 @@ def _an_october_entry(world) -> TimeEntry:
 def test_an_entry_edited_through_the_orm_shows(world, later, monkeypatch):
     entry = _an_october_entry(world)
 
-    def longer():
-        entry.end = entry.end + timedelta(minutes=37)
-        entry.save()
-
-    _kept_then(world, monkeypatch, longer)
+    _kept_then(world, monkeypatch, lambda: longer_through_the_orm(entry))
 
 
 def test_an_entry_moved_to_the_other_month_shows(world, later, monkeypatch):
@@ -195,27 +212,13 @@ def test_billable_project_and_person_changes_show(world, later, monkeypatch):
 def test_raw_sql_behind_the_orms_back_shows(world, later, monkeypatch):
     entry = _an_october_entry(world)
 
-    def raw():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE tracking_timeentry SET duration_seconds = duration_seconds + 3600, "
-                '"end" = %s WHERE id = %s',
-                [entry.end + timedelta(hours=1), entry.pk],
-            )
-
-    _kept_then(world, monkeypatch, raw)
+    _kept_then(world, monkeypatch, lambda: an_hour_more_in_raw_sql(entry))
 
 
 def test_a_changed_rounding_rule_shows(world, later, monkeypatch):
     project = world.agency.project
 
-    def rounding():
-        project.rounding_minutes = 30
-        project.rounding_direction = RoundingDirection.DOWN
-        project.rounding_scope = RoundingScope.DAY_TASK
-        project.save()
-
-    _kept_then(world, monkeypatch, rounding)
+    _kept_then(world, monkeypatch, lambda: round_days_down(project))
 
 
 def test_a_backdated_rate_reprices_and_a_future_one_keeps_the_months(world, later, monkeypatch):

@@ -12,14 +12,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.db import connection
 
-from punchclock.projects.models import RoundingDirection, RoundingScope
 from punchclock.reports.models import MonthState, MonthTotal
 from punchclock.reports.query import TimeFilter
 from punchclock.tracking.models import TimeEntry
 from tests.factories import make_rate
-from tests.reports.test_kept_months import _an_october_entry, both, later  # noqa: F401
+from tests.reports.test_kept_months import (  # noqa: F401 - later is a fixture
+    _an_october_entry,
+    an_hour_more_in_raw_sql,
+    both,
+    later,
+    longer_through_the_orm,
+    round_days_down,
+)
 from tests.reports.test_totals_match_entries import expected_cells
 
 KEYS = ["client", "project", "task", "person"]
@@ -94,11 +99,7 @@ def _kept_weeks_then(world, monkeypatch, change, by=("project", "week")) -> None
 def test_an_entry_edited_or_moved_to_another_week_shows(world, later, monkeypatch):  # noqa: F811
     entry = _an_october_entry(world)
 
-    def longer():
-        entry.end = entry.end + timedelta(minutes=37)
-        entry.save()
-
-    _kept_weeks_then(world, monkeypatch, longer)
+    _kept_weeks_then(world, monkeypatch, lambda: longer_through_the_orm(entry))
     moved = timedelta(days=9)
     _kept_weeks_then(
         world,
@@ -113,15 +114,7 @@ def test_an_entry_edited_or_moved_to_another_week_shows(world, later, monkeypatc
 def test_raw_sql_and_a_deleted_entry_show(world, later, monkeypatch):  # noqa: F811
     entry = _an_october_entry(world)
 
-    def raw():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE tracking_timeentry SET duration_seconds = duration_seconds + 3600, "
-                '"end" = %s WHERE id = %s',
-                [entry.end + timedelta(hours=1), entry.pk],
-            )
-
-    _kept_weeks_then(world, monkeypatch, raw)
+    _kept_weeks_then(world, monkeypatch, lambda: an_hour_more_in_raw_sql(entry))
     _kept_weeks_then(world, monkeypatch, lambda: TimeEntry.objects.filter(pk=entry.pk).delete())
 
 
@@ -129,13 +122,7 @@ def test_a_changed_rounding_rule_shows_in_weeks_kept_alone(world, later, monkeyp
     """Only weeks are kept (no month report ran): the rounding trigger still finds them."""
     project = world.agency.project
 
-    def rounding():
-        project.rounding_minutes = 30
-        project.rounding_direction = RoundingDirection.DOWN
-        project.rounding_scope = RoundingScope.DAY_TASK
-        project.save()
-
-    _kept_weeks_then(world, monkeypatch, rounding)
+    _kept_weeks_then(world, monkeypatch, lambda: round_days_down(project))
     assert not MonthTotal.objects.filter(grain="month").exists()
     window = TimeFilter(start=world.start, end=world.end)
     kept, _ = both(world.agency.owner, window, ("project", "week"), monkeypatch)

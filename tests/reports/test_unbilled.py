@@ -41,6 +41,24 @@ def _issue_october_of_the_api_project(world) -> set[int]:
     return billed
 
 
+def _draft_of_the_row(a, row) -> set[int]:
+    """Click the project row's Draft button (as the page posts it): the entries the new
+    draft bills."""
+    response = login(a.owner).post(
+        "/invoices/unbilled/",
+        {
+            "client": a.client.pk,
+            "project": row.project_id,
+            "period_start": row.oldest.isoformat(),
+            "period_end": TODAY.isoformat(),
+            "group_by": "project",
+        },
+    )
+    assert response.status_code == 302
+    draft = Invoice.objects.get(client=a.client)
+    return set(draft.lines.values_list("billed_entries__entry_id", flat=True)) - {None}
+
+
 def test_time_is_the_time_reports_unbilled_figures_with_the_oldest_day(world):
     a = world.agency
     billed = _issue_october_of_the_api_project(world)
@@ -141,19 +159,7 @@ def test_one_click_makes_the_draft_of_that_project_from_the_oldest_day(world):
     a = world.agency
     report = unbilled_report(a.owner, today=TODAY, zone=ZONE)
     row = _rows(report)[(a.client.pk, a.project.pk)]
-    response = login(a.owner).post(
-        "/invoices/unbilled/",
-        {
-            "client": a.client.pk,
-            "project": a.project.pk,
-            "period_start": row.oldest.isoformat(),
-            "period_end": TODAY.isoformat(),
-            "group_by": "project",
-        },
-    )
-    assert response.status_code == 302
-    draft = Invoice.objects.get(client=a.client)
-    on_it = set(draft.lines.values_list("billed_entries__entry_id", flat=True)) - {None}
+    on_it = _draft_of_the_row(a, row)
     assert on_it == {e.pk for e in world.entries if e.project_id == a.project.pk and e.billable}
 
 
@@ -234,19 +240,7 @@ def test_retainer_covered_time_waits_apart_without_a_draft_button(world, client)
     for item in report.clients:
         assert card[item.client_id] == item.summary.total
     # The project's Draft button takes exactly the time the row shows.
-    response = login(a.owner).post(
-        "/invoices/unbilled/",
-        {
-            "client": a.client.pk,
-            "project": a.project.pk,
-            "period_start": row.oldest.isoformat(),
-            "period_end": TODAY.isoformat(),
-            "group_by": "project",
-        },
-    )
-    assert response.status_code == 302
-    draft = Invoice.objects.get(client=a.client)
-    on_it = set(draft.lines.values_list("billed_entries__entry_id", flat=True)) - {None}
+    on_it = _draft_of_the_row(a, row)
     assert on_it == {
         e.pk
         for e in world.entries
