@@ -20,43 +20,40 @@ def covered_by(retainer: Retainer) -> Q:
     """Time entries (by their start, in the organization's days) this retainer draws down:
     billable work on the client's hourly projects, or on its one project, from its first
     day to its last; paused or not (pausing stops closes, not coverage)."""
-    zone = retainer.organization.timezone
+    window = covered_window(retainer)
     q = Q(
         project__client_id=retainer.client_id,
         project__billing_method__in=HOURLY_METHODS,
-        start__gte=start_of_day(retainer.starts_on, zone),
+        start__gte=window.start,
     )
-    if retainer.ends_on is not None:
-        q &= Q(start__lt=start_of_day(retainer.ends_on + timedelta(days=1), zone))
+    if window.end is not None:
+        q &= Q(start__lt=window.end)
     if retainer.project_id is not None:
         q &= Q(project_id=retainer.project_id)
     return q
 
 
-def covered_windows(organization_id: int) -> tuple[Any, ...]:
-    """Every retainer's coverage as the reports' filter spells it (reports.query.Covered),
-    the same time covered_by() selects."""
+def covered_window(retainer: Retainer) -> Any:
+    """The retainer's coverage as the reports' filter spells it (reports.query.Covered):
+    from its first day's local midnight to the one after its last day."""
     from punchclock.reports.query import Covered
 
-    found = []
+    zone = retainer.organization.timezone
+    end = retainer.ends_on
+    return Covered(
+        client=retainer.client_id,
+        start=start_of_day(retainer.starts_on, zone),
+        end=start_of_day(end + timedelta(days=1), zone) if end is not None else None,
+        project=retainer.project_id,
+    )
+
+
+def covered_windows(organization_id: int) -> tuple[Any, ...]:
+    """Every retainer's coverage, the same time covered_by() selects."""
     retainers = Retainer.objects.filter(organization_id=organization_id).select_related(
         "organization"
     )
-    for retainer in retainers.order_by("pk"):
-        zone = retainer.organization.timezone
-        found.append(
-            Covered(
-                client=retainer.client_id,
-                start=start_of_day(retainer.starts_on, zone),
-                end=(
-                    start_of_day(retainer.ends_on + timedelta(days=1), zone)
-                    if retainer.ends_on is not None
-                    else None
-                ),
-                project=retainer.project_id,
-            )
-        )
-    return tuple(found)
+    return tuple(covered_window(retainer) for retainer in retainers.order_by("pk"))
 
 
 def retainer_covered(client: Client) -> Q | None:

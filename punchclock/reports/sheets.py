@@ -5,7 +5,6 @@ Each is built once as an export.Table and written as CSV or XLSX by the caller.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from punchclock.core.money import quantum
@@ -174,10 +173,6 @@ def utilisation_table(report: UtilisationReport) -> Table:
                 ]
             )
     return Table("Utilisation", header, rows)
-
-
-def period_name(first: date | None, last: date | None) -> str:
-    return f"{first or 'all'}-{last or ''}".rstrip("-")
 
 
 def profitability_table(report: ProfitReport) -> Table:

@@ -21,7 +21,7 @@ from django.db.models import Count, Min
 
 from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can
-from punchclock.automation.coverage import covered_windows
+from punchclock.automation.coverage import covered_window, covered_windows
 from punchclock.core.timeutil import local_date, start_of_day
 from punchclock.payments.balances import from_scaled, scaled_sum
 from punchclock.reports.query import (
@@ -174,10 +174,10 @@ def covered_time(viewer: Membership, zone: str) -> list[CoveredTime]:
 
     found = []
     retainers = Retainer.objects.filter(organization_id=viewer.organization_id).select_related(
-        "client"
+        "client", "organization"
     )
-    windows = covered_windows(viewer.organization_id)
-    for retainer, window in zip(retainers.order_by("pk"), windows, strict=True):
+    for retainer in retainers.order_by("pk"):
+        window = covered_window(retainer)
         projects = Project.objects.filter(
             client_id=retainer.client_id, billing_method__in=HOURLY_METHODS
         )
