@@ -104,11 +104,6 @@ def closed_periods(span: tuple[datetime, datetime], zone: str, grain: Grain = MO
     return found
 
 
-def closed_months(span: tuple[datetime, datetime], zone: str) -> list[date]:
-    """The whole local months inside [start, end) that ended before this month began."""
-    return closed_periods(span, zone, MONTH)
-
-
 def fingerprint(zone: str, boundaries: list[datetime], month: date, grain: Grain = MONTH) -> str:
     """What a period's totals depend on besides the entries: the zone and the rate changes
     up to the period's end (a rate from next year does not make last March stale)."""

@@ -55,14 +55,14 @@ def age_on(row: Any, today: Any) -> Any:
 def report_rows(
     context: template.Context,
     rows: list[dict[str, Any]],
-    total_seconds: int,
-    currencies: list[str] | None,
-    cost_currencies: list[str] | None,
+    report: Any,
+    currencies: list[str],
+    cost_currencies: list[str],
 ) -> str:
     """The time report's table body, written here instead of in template loops: a year's
     report has hundreds of rows of eight cells, and the template language spent more on
-    them than the report did on its figures. `currencies` / `cost_currencies` are None when
-    the viewer does not see amounts / cost. Every text is escaped."""
+    them than the report did on its figures. Amount and cost columns only where the
+    report shows them to its viewer. Every text is escaped."""
     from punchclock.core.money import Money
 
     locale = _locale(context)
@@ -71,6 +71,9 @@ def report_rows(
     def money(amount: Any, currency: str) -> str:
         return dash if amount is None else escape(Money(amount, currency).format(locale))
 
+    total_seconds = report.total.seconds
+    currencies = currencies if report.shows_amounts else []
+    cost_currencies = cost_currencies if report.shows_cost else []
     out = []
     for row in rows:
         group, level = row["group"], row["level"]
@@ -90,9 +93,9 @@ def report_rows(
             f'<td class="num">{hours(f.billable_seconds)}</td>',
             f'<td class="num">{hours(f.billed_seconds)}</td>',
         ]
-        for c in currencies or ():
+        for c in currencies:
             cells.append(f'<td class="num">{money(f.amounts.get(c), c)}</td>')
-        for c in cost_currencies or ():
+        for c in cost_currencies:
             cells.append(f'<td class="num">{money(f.cost.get(c), c)}</td>')
         cells.append(f'<td class="num"><a href="{escape(row["href"])}">Entries</a></td></tr>')
         out.append("".join(cells))
