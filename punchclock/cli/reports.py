@@ -78,6 +78,7 @@ def _table(env: Any, header: list[str], rows: list[list[str]]) -> None:
 def _unbilled(env: Any, data: dict[str, Any]) -> None:
     if not data["clients"]:
         env.echo("Nothing to bill.")
+        _covered(env, data.get("covered") or [])
         return
 
     def money(values: dict[str, str]) -> str:
@@ -99,6 +100,17 @@ def _unbilled(env: Any, data: dict[str, Any]) -> None:
             )
     _table(env, ["Client · project", "Billed h", "Time", "Expenses", "Oldest", "Age"], rows)
     env.echo("Total: " + money(data["totals"]))
+    _covered(env, data.get("covered") or [])
+
+
+def _covered(env: Any, covered: list[dict[str, Any]]) -> None:
+    """Time retainers cover: their closes bill it, so it is apart from the total."""
+    if not covered:
+        return
+    env.echo("Covered by retainers (billed when their period closes, not in the total):")
+    for item in covered:
+        since = f" since {item['oldest']}" if item["oldest"] else ""
+        env.echo(f"  {item['retainer']} · {item['client']}: {item['billed_hours']} h{since}")
 
 
 def _budgets(env: Any, data: dict[str, Any]) -> None:

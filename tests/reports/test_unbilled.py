@@ -334,3 +334,29 @@ def test_the_oldest_day_from_kept_months_is_the_entries_oldest(world, monkeypatc
         if waiting:
             assert day == min(local_date(e.start, ZONE) for e in waiting)
     assert oldest[(a.client.pk, a.project.pk)] >= date(2026, 11, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_punch_report_unbilled_lists_retainer_time_apart(world, punch_as):
+    from punchclock.automation import retainers
+
+    a = world.agency
+    retainers.save_retainer(
+        a.owner,
+        client=a.client,
+        project=a.project,
+        name="API support",
+        included=Decimal(10),
+        fee=Decimal(900),
+        starts_on=date(2026, 11, 1),
+    )
+    report = unbilled_report(a.owner, today=TODAY, zone=ZONE)
+    [covered] = report.covered
+    table = punch_as(a.owner)("report", "unbilled")
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    total = next(i for i, line in enumerate(lines) if line.startswith("Total: "))
+    assert lines[total + 1].startswith("Covered by retainers")
+    assert lines[total + 2] == (
+        f"  API support · {a.client.name}: {covered.billed_hours} h since {covered.oldest}"
+    )
