@@ -12,6 +12,16 @@ from django.db import models
 
 from punchclock.accounts.models import Organization
 
+# The sums a read of kept totals adds up: in the reading indexes, so they cover it.
+SUMS = [
+    "seconds",
+    "billable_seconds",
+    "billed_seconds",
+    "open_seconds",
+    "open_billable_seconds",
+    "open_billed_seconds",
+]
+
 
 class MonthTotal(models.Model):
     """Seconds of one organization-local month per pricing key, as the time report sums them.
@@ -40,6 +50,15 @@ class MonthTotal(models.Model):
     open_seconds = models.BigIntegerField(default=0)
     open_billable_seconds = models.BigIntegerField(default=0)
     open_billed_seconds = models.BigIntegerField(default=0)
+    # The bill rate the period was priced with (1/10,000 of a unit; none: no hourly rate)
+    # and the amounts of its lines (decision 0021): a line is (period, person, project,
+    # task, rate), as on an invoice; its rounded amount, in minor units, sits on the line's
+    # first row and the others hold 0. A report by month (or week) adds them up in SQL; it
+    # trusts them only while every row's rate is still the rate the rate book gives.
+    bill_rate = models.BigIntegerField(null=True)
+    bill_currency = models.CharField(max_length=3, blank=True, default="")
+    amount_minor = models.BigIntegerField(default=0)
+    open_amount_minor = models.BigIntegerField(default=0)
 
     class Meta:
         indexes = [
@@ -50,6 +69,42 @@ class MonthTotal(models.Model):
                 fields=["organization", "grain", "month"],
                 condition=models.Q(open_billable_seconds__gt=0),
                 name="month_total_open",
+            ),
+            # Reports by month or week read these in the order they group by, so neither
+            # needs sorting (decision 0021): the sums per line (person, project, task,
+            # rate) and per pricing key (the line's rate periods), and the sums per period,
+            # person, rate period and currency (project and task follow, for reports by
+            # period and project or task).
+            models.Index(
+                fields=[
+                    "organization",
+                    "grain",
+                    "membership_id",
+                    "project_id",
+                    "task_id",
+                    "bill_rate",
+                    "bill_currency",
+                    "period",
+                    "month",
+                    *SUMS,
+                ],
+                name="month_total_by_key",
+            ),
+            models.Index(
+                fields=[
+                    "organization",
+                    "grain",
+                    "month",
+                    "membership_id",
+                    "period",
+                    "bill_currency",
+                    "project_id",
+                    "task_id",
+                    *SUMS,
+                    "amount_minor",
+                    "open_amount_minor",
+                ],
+                name="month_total_by_period",
             ),
         ]
 
@@ -64,6 +119,10 @@ class MonthState(models.Model):
     grain = models.CharField(max_length=5, default="month")
     month = models.DateField()
     fingerprint = models.CharField(max_length=64)
+    # The prices its line amounts were checked against (timereport.pricing_version): a
+    # report checks the rates of kept rows again only when the rate book, a project's
+    # billing or a client's currency changed since (decision 0021).
+    prices = models.CharField(max_length=64, blank=True, default="")
     built_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -20,8 +20,10 @@ was being built.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection, transaction
@@ -202,7 +204,15 @@ def _build(
 
     zone = plan.org_zone
     where = TimeFilter(start=start_of_day(month, zone), end=start_of_day(grain.next(month), zone))
+    from punchclock.reports.timereport import kept_prices, pricing_version
+
+    # Taken before the rates are read: a change in between leaves an older stamp, which
+    # only makes the next report check again.
+    version = pricing_version(organization_id)
     rows = scan(Scope(organization_id, everyone=True), where, replace(plan, by=(grain.name,)))
+    # (person, project, task, period, billed, open billed) of each row
+    lines = [(row[1], row[2], row[3], row[4], row[7], row[10]) for row in rows]
+    prices = kept_prices(organization_id, plan.rate_boundaries, lines)
     MonthTotal.objects.filter(
         organization_id=organization_id, grain=grain.name, month=month
     ).delete()
@@ -222,8 +232,12 @@ def _build(
                 open_seconds=open_seconds,
                 open_billable_seconds=open_billable,
                 open_billed_seconds=open_billed,
+                bill_rate=rate,
+                bill_currency=currency,
+                amount_minor=amount,
+                open_amount_minor=open_amount,
             )
-            for (
+            for (rate, currency, amount, open_amount), (
                 _,
                 person,
                 project,
@@ -235,7 +249,7 @@ def _build(
                 open_seconds,
                 open_billable,
                 open_billed,
-            ) in rows
+            ) in zip(prices, rows, strict=True)
         ),
         batch_size=2000,
     )
@@ -243,27 +257,17 @@ def _build(
         organization_id=organization_id,
         grain=grain.name,
         month=month,
-        defaults={"fingerprint": print_},
+        defaults={"fingerprint": print_, "prices": version},
     )
 
 
-def read(
-    scope: Any, where: Any, plan: Any, months: list[date], grain: Grain = MONTH
-) -> list[tuple[Any, ...]]:
-    """The rows a scan of those periods would give, from their totals."""
+def _filters(
+    scope: Any, where: Any, plan: Any, months: list[date], grain: Grain
+) -> tuple[Any, tuple[str, str, str]]:
+    """The WHERE clause of a read of kept periods, and the three sums (seconds, billable,
+    billed) the report's filters call for."""
     from punchclock.reports.query import Sql, not_covered_sql
 
-    columns = {
-        "client": ["p.client_id"],
-        "project": ["c.project_id"],
-        "task": ["c.project_id", "c.task_id"],
-        "person": ["c.membership_id"],
-        "month": ["c.month"],
-        "week": ["c.month"],  # the Monday, in a row of grain "week"
-    }
-    keys = [column for name in plan.by for column in columns[name]]
-    if plan.pricing:
-        keys += ["c.membership_id", "c.project_id", "c.task_id", "c.period"]
     # The open columns stand in for the whole ones when only work not invoiced counts.
     prefix = "c.open_" if where.invoiced is False else "c."
     seconds, billable, billed = (
@@ -307,16 +311,160 @@ def read(
     ):
         if chosen:
             filters.extend(f"{column} IN ({', '.join(['%s'] * len(chosen))})", list(chosen))
-    # PostgreSQL sums bigints into numeric (Decimal in Python): cast back in the query
-    # rather than converting a hundred thousand rows in Python.
-    total = "CAST(SUM({}) AS BIGINT)".format
-    billed = total(sums[2]) if plan.billed else "0"
-    query = (
-        f"SELECT {', '.join(keys)}, {total(sums[0])}, {total(sums[1])}, {billed} "
-        "FROM reports_monthtotal c JOIN projects_project p ON p.id = c.project_id "
-        f"WHERE {' AND '.join(filters.parts)} "
-        f"GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}"
-    )
+    return filters, sums
+
+
+COLUMNS = {
+    "client": ["p.client_id"],
+    "project": ["c.project_id"],
+    "task": ["c.project_id", "c.task_id"],
+    "person": ["c.membership_id"],
+    "month": ["c.month"],
+    "week": ["c.month"],  # the Monday, in a row of grain "week"
+}
+# PostgreSQL sums bigints into numeric (Decimal in Python): cast back in the query rather
+# than converting a hundred thousand rows in Python.
+_total = "CAST(SUM({}) AS BIGINT)".format
+
+
+def _grouped(
+    keys: list[str], sums: list[str], filters: Any, index: str | None = None
+) -> list[tuple[Any, ...]]:
+    """Sums per distinct `keys` (each column once in the query, as often as asked in the
+    rows); `index` names the covering index SQLite is to read the rows from."""
     from punchclock.reports import query as report_query
 
-    return report_query._fetch(query, filters.params)
+    # A column twice in GROUP BY keeps SQLite from reading an index in group order.
+    unique = list(dict.fromkeys(keys))
+    table = "reports_monthtotal c"
+    if index and connection.vendor == "sqlite":
+        table += f" INDEXED BY {index}"
+    # The project (for its client) only when a column or filter asks for it: a join per
+    # kept row costs a third of the read.
+    if any(re.search(r"\bp\.", text) for text in (*unique, *filters.parts)):
+        table += " JOIN projects_project p ON p.id = c.project_id"
+    query = (
+        f"SELECT {', '.join(unique)}, {', '.join(sums)} "
+        f"FROM {table} "
+        f"WHERE {' AND '.join(filters.parts)} "
+        f"GROUP BY {', '.join(str(i + 1) for i in range(len(unique)))}"
+    )
+    rows = report_query._fetch(query, filters.params)
+    if len(unique) == len(keys):
+        return rows
+    pick, width = itemgetter(*(unique.index(key) for key in keys)), len(unique)
+    return [pick(row) + row[width:] for row in rows]
+
+
+def read(
+    scope: Any,
+    where: Any,
+    plan: Any,
+    months: list[date],
+    grain: Grain = MONTH,
+) -> list[tuple[Any, ...]]:
+    """The rows a scan of those periods would give, from their totals."""
+    keys = [column for name in plan.by for column in COLUMNS[name]]
+    if plan.pricing:
+        keys += ["c.membership_id", "c.project_id", "c.task_id", "c.period"]
+    filters, sums = _filters(scope, where, plan, months, grain)
+    billed = _total(sums[2]) if plan.billed else "0"
+    return _grouped(keys, [_total(sums[0]), _total(sums[1]), billed], filters, _index(where, None))
+
+
+def _index(where: Any, name: str | None) -> str | None:
+    """The index SQLite is to read kept rows from: billable work not invoiced through the
+    partial index of open time (once an agency bills monthly, only its last months hold
+    such rows); other work not invoiced as the planner likes; the rest through `name`."""
+    if where.invoiced is False:
+        return "month_total_open" if where.billable is True else None
+    return name
+
+
+def read_lines(
+    scope: Any, where: Any, plan: Any, months: list[date], grain: Grain
+) -> list[tuple[Any, ...]]:
+    """Rows of (person, project, task, bill rate, bill currency, billed, billable) from
+    kept periods: the sums per line across the periods, read from the index kept in
+    that order. (Rate periods with one rate are one line, as on an invoice.)"""
+    keys = ["c.membership_id", "c.project_id", "c.task_id", "c.bill_rate", "c.bill_currency"]
+    filters, sums = _filters(scope, where, plan, months, grain)
+    sql = [_total(sums[2]), _total(sums[1])]
+    return _grouped(keys, sql, filters, _index(where, "month_total_by_key"))
+
+
+def read_rates(organization_id: int, months: list[date], grain: Grain) -> list[tuple[Any, ...]]:
+    """(person, project, task, rate period, bill rate, bill currency) of every pricing key
+    of those kept periods, with the rate and currency it was priced with."""
+    from punchclock.reports.query import Sql
+
+    filters = Sql()
+    filters.add("c.organization_id = %s", organization_id)
+    filters.add("c.grain = %s", grain.name)
+    filters.add("c.month >= %s", months[0])
+    filters.add("c.month <= %s", months[-1])
+    keys = ["c.membership_id", "c.project_id", "c.task_id", "c.bill_rate", "c.bill_currency"]
+    rows = _grouped([*keys, "c.period"], ["COUNT(*)"], filters, "month_total_by_key")
+    return [(*row[:3], row[5], row[3], row[4]) for row in rows]
+
+
+def unchecked(organization_id: int, grain: Grain, months: list[date], version: str) -> bool:
+    """Whether some of those periods' amounts were priced or checked with other prices."""
+    return (
+        MonthState.objects.filter(
+            organization_id=organization_id,
+            grain=grain.name,
+            month__gte=months[0],
+            month__lte=months[-1],
+        )
+        .exclude(prices=version)
+        .exists()
+    )
+
+
+def checked(organization_id: int, grain: Grain, months: list[date], version: str) -> None:
+    """Those periods' amounts hold with these prices (pricing_version, taken before the
+    rates that were compared were read)."""
+    MonthState.objects.filter(
+        organization_id=organization_id,
+        grain=grain.name,
+        month__gte=months[0],
+        month__lte=months[-1],
+    ).update(prices=version)
+
+
+def read_amounts(
+    scope: Any, where: Any, plan: Any, months: list[date], grain: Grain
+) -> list[tuple[Any, ...]]:
+    """Rows of (dimension keys..., person, rate period, bill currency, seconds, billable,
+    billed, amount in minor units) from kept periods, for a report grouped by the
+    periods themselves: its lines are the kept lines, so their amounts add up as they are.
+    (Person and rate period stay apart for costs, which are rounded per person.)"""
+    keys = [column for name in plan.by for column in COLUMNS[name]]
+    keys += ["c.membership_id", "c.period", "c.bill_currency"]
+    filters, sums = _filters(scope, where, plan, months, grain)
+    amount = "c.open_amount_minor" if where.invoiced is False else "c.amount_minor"
+    if where.billable is False:
+        amount = "0"
+    sql = [*(_total(column) for column in sums), _total(amount)]
+    return _grouped(keys, sql, filters, _index(where, "month_total_by_period"))
+
+
+def forget(organization_id: int, grain: Grain, months: list[date], projects: set[int]) -> None:
+    """Make the periods in which these projects have kept rows stale (their rates changed)."""
+    with transaction.atomic():
+        _lock(organization_id)
+        stale = set(
+            MonthTotal.objects.filter(
+                organization_id=organization_id,
+                grain=grain.name,
+                month__gte=months[0],
+                month__lte=months[-1],
+                project_id__in=projects,
+            )
+            .values_list("month", flat=True)
+            .distinct()
+        )
+        MonthState.objects.filter(
+            organization_id=organization_id, grain=grain.name, month__in=stale
+        ).delete()

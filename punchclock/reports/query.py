@@ -275,6 +275,47 @@ def _dimension(name: str, viewer_cut: Offsets, sql: Dialect) -> tuple[list[str],
             return [expression], params
 
 
+@dataclass(frozen=True)
+class KeptPart:
+    """The whole closed periods of a report's range that kept totals answer (brought up to
+    date), and the range itself."""
+
+    grain: Any  # monthly.Grain
+    months: list[date]  # the periods' first days
+    span: tuple[datetime, datetime]
+
+
+def kept_part(scope: Scope, where: TimeFilter, plan: Plan) -> KeptPart | None:
+    """Which periods of this report come from kept totals, after refreshing them; None when
+    the report scans everything."""
+    from punchclock.reports import monthly
+
+    grain = monthly.usable(where, plan) if KEEP_MONTHS else None
+    if grain is None:
+        return None
+    span = entry_range(scope, where)
+    if span is None:
+        return None
+    months = monthly.closed_periods(span, plan.org_zone, grain)
+    build = monthly.build_plan(scope.organization_id, plan.org_zone)
+    if not months or (plan.pricing and plan.rate_boundaries != build.rate_boundaries):
+        return None
+    monthly.refresh(scope.organization_id, build, months, _scan, grain)
+    return KeptPart(grain, months, span)
+
+
+def edge_rows(scope: Scope, where: TimeFilter, plan: Plan, part: KeptPart) -> list[tuple[Any, ...]]:
+    """aggregate()'s rows of the range outside the kept periods (scanned)."""
+    rows: list[tuple[Any, ...]] = []
+    first = start_of_day(part.months[0], plan.org_zone)
+    after = start_of_day(part.grain.next(part.months[-1]), plan.org_zone)
+    if part.span[0] < first:
+        rows += _scan(scope, dataclasses.replace(where, start=part.span[0], end=first), plan)
+    if after < part.span[1]:
+        rows += _scan(scope, dataclasses.replace(where, start=after, end=part.span[1]), plan)
+    return rows
+
+
 def aggregate(scope: Scope, where: TimeFilter, plan: Plan) -> list[tuple[Any, ...]]:
     """Rows of (dimension keys..., [person, project, task, rate period], seconds, billable,
     billed), per group; the pricing columns only when the plan prices. A key may come in
@@ -284,25 +325,11 @@ def aggregate(scope: Scope, where: TimeFilter, plan: Plan) -> list[tuple[Any, ..
     the report allows (reports.monthly); the rest of the range is scanned."""
     from punchclock.reports import monthly
 
-    grain = monthly.usable(where, plan) if KEEP_MONTHS else None
-    if grain is None:
+    part = kept_part(scope, where, plan)
+    if part is None:
         return _scan(scope, where, plan)
-    span = entry_range(scope, where)
-    if span is None:
-        return []
-    months = monthly.closed_periods(span, plan.org_zone, grain)
-    build = monthly.build_plan(scope.organization_id, plan.org_zone)
-    if not months or (plan.pricing and plan.rate_boundaries != build.rate_boundaries):
-        return _scan(scope, where, plan)
-    monthly.refresh(scope.organization_id, build, months, _scan, grain)
-    rows = monthly.read(scope, where, plan, months, grain)
-    first = start_of_day(months[0], plan.org_zone)
-    after = start_of_day(grain.next(months[-1]), plan.org_zone)
-    if span[0] < first:
-        rows += _scan(scope, dataclasses.replace(where, start=span[0], end=first), plan)
-    if after < span[1]:
-        rows += _scan(scope, dataclasses.replace(where, start=after, end=span[1]), plan)
-    return rows
+    rows = monthly.read(scope, where, plan, part.months, part.grain)
+    return rows + edge_rows(scope, where, plan, part)
 
 
 def _scan(scope: Scope, where: TimeFilter, plan: Plan) -> list[tuple[Any, ...]]:

@@ -9,13 +9,14 @@ rate changes, never with entries.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from punchclock.accounts.models import Membership
+from punchclock.accounts.models import Membership, Organization
 from punchclock.accounts.permissions import can
 from punchclock.core.money import minor_units
 from punchclock.core.timeutil import local_date, start_of_day
@@ -35,6 +36,8 @@ from punchclock.reports.query import (
     Scope,
     TimeFilter,
     aggregate,
+    edge_rows,
+    kept_part,
     rounds_days,
     scope_for,
 )
@@ -43,6 +46,9 @@ from punchclock.tracking.models import Tag
 
 HOUR = Decimal(3600)
 CENT_HOURS = Decimal("0.01")
+# Whether reports grouped by month or week add up the kept periods' line amounts in SQL
+# (decision 0021); tests turn it off to compare with pricing every kept row.
+KEEP_AMOUNTS = True
 Key = tuple[Any, ...]
 TOTAL: Key = ("total",)
 
@@ -155,8 +161,9 @@ SCALE = 10_000  # rates have at most four decimals: priced as integers of 1/10,0
 class _Pricer:
     """Bill and cost rates per pricing key, each resolved once, as scaled integers."""
 
-    def __init__(self, viewer: Membership, scope: Scope, boundaries: list[datetime]) -> None:
-        organization = viewer.organization
+    def __init__(
+        self, organization: Organization, scope: Scope, boundaries: list[datetime], shows_cost: bool
+    ) -> None:
         self.book = RateBook.load(organization)
         zone = organization.timezone
         self.days = [
@@ -164,7 +171,7 @@ class _Pricer:
         ]
         self.all_projects = scope.everyone
         self.managed = set(scope.managed)
-        self.shows_cost = can(viewer, "cost_rates.view")
+        self.shows_cost = shows_cost
         self.projects: dict[int, tuple[int, str, bool]] = {}
         self._bill: dict[Key, tuple[int, str] | None] = {}
         self._chains: dict[Key, list[str]] = {}
@@ -221,6 +228,51 @@ class _Pricer:
         return price
 
 
+def line_minor(seconds: int, scaled: int, unit: int) -> int:
+    """seconds × rate / 3600 in minor units (`unit` of them to the currency's unit), half
+    up, in exact integers: the same as core.money.round_money on the Decimal product."""
+    denominator = 3600 * SCALE
+    return (2 * seconds * scaled * unit + denominator) // (2 * denominator)
+
+
+def kept_prices(
+    organization_id: int, boundaries: list[datetime], rows: list[tuple[Any, ...]]
+) -> list[tuple[int | None, str, int, int]]:
+    """For the rows of one kept period, each (person, project, task, rate period, billed
+    seconds, open billed seconds): the bill rate that prices it (scaled; None when none),
+    its currency, and the amounts in minor units of the lines it starts, whole and open
+    (reports.monthly keeps them). A line is (person, project, task, rate) as in the time
+    report: rate periods with the same rate are one line, rounded once, its amount on its
+    first row and 0 on the others."""
+    organization = Organization.objects.get(pk=organization_id)
+    pricer = _Pricer(organization, Scope(organization_id, everyone=True), boundaries, False)
+    pricer.load({row[1] for row in rows})
+    found: list[list[Any]] = []
+    lines: dict[Key, list[int]] = {}  # line -> [billed, open billed, holder, open holder]
+    for index, (person, project, task, period, billed, open_billed) in enumerate(rows):
+        price = pricer.bill(person, project, task, period)
+        if price is None:
+            found.append([None, "", 0, 0])
+            continue
+        found.append([*price, 0, 0])
+        line = lines.setdefault((person, project, task, *price), [0, 0, -1, -1])
+        line[0] += billed
+        line[1] += open_billed
+        # The amount sits on a row with billed time, which every filter that keeps some
+        # of the line keeps (a row of non-billable time alone drops out of billable reports).
+        if billed and line[2] < 0:
+            line[2] = index
+        if open_billed and line[3] < 0:
+            line[3] = index
+    for (*_, scaled, currency), (billed, open_billed, holder, open_holder) in lines.items():
+        unit = 10 ** minor_units(currency)
+        if holder >= 0:
+            found[holder][2] = line_minor(billed, scaled, unit)
+        if open_holder >= 0:
+            found[open_holder][3] = line_minor(open_billed, scaled, unit)
+    return [(rate, currency, amount, open_amount) for rate, currency, amount, open_amount in found]
+
+
 class _Lines:
     """Seconds per priced line (cell, person, project, task, rate), each line rounded once.
 
@@ -247,14 +299,12 @@ class _Lines:
         integers (the same as core.money.round_money on the Decimal product), summed per
         cell and currency."""
         sums: dict[tuple[int, str], int] = defaultdict(int)
-        denominator = 3600 * SCALE
         prices = self.prices
         units = {currency: 10 ** minor_units(currency) for _, currency in prices}
         for composite, seconds in self.seconds.items():
             line, cell = divmod(composite, CELL_SPACE)
             scaled, currency = prices[line]
-            numerator = seconds * scaled * units[currency]
-            sums[(cell, currency)] += (2 * numerator + denominator) // (2 * denominator)
+            sums[(cell, currency)] += line_minor(seconds, scaled, units[currency])
         for (cell, currency), minor in sums.items():
             getattr(cells[cell], attribute)[currency] = Decimal(minor).scaleb(
                 -minor_units(currency)
@@ -309,7 +359,9 @@ def time_report(
     )
     table = _Cells()
     bill_lines, cost_lines = _Lines(), _Lines()
-    pricer = _Pricer(viewer, scope, boundaries) if shows_amounts else None
+    pricer = None
+    if shows_amounts:
+        pricer = _Pricer(organization, scope, boundaries, can(viewer, "cost_rates.view"))
     if "tag" not in by:
         passes = [(by, {"total", "first", "pair"})]
     else:
@@ -320,12 +372,25 @@ def time_report(
         others = {"total"} | ({"first"} if rest and by[0] != "tag" else set())
         passes = [(by, tagged), (rest or ("person",), others)]
     missing: dict[Key, int] = defaultdict(int)
-    for dims, levels in passes:
-        rows = aggregate(scope, where, dataclasses.replace(plan, by=dims))
-        _accumulate(rows, dims, levels, table, bill_lines, cost_lines, pricer, missing)
+    # Amounts of kept lines, in minor units per (cell, currency): added as they are.
+    kept: dict[tuple[int, str], int] = {}
+    ledger = _Ledger(table, bill_lines, cost_lines, missing)
+    if not (
+        pricer is not None
+        and KEEP_AMOUNTS
+        and scope.everyone
+        and _from_kept_lines(scope, where, plan, ledger, pricer, kept)
+    ):
+        for dims, levels in passes:
+            rows = aggregate(scope, where, dataclasses.replace(plan, by=dims))
+            _accumulate(rows, dims, levels, table, bill_lines, cost_lines, pricer, missing)
     figures = [Figures(f[0], f[1], f[2]) for f in table.figures]
     bill_lines.round_into(figures, "amounts")
     cost_lines.round_into(figures, "cost")
+    for (cell, currency), minor in kept.items():
+        amount = Decimal(minor).scaleb(-minor_units(currency))
+        into = figures[cell].amounts
+        into[currency] = into[currency] + amount if currency in into else amount
     cells = dict(zip(table.keys, figures, strict=True))
     labels = group_labels(viewer, by, cells)
     groups = _tree(by, cells, labels)
@@ -339,6 +404,193 @@ def time_report(
         shows_cost=pricer is not None and pricer.shows_cost,
         unpriced_seconds=_unpriced_seconds(missing, scope) if pricer is not None else 0,
     )
+
+
+@dataclass
+class _Ledger:
+    """Where a report's rows go: its cells, its priced lines and its unpriced seconds."""
+
+    table: _Cells
+    bill_lines: _Lines
+    cost_lines: _Lines
+    missing: dict[Key, int]
+
+    def add(
+        self, rows: list[tuple[Any, ...]], dims: tuple[str, ...], levels: set[str], pricer: _Pricer
+    ) -> None:
+        _accumulate(
+            rows, dims, levels, self.table, self.bill_lines, self.cost_lines, pricer, self.missing
+        )
+
+
+def pricing_version(organization_id: int) -> str:
+    """A digest of what bill prices depend on: the organization's bill rates, its
+    projects' clients and billing methods, its clients' currencies. Kept line amounts
+    stamped with it need no check while it stays the same."""
+    from punchclock.clients.models import Client
+
+    rates = Rate.objects.filter(organization_id=organization_id, kind=RateKind.BILL)
+    parts = [
+        rates.order_by("scope_key", "effective_from").values_list(
+            "scope_key", "effective_from", "amount", "currency"
+        ),
+        Project.objects.filter(organization_id=organization_id)
+        .order_by("pk")
+        .values_list("pk", "client_id", "billing_method"),
+        Client.objects.filter(organization_id=organization_id)
+        .order_by("pk")
+        .values_list("pk", "currency"),
+    ]
+    text = "|".join(repr(list(part)) for part in parts)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _from_kept_lines(
+    scope: Scope,
+    where: TimeFilter,
+    plan: Plan,
+    ledger: _Ledger,
+    pricer: _Pricer,
+    kept: dict[tuple[int, str], int],
+) -> bool:
+    """A priced report grouped by month (or week) from its kept periods' line amounts;
+    False, having done nothing, when it cannot be (decision 0021).
+
+    A cell keyed by the kept period holds whole kept lines (period, person, project, task,
+    rate), so its money is the sum of their stored amounts, summed in SQL, and so are its
+    seconds; the same rows, per person and rate period, give every cell's cost lines and
+    the seconds of the coarser cells. Cells without the period (the total; the first level,
+    by client say) hold lines spanning periods, rounded once each: they come from the kept
+    sums per line, priced at the rate the rows were priced with.
+
+    Those rates are the rate book's as long as nothing that prices changed since the
+    periods were built or last checked (pricing_version). When something did, every
+    pricing key is checked against the rate book: periods holding a project whose price
+    moved are made stale and the report takes the other way, which builds them again;
+    the others are stamped as checked."""
+    from punchclock.reports import monthly
+
+    if "tag" in plan.by or not {"month", "week"} & set(plan.by):
+        return False
+    # Before kept_part and the checks read anything: see monthly._build.
+    version = pricing_version(scope.organization_id)
+    part = kept_part(scope, where, plan)
+    if part is None or part.grain.name not in plan.by:
+        return False
+    org, grain, months = scope.organization_id, part.grain, part.months
+    if monthly.unchecked(org, grain, months, version):
+        keys = monthly.read_rates(org, months, grain)
+        pricer.load({row[1] for row in keys})
+        stale = {
+            project
+            for person, project, task, period, rate, currency in keys
+            if pricer.bill(person, project, task, period)
+            != (None if rate is None else (rate, currency))
+        }
+        if stale:
+            monthly.forget(org, grain, months, stale)
+            return False
+        monthly.checked(org, grain, months, version)
+    by = plan.by
+    coarse = by[:1] if by[0] != grain.name else ()
+    amounts = monthly.read_amounts(scope, where, plan, months, grain)
+    _add_kept_amounts(amounts, by, coarse, ledger, pricer, kept)
+    lines = monthly.read_lines(scope, where, plan, months, grain)
+    pricer.load({row[1] for row in lines})
+    _add_kept_lines(lines, coarse, ledger, pricer)
+    ledger.add(edge_rows(scope, where, plan, part), by, {"total", "first", "pair"}, pricer)
+    return True
+
+
+def _add_kept_lines(
+    rows: list[tuple[Any, ...]], coarse: tuple[str, ...], ledger: _Ledger, pricer: _Pricer
+) -> None:
+    """Add monthly.read_lines' rows to the lines of the total and of the coarse first
+    level (by client, project, task or person, when the report has one), to be rounded
+    with the rest; billable time without a rate goes to the unpriced seconds."""
+    table, bill_lines, missing = ledger.table, ledger.bill_lines, ledger.missing
+    total = table.id(TOTAL)
+    cell_of: Any = None
+    if coarse:
+        cell_of = {
+            "client": lambda person, project, task: (pricer.projects[project][0],),
+            "project": lambda person, project, task: (project,),
+            "task": lambda person, project, task: (project, task),
+            "person": lambda person, project, task: (person,),
+        }[coarse[0]]
+    for person, project, task, rate, currency, billed, billable in rows:
+        if rate is None:
+            if billable:
+                missing[(person, project, task, None)] += billable
+            continue
+        if not billed:
+            continue
+        line = bill_lines.line((person, project, task), (rate, currency)) * CELL_SPACE
+        bill_lines.seconds[line + total] += billed
+        if cell_of is not None:
+            bill_lines.seconds[line + table.id((cell_of(person, project, task),))] += billed
+
+
+def _add_kept_amounts(
+    rows: list[tuple[Any, ...]],
+    by: tuple[str, ...],
+    coarse: tuple[str, ...],
+    ledger: _Ledger,
+    pricer: _Pricer,
+    kept: dict[tuple[int, str], int],
+) -> None:
+    """Add monthly.read_amounts' rows to the report's cells: seconds to every cell, cost
+    lines per person to every cell (rounded with the rest), and line amounts as they are
+    to the cells keyed by the kept period (the coarse ones get theirs from the lines)."""
+    widths = [2 if name == "task" else 1 for name in by]
+    split, offset = widths[0], sum(widths)
+    time_first = by[0] in TIME_DIMENSIONS
+    table, cost_lines = ledger.table, ledger.cost_lines
+    total = table.id(TOTAL)
+    # Per distinct cell key: (cells with whole kept lines, every cell of the row).
+    targets_of: dict[tuple[Any, ...], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+    present: set[tuple[int, str]] = set()
+    minor: dict[tuple[int, str], int] = defaultdict(int)
+    cost_line_of: dict[tuple[int, int], int | None] = {}
+    for row in rows:
+        raw = row[:offset]
+        targets = targets_of.get(raw)
+        if targets is None:
+            first: Key = (as_date(raw[0]),) if time_first else raw[:split]
+            if len(by) == 1:
+                whole: tuple[int, ...] = (table.id((first,)),)
+                every = (*whole, total)
+            else:
+                second: Key = (
+                    (as_date(raw[split]),) if by[1] in TIME_DIMENSIONS else raw[split:offset]
+                )
+                pair, level = table.id((first, second)), table.id((first,))
+                # A first level by period holds whole periods too; by client it does not.
+                whole = (pair, level) if not coarse else (pair,)
+                every = (pair, level, total)
+            targets = targets_of[raw] = (whole, every)
+        whole, every = targets
+        person, period, currency, seconds, billable, billed, amount = row[offset:]
+        line = cost_line_of.get((person, period), -1)
+        if line == -1:
+            cost = pricer.cost(person, period)
+            line = cost_line_of[(person, period)] = (
+                cost_lines.line((person,), cost) * CELL_SPACE if cost else None
+            )
+        for target in every:
+            figures = table.figures[target]
+            figures[0] += seconds
+            figures[1] += billable
+            figures[2] += billed
+            if line is not None and seconds:
+                cost_lines.seconds[line + target] += seconds
+        if currency:
+            for target in whole:
+                minor[(target, currency)] += amount
+                if billed:
+                    present.add((target, currency))
+    for key in present:
+        kept[key] = kept.get(key, 0) + minor[key]
 
 
 def _unpriced_seconds(missing: dict[Key, int], scope: Scope) -> int:

@@ -106,6 +106,9 @@ def _options(viewer: Membership, selected_project: tuple[int, ...]) -> dict[str,
     }
 
 
+CHART_SLOTS = 60  # the most bars a chart draws of the report's own periods
+
+
 def _chart(viewer: Membership, ask: ReportRequest, report: TimeReport) -> Any:
     """Hours of the first grouping over time, in days, weeks or months by the period length."""
     span = report.where
@@ -114,6 +117,11 @@ def _chart(viewer: Membership, ask: ReportRequest, report: TimeReport) -> Any:
     else:
         days = (span.end - span.start).days
         unit = "day" if days <= 35 else "week" if days <= 190 else "month"
+        # A report by week or month draws the periods it was asked for, while they fit
+        # the chart (and then the report already holds the chart's cells).
+        asked = [name for name in ask.by if name in TIME_DIMENSIONS]
+        if asked and days / {"day": 1, "week": 7, "month": 30.4}[asked[0]] <= CHART_SLOTS:
+            unit = asked[0]
     first = ask.by[0]
     # (period, series key, seconds): from the report itself when it already holds the
     # chart's cells (a year by client and month), else from an hours-only report.

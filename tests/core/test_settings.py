@@ -54,3 +54,25 @@ def test_booleans(monkeypatch, raw, expected):
 def test_lists(monkeypatch):
     monkeypatch.setenv("HOSTS", "a.example, b.example,,")
     assert env.env_list("HOSTS", []) == ["a.example", "b.example"]
+
+
+def test_the_wsgi_module_settles_the_process_it_loads_in(tmp_path):
+    """Loaded objects leave the collector's full passes (punchclock.core.settle)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    environment.update(
+        DJANGO_SETTINGS_MODULE="punchclock.config.settings", PUNCHCLOCK_DATA_DIR=str(tmp_path)
+    )
+    code = (
+        "import gc; from punchclock.config import wsgi; "
+        "assert wsgi.application is not None; print(gc.get_freeze_count())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert int(done.stdout.split()[-1]) > 50_000

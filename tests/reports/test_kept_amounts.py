@@ -1,0 +1,211 @@
+"""Reports by month or week add up the kept periods' line amounts (decision 0021).
+
+Each report runs three ways: from the kept line amounts, from the kept sums priced row by
+row (timereport.KEEP_AMOUNTS off), and from a scan of the entries (query.KEEP_MONTHS off);
+the entry-by-entry oracle checks them where it can. A spy on monthly.read_amounts proves
+the first way was taken. Then the rates behind kept amounts change in ways no entry
+trigger sees, and the next report must price with the new ones.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from punchclock.projects.models import BillingMethod, Rate
+from punchclock.reports import monthly, query, timereport
+from punchclock.reports.models import MonthState, MonthTotal
+from punchclock.reports.query import TimeFilter
+from punchclock.reports.timereport import TOTAL, time_report
+from punchclock.tracking import services
+from tests.factories import make_project, make_rate
+from tests.reports.conftest import _QUOTES, ZONE
+from tests.reports.test_kept_months import later  # noqa: F401 - a fixture
+from tests.reports.test_totals_match_entries import cells_of, expected_cells
+
+KEYS = ["client", "project", "task", "person"]
+BY_MONTH = [("month",)] + [p for p in itertools.permutations([*KEYS, "month"], 2) if "month" in p]
+BY_WEEK = [("week",)] + [("week", k) for k in KEYS] + [(k, "week") for k in KEYS]
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[tuple]:
+    """The groupings monthly.read_amounts was asked for."""
+    calls: list[tuple] = []
+    real = monthly.read_amounts
+
+    def spy(scope, where, plan, months, grain):
+        calls.append(plan.by)
+        return real(scope, where, plan, months, grain)
+
+    monkeypatch.setattr(monthly, "read_amounts", spy)
+    return calls
+
+
+def three_ways(viewer, where, by, monkeypatch):
+    """The report from kept amounts, from kept sums priced row by row, and scanned."""
+    amounts = cells_of(time_report(viewer, where, by=by, zone=ZONE))
+    monkeypatch.setattr(timereport, "KEEP_AMOUNTS", False)
+    try:
+        priced = cells_of(time_report(viewer, where, by=by, zone=ZONE))
+        monkeypatch.setattr(query, "KEEP_MONTHS", False)
+        scanned = cells_of(time_report(viewer, where, by=by, zone=ZONE))
+    finally:
+        monkeypatch.setattr(timereport, "KEEP_AMOUNTS", True)
+        monkeypatch.setattr(query, "KEEP_MONTHS", True)
+    return amounts, priced, scanned
+
+
+def test_every_grouping_by_period_adds_up_kept_amounts(world, later, monkeypatch, reads):  # noqa: F811
+    window = TimeFilter(start=world.start, end=world.end)
+    for by in BY_MONTH + BY_WEEK:
+        amounts, priced, scanned = three_ways(world.agency.owner, window, by, monkeypatch)
+        assert amounts == expected_cells(world, by), by
+        assert amounts == priced == scanned, by
+    assert reads == BY_MONTH + BY_WEEK
+    # The world prices both currencies' worth of lines: the amounts really are money.
+    assert MonthTotal.objects.filter(amount_minor__gt=0).exists()
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    [
+        {"billable": True},
+        {"billable": False},
+        {"invoiced": False},
+        "client",
+        "project",
+        "people",
+    ],
+)
+def test_filters_on_kept_amounts_match_the_other_ways(world, later, monkeypatch, reads, chosen):  # noqa: F811
+    agency = world.agency
+    named = {
+        "client": {"clients": (agency.project.client_id,)},
+        "project": {"projects": (agency.other_project.pk,)},
+        "people": {"people": (agency.member.pk, agency.admin.pk)},
+    }
+    where = TimeFilter(
+        start=world.start,
+        end=world.end,
+        **(named[chosen] if isinstance(chosen, str) else chosen),
+    )
+    groupings = [("person", "month"), ("month", "project"), ("task", "week")]
+    for by in groupings:
+        amounts, priced, scanned = three_ways(agency.owner, where, by, monkeypatch)
+        assert amounts == priced == scanned, (chosen, by)
+    assert reads == groupings
+
+
+def test_only_owners_and_admins_read_kept_amounts(world, later, monkeypatch, reads):  # noqa: F811
+    agency = world.agency
+    window = TimeFilter(start=world.start, end=world.end)
+    for viewer in (agency.manager, agency.member):
+        amounts, priced, scanned = three_ways(viewer, window, ("project", "month"), monkeypatch)
+        assert amounts == priced == scanned, viewer.role
+    assert reads == []  # managers see money of their projects alone: priced row by row
+
+
+def _priced(world, by, monkeypatch, *, oracle=True):
+    window = TimeFilter(start=world.start, end=world.end)
+    amounts, priced, scanned = three_ways(world.agency.owner, window, by, monkeypatch)
+    assert amounts == priced == scanned
+    if oracle:  # (the oracle prices every project by the hour)
+        assert amounts == expected_cells(world, by)
+    return amounts
+
+
+def test_a_rate_changed_in_place_reprices_the_kept_periods(world, later, monkeypatch, reads):  # noqa: F811
+    before = _priced(world, ("project", "month"), monkeypatch)
+    # No new rate, no new rate period, no entry touched: only the amount of the rate.
+    rate = Rate.objects.get(project=world.agency.project, effective_from=date(2026, 10, 26))
+    Rate.objects.filter(pk=rate.pk).update(amount=Decimal("150.0000"))
+    _QUOTES.clear()  # the oracle's own memory of rates
+    after = _priced(world, ("project", "month"), monkeypatch)
+    assert after[TOTAL][3] != before[TOTAL][3]
+    assert MonthTotal.objects.filter(bill_rate=150 * timereport.SCALE).exists()
+
+
+def test_a_project_turned_fixed_fee_drops_its_kept_amounts(world, later, monkeypatch, reads):  # noqa: F811
+    _priced(world, ("month", "project"), monkeypatch)
+    project = world.agency.other_project
+    project.billing_method = BillingMethod.FIXED_FEE
+    project.save(update_fields=["billing_method"])
+    after = _priced(world, ("month", "project"), monkeypatch, oracle=False)
+    for month in (date(2026, 10, 1), date(2026, 11, 1)):
+        assert after[((month,), (project.pk,))][3] == {}
+        assert after[((month,), (world.agency.project.pk,))][3] != {}
+
+
+def test_rate_periods_with_one_rate_are_one_line_rounded_once(agency, later, monkeypatch, reads):  # noqa: F811
+    """Two 18-second entries at 1.00 an hour are half a cent each: one line of 36 seconds
+    is 0.01, two lines would be 0.02. Rates of another project starting between them
+    split the rate periods, not the line; the line's first period holds non-billable time
+    alone, which a report of billable time leaves out, and the amount with it unless it
+    sits where the billed time is."""
+    org = agency.organization
+    org.timezone = ZONE
+    org.save(update_fields=["timezone"])
+    project = agency.project
+    other = make_project(project.client, "Other")
+    make_rate(org, "1", project=project, effective_from=date(2026, 1, 1))
+    make_rate(org, "70", project=other, effective_from=date(2026, 10, 15))
+    make_rate(org, "75", project=other, effective_from=date(2026, 10, 25))
+    for day, seconds, billable in ((3, 600, False), (20, 18, True), (28, 18, True)):
+        start = datetime(2026, 10, day, 9, tzinfo=UTC)
+        services.add_entry(
+            agency.owner,
+            by=agency.owner,
+            project=project,
+            start=start,
+            end=start + timedelta(seconds=seconds),
+            billable=billable,
+        )
+    start, end = datetime(2026, 9, 30, 22, tzinfo=UTC), datetime(2026, 10, 31, 23, tzinfo=UTC)
+    cell = ((project.pk,), (date(2026, 10, 1),))
+    for billable in (None, True):
+        where = TimeFilter(start=start, end=end, billable=billable)
+        amounts, priced, scanned = three_ways(
+            agency.owner, where, ("project", "month"), monkeypatch
+        )
+        assert amounts == priced == scanned
+        assert amounts[cell][3] == {project.client.currency: Decimal("0.01")}
+    assert len(reads) == 2
+    periods = MonthTotal.objects.filter(project_id=project.pk, grain="month")
+    assert sorted(periods.values_list("period", "amount_minor")) == [(1, 0), (2, 1), (3, 0)]
+
+
+def test_a_change_that_moves_no_price_is_checked_once_not_rebuilt(
+    world,
+    later,  # noqa: F811
+    monkeypatch,
+    reads,
+):
+    _priced(world, ("client", "month"), monkeypatch)
+    built = sorted(MonthTotal.objects.values_list("pk", flat=True))
+    states = MonthState.objects.filter(grain="month")
+    first = set(states.values_list("prices", flat=True))
+    assert len(first) == 1
+    assert "" not in first
+    checks: list[int] = []
+    real = monthly.read_rates
+
+    def spy(*args):
+        checks.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(monthly, "read_rates", spy)
+    _priced(world, ("client", "month"), monkeypatch)
+    assert checks == []  # nothing changed: no check
+    # A new project with its own rate changes the prices' digest, not a kept price.
+    fresh = make_project(world.agency.project.client, "Brand new")
+    make_rate(world.agency.organization, "999", project=fresh, effective_from=date(2026, 1, 1))
+    _priced(world, ("client", "month"), monkeypatch)
+    assert len(checks) == 1
+    assert sorted(MonthTotal.objects.values_list("pk", flat=True)) == built  # not rebuilt
+    assert set(states.values_list("prices", flat=True)) not in ({""}, first)
+    _priced(world, ("client", "month"), monkeypatch)
+    assert len(checks) == 1  # checked once
