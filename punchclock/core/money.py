@@ -7,12 +7,20 @@ whole units for cash display, while invoices must use the ISO exponent.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 
 from babel import Locale
-from babel.numbers import NumberPattern, list_currencies, parse_pattern
+from babel.numbers import (
+    NumberPattern,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+    list_currencies,
+    parse_pattern,
+)
 
 # ISO 4217 exponents that differ from the usual 2.
 _MINOR_UNITS = {
@@ -111,6 +119,65 @@ def _parsed_pattern(locale: str, digits: int) -> tuple[NumberPattern, Locale]:
     return parse_pattern(_pattern(locale, digits)), Locale.parse(locale)
 
 
+def _unquoted(text: str) -> str:
+    # As NumberPattern.apply does: text in single quotes is literal, '' is a quote.
+    return re.sub(r"'([^']*)'", lambda m: m.group(1) or "'", text)
+
+
+@cache
+def _formatter(locale: str, currency: str) -> Callable[[Decimal], str] | None:
+    """NumberPattern.apply for one locale and currency, with the symbols and the pattern's
+    affixes worked out once: babel looks them up again for every amount, which was most
+    of a long report table's time. None for patterns it does not cover (scientific,
+    significant digits, plural currency names, quotes in the symbols): those go
+    to babel. tests/core/test_money.py holds it to babel's output."""
+    pattern, parsed = _parsed_pattern(locale, minor_units(currency))
+    affixes = (*pattern.prefix, *pattern.suffix)
+    if (
+        pattern.exp_prec
+        or pattern.scale
+        or "@" in pattern.pattern
+        or pattern.number_pattern == ""
+        or any("¤¤¤" in text or text.count("'") % 2 for text in affixes)
+    ):
+        return None
+    group, point = get_group_symbol(parsed), get_decimal_symbol(parsed)
+    if "'" in group + point:
+        return None  # babel unquotes the whole text, digits and all (de_CH's 1'234)
+    symbol = get_currency_symbol(currency, parsed)
+
+    def literal(text: str) -> str:
+        return _unquoted(text.replace("¤¤", currency.upper()).replace("¤", symbol))
+
+    heads = [literal(text) for text in pattern.prefix]
+    tails = [literal(text) for text in pattern.suffix]
+    first_size, next_size = pattern.grouping
+    least_digits = pattern.int_prec[0]
+    least, most = pattern.frac_prec
+    quantum = Decimal(10) ** -most
+
+    def format_amount(value: Decimal) -> str:
+        negative = int(value.is_signed())
+        whole, _, fraction = f"{abs(value).normalize().quantize(quantum):f}".partition(".")
+        if len(whole) < least_digits:
+            whole = "0" * (least_digits - len(whole)) + whole
+        grouped, size = "", first_size
+        while len(whole) > size:
+            grouped = group + whole[-size:] + grouped
+            whole, size = whole[:-size], next_size
+        number = whole + grouped
+        fraction = fraction or "0"
+        if len(fraction) < least:
+            fraction += "0" * (least - len(fraction))
+        if most and not (least == 0 and int(fraction) == 0):
+            while len(fraction) > least and fraction[-1] == "0":
+                fraction = fraction[:-1]
+            number += point + fraction
+        return heads[negative] + number + tails[negative]
+
+    return format_amount
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     amount: Decimal
@@ -143,6 +210,9 @@ class Money:
     def format(self, locale: str | Locale = "en") -> str:
         # The same as babel's format_currency with _pattern, without parsing the locale and
         # the pattern again for every amount (a report table formats thousands).
+        fast = _formatter(str(locale), self.currency)
+        if fast is not None:
+            return fast(self.rounded().amount)
         pattern, parsed = _parsed_pattern(str(locale), minor_units(self.currency))
         return pattern.apply(
             self.rounded().amount, parsed, currency=self.currency, currency_digits=False

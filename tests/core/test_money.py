@@ -88,7 +88,19 @@ def test_format_matches_babels_format_currency(locale):
     from punchclock.core.money import _pattern, minor_units
 
     for currency in ("EUR", "USD", "JPY", "HUF", "GBP", "CHF", "BHD", "INR"):
-        for text in ("0", "1234567.891", "-12.5", "0.005", "-0.004", "99999999.99"):
+        for text in (
+            "0",
+            "1234567.891",
+            "-12.5",
+            "0.005",
+            "-0.004",
+            "99999999.99",
+            "1000",
+            "-1234567.5",
+            "0.01",
+            "7",
+            "123456789012.34",
+        ):
             money = Money(Decimal(text), currency)
             expected = format_currency(
                 money.rounded().amount,
