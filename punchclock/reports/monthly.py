@@ -322,6 +322,26 @@ COLUMNS = {
     "month": ["c.month"],
     "week": ["c.month"],  # the Monday, in a row of grain "week"
 }
+# The key columns of the reading indexes (reports.models), in their order.
+INDEX_ORDER = {
+    "month_total_by_key": [
+        "c.membership_id",
+        "c.project_id",
+        "c.task_id",
+        "c.bill_rate",
+        "c.bill_currency",
+        "c.period",
+        "c.month",
+    ],
+    "month_total_by_period": [
+        "c.month",
+        "c.membership_id",
+        "c.period",
+        "c.bill_currency",
+        "c.project_id",
+        "c.task_id",
+    ],
+}
 # PostgreSQL sums bigints into numeric (Decimal in Python): cast back in the query rather
 # than converting a hundred thousand rows in Python.
 _total = "CAST(SUM({}) AS BIGINT)".format
@@ -334,8 +354,13 @@ def _grouped(
     rows); `index` names the covering index SQLite is to read the rows from."""
     from punchclock.reports import query as report_query
 
-    # A column twice in GROUP BY keeps SQLite from reading an index in group order.
+    # A column twice in GROUP BY keeps SQLite from reading an index in group order, and
+    # PostgreSQL (before 17) groups in the order written: each column once, in the
+    # index's order where the index has it.
     unique = list(dict.fromkeys(keys))
+    if index in INDEX_ORDER:
+        order = INDEX_ORDER[index]
+        unique.sort(key=lambda key: order.index(key) if key in order else len(order))
     table = "reports_monthtotal c"
     if index and connection.vendor == "sqlite":
         table += f" INDEXED BY {index}"
@@ -350,7 +375,7 @@ def _grouped(
         f"GROUP BY {', '.join(str(i + 1) for i in range(len(unique)))}"
     )
     rows = report_query._fetch(query, filters.params)
-    if len(unique) == len(keys):
+    if unique == keys:
         return rows
     pick, width = itemgetter(*(unique.index(key) for key in keys)), len(unique)
     return [pick(row) + row[width:] for row in rows]
