@@ -30,6 +30,7 @@ from punchclock.automation import (
     services,
 )
 from punchclock.core.timeutil import now
+from punchclock.reports import monthly
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,14 @@ def send_reminders(organization_id: int | None = None) -> dict[str, int]:
 
 
 @task
+def keep_reports(organization_id: int) -> dict[str, int]:
+    """Build the kept report periods that writes made stale or that were never built, so
+    the next long report reads them instead of building them in its request."""
+    built = monthly.keep_built(organization_id)
+    return _logged(f"Report periods of {organization_id}", {"built": built} if built else {})
+
+
+@task
 def prune_results() -> int:
     """Delete finished jobs past their keeping time; returns how many went."""
     at = now()
@@ -111,7 +120,8 @@ def prune_results() -> int:
 def tick(*, at: datetime | None = None) -> list[str]:
     """Queue what is due in this window, one job per organization with due work: schedules
     each minute, reminders each hour (they are due by the day; the hour only retries a mail
-    server that refused), pruning each day. Names what this call queued ("run_schedules:7").
+    server that refused), kept report periods each hour (reports.monthly.keep_built),
+    pruning each day. Names what this call queued ("run_schedules:7").
 
     One job per organization lets several workers share a month end: each takes the next
     organization's job. Finding which organizations have work is a few queries in all
@@ -128,6 +138,7 @@ def tick(*, at: datetime | None = None) -> list[str]:
     queued = queue_once(run_schedules, window=minute, organizations=billing)
     queued += queue_once(send_reminders, window=hour, organizations=reminders.organizations_due())
     queued += queue_once(prune_results, window=f"{at:%Y-%m-%d}")
+    queued += queue_once(keep_reports, window=hour, organizations=monthly.organizations_due())
     queued += queue_once(check_notifications, window=hour)
     if notification_mail.anything_due(at=at):
         queued += queue_once(send_notifications, window=minute)

@@ -29,7 +29,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from punchclock.core.timeutil import local_date, now, start_of_day
-from punchclock.reports.models import MonthState, MonthTotal
+from punchclock.reports.models import DirtyDay, MonthState, MonthTotal
 from punchclock.reports.timecut import as_date
 
 KEYS = frozenset({"client", "project", "task", "person"})
@@ -136,12 +136,13 @@ def build_plan(organization_id: int, zone: str) -> Any:
 
 def refresh(
     organization_id: int, plan: Any, months: list[date], scan: Any, grain: Grain = MONTH
-) -> None:
+) -> int:
     """Rebuild every period of `months` (firsts of `grain`) that a mark made stale or that
-    was never built; `plan` is build_plan()'s."""
+    was never built; `plan` is build_plan()'s. Returns how many were built."""
     zone, boundaries = plan.org_zone, plan.rate_boundaries
     wanted = {month: fingerprint(zone, boundaries, month, grain) for month in months}
     step = grain.per_transaction
+    built = 0
     # Each pass builds a few periods; under constant writes to old ones a pass may find
     # more to do, so the number of passes is bounded and the last one reads what it has.
     for _ in range(len(months) // step + 3):
@@ -157,8 +158,62 @@ def refresh(
             todo = sorted(m for m, print_ in wanted.items() if (m, print_) not in fresh)
             for month in todo[:step]:
                 _build(organization_id, plan, month, wanted[month], scan, grain)
+                built += 1
         if len(todo) <= step:
-            return
+            break
+    return built
+
+
+# How much history the worker keeps built (decision 0021): the periods long reports read.
+KEEP_MONTHS_BACK = 36
+KEEP_WEEKS_BACK = 53
+
+
+def organizations_due() -> set[int]:
+    """Organizations whose kept periods the worker should bring up to date: those with
+    marks (entries written since the last build; marks of the running period cost a check
+    only), and those with entries but no period built yet (after a migration that dropped
+    them, or a first import)."""
+    from django.db.models import Exists, OuterRef
+
+    from punchclock.accounts.models import Organization
+    from punchclock.tracking.models import TimeEntry
+
+    marked = set(DirtyDay.objects.values_list("organization_id", flat=True).distinct())
+    never = (
+        Organization.objects.exclude(
+            pk__in=MonthState.objects.values("organization_id").distinct()
+        )
+        .filter(Exists(TimeEntry.objects.filter(organization_id=OuterRef("pk"))))
+        .values_list("pk", flat=True)
+    )
+    return marked | set(never)
+
+
+def keep_built(organization_id: int) -> int:
+    """Build what a long report would otherwise build in its request: the organization's
+    stale or missing closed months of the last three years and weeks of the last year.
+    Returns how many periods were built."""
+    from punchclock.accounts.models import Organization
+    from punchclock.reports.query import Scope, TimeFilter, _scan, entry_range
+
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return 0
+    zone = organization.timezone
+    span = entry_range(Scope(organization_id, everyone=True), TimeFilter())
+    if span is None:
+        with transaction.atomic():  # only marks left (every entry deleted): take them away
+            _lock(organization_id)
+            _absorb_marks(organization_id, zone)
+        return 0
+    plan = build_plan(organization_id, zone)
+    built = 0
+    for grain, back in ((MONTH, KEEP_MONTHS_BACK), (WEEK, KEEP_WEEKS_BACK)):
+        periods = closed_periods(span, zone, grain)[-back:]
+        if periods:
+            built += refresh(organization_id, plan, periods, _scan, grain)
+    return built
 
 
 def _lock(organization_id: int) -> None:

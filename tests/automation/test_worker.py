@@ -104,7 +104,12 @@ def test_a_second_run_of_the_schedules_changes_nothing(three_due_months):
 
 def test_ticks_in_the_same_minute_queue_one_run(three_due_months):
     schedules = f"run_schedules:{three_due_months.organization.pk}"
-    assert tasks.tick(at=APRIL_FIRST) == [schedules, "prune_results", "check_notifications"]
+    assert tasks.tick(at=APRIL_FIRST) == [
+        schedules,
+        "prune_results",
+        f"keep_reports:{three_due_months.organization.pk}",
+        "check_notifications",
+    ]
     assert tasks.tick(at=APRIL_FIRST + timedelta(seconds=59)) == []
     drain()
     assert tasks.tick(at=APRIL_FIRST + timedelta(seconds=30)) == []  # ran: still that minute's
@@ -141,6 +146,7 @@ def test_two_schedulers_ticking_at_once_queue_one_run(three_due_months, wipe_inv
     # Each window's job was queued by exactly one of them (not necessarily the same one).
     assert sorted(name for names in queued for name in names) == [
         "check_notifications",
+        f"keep_reports:{three_due_months.organization.pk}",
         "prune_results",
         f"run_schedules:{three_due_months.organization.pk}",
     ]
