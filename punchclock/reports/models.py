@@ -64,9 +64,24 @@ class MonthTotal(models.Model):
         indexes = [
             models.Index(fields=["organization", "grain", "month"], name="month_total_org_grain"),
             # Unbilled work reads the kept months of all history: once an agency bills
-            # monthly, only the last months hold rows with open billable time.
+            # monthly, only the last months hold rows with open billable time. Covering
+            # (decision 0021): with little billed yet, those rows are most of the table.
             models.Index(
-                fields=["organization", "grain", "month"],
+                fields=[
+                    "organization",
+                    "grain",
+                    "month",
+                    "membership_id",
+                    "period",
+                    "bill_currency",
+                    "project_id",
+                    "task_id",
+                    "bill_rate",
+                    "open_seconds",
+                    "open_billable_seconds",
+                    "open_billed_seconds",
+                    "open_amount_minor",
+                ],
                 condition=models.Q(open_billable_seconds__gt=0),
                 name="month_total_open",
             ),

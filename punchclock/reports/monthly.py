@@ -181,9 +181,7 @@ def organizations_due() -> set[int]:
 
     marked = set(DirtyDay.objects.values_list("organization_id", flat=True).distinct())
     never = (
-        Organization.objects.exclude(
-            pk__in=MonthState.objects.values("organization_id").distinct()
-        )
+        Organization.objects.exclude(pk__in=MonthState.objects.values("organization_id").distinct())
         .filter(Exists(TimeEntry.objects.filter(organization_id=OuterRef("pk"))))
         .values_list("pk", flat=True)
     )

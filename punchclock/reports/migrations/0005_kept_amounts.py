@@ -1,6 +1,7 @@
 """Kept totals also hold the bill rate they were priced with and their lines' rounded
 amounts, so reports by month or week sum money in SQL, and two covering indexes read
-them in the order those reports group by (decision 0021)."""
+them in the order those reports group by, and the partial index of open time covers the
+reads of unbilled work (decision 0021)."""
 
 from django.db import migrations, models
 
@@ -103,6 +104,32 @@ class Migration(migrations.Migration):
                     "open_amount_minor",
                 ],
                 name="month_total_by_period",
+            ),
+        ),
+        migrations.RemoveIndex(
+            model_name="monthtotal",
+            name="month_total_open",
+        ),
+        migrations.AddIndex(
+            model_name="monthtotal",
+            index=models.Index(
+                condition=models.Q(("open_billable_seconds__gt", 0)),
+                fields=[
+                    "organization",
+                    "grain",
+                    "month",
+                    "membership_id",
+                    "period",
+                    "bill_currency",
+                    "project_id",
+                    "task_id",
+                    "bill_rate",
+                    "open_seconds",
+                    "open_billable_seconds",
+                    "open_billed_seconds",
+                    "open_amount_minor",
+                ],
+                name="month_total_open",
             ),
         ),
         migrations.RunPython(create_triggers, drop_triggers),
