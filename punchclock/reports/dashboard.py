@@ -51,7 +51,7 @@ def unbilled_by_client(viewer: Membership) -> list[UnbilledClient]:
     where = TimeFilter(
         billable=True, invoiced=False, not_covered=covered_windows(viewer.organization_id)
     )
-    report = time_report(viewer, where, by=("client",), zone=viewer.user.timezone)
+    report = time_report(viewer, where, by=("client",), zone=viewer.user.timezone, cost=False)
     rows: dict[int, UnbilledClient] = {}
     for group in report.groups:
         amounts = {c: a for c, a in group.figures.amounts.items() if a}

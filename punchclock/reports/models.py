@@ -64,19 +64,20 @@ class MonthTotal(models.Model):
         indexes = [
             models.Index(fields=["organization", "grain", "month"], name="month_total_org_grain"),
             # Unbilled work reads the kept months of all history: once an agency bills
-            # monthly, only the last months hold rows with open billable time. Covering
-            # (decision 0021): with little billed yet, those rows are most of the table.
+            # monthly, only the last months hold rows with open billable time. Covering, in
+            # line order (decision 0021): with little billed yet, those rows are most of the
+            # table, and the unbilled views read them per line.
             models.Index(
                 fields=[
                     "organization",
                     "grain",
-                    "month",
                     "membership_id",
-                    "period",
-                    "bill_currency",
                     "project_id",
                     "task_id",
                     "bill_rate",
+                    "bill_currency",
+                    "period",
+                    "month",
                     "open_seconds",
                     "open_billable_seconds",
                     "open_billed_seconds",

@@ -386,6 +386,15 @@ INDEX_ORDER = {
         "c.period",
         "c.month",
     ],
+    "month_total_open": [
+        "c.membership_id",
+        "c.project_id",
+        "c.task_id",
+        "c.bill_rate",
+        "c.bill_currency",
+        "c.period",
+        "c.month",
+    ],
     "month_total_by_period": [
         "c.month",
         "c.membership_id",
@@ -462,12 +471,12 @@ def _index(where: Any, name: str | None) -> str | None:
 def read_lines(
     scope: Any, where: Any, plan: Any, months: list[date], grain: Grain
 ) -> list[tuple[Any, ...]]:
-    """Rows of (person, project, task, bill rate, bill currency, billed, billable) from
-    kept periods: the sums per line across the periods, read from the index kept in
-    that order. (Rate periods with one rate are one line, as on an invoice.)"""
+    """Rows of (person, project, task, bill rate, bill currency, billed, billable,
+    seconds) from kept periods: the sums per line across the periods, read from the index
+    kept in that order. (Rate periods with one rate are one line, as on an invoice.)"""
     keys = ["c.membership_id", "c.project_id", "c.task_id", "c.bill_rate", "c.bill_currency"]
     filters, sums = _filters(scope, where, plan, months, grain)
-    sql = [_total(sums[2]), _total(sums[1])]
+    sql = [_total(sums[2]), _total(sums[1]), _total(sums[0])]
     return _grouped(keys, sql, filters, _index(where, "month_total_by_key"))
 
 

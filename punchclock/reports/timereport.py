@@ -339,10 +339,12 @@ def time_report(
     zone: str | None = None,
     money: bool = True,
     hours_only: bool = False,
+    cost: bool = True,
 ) -> TimeReport:
     """The report the viewer may see: their role limits the entries and the money shown.
 
-    `hours_only` (charts) sums seconds alone: no money, no rounding, billed hours are 0."""
+    `hours_only` (charts) sums seconds alone: no money, no rounding, billed hours are 0.
+    `cost=False` (the unbilled views) leaves costs out, whoever looks."""
     organization = viewer.organization
     zone = zone or viewer.user.timezone
     scope = scope_for(viewer)
@@ -361,7 +363,8 @@ def time_report(
     bill_lines, cost_lines = _Lines(), _Lines()
     pricer = None
     if shows_amounts:
-        pricer = _Pricer(organization, scope, boundaries, can(viewer, "cost_rates.view"))
+        shows_cost = cost and can(viewer, "cost_rates.view")
+        pricer = _Pricer(organization, scope, boundaries, shows_cost)
     if "tag" not in by:
         passes = [(by, {"total", "first", "pair"})]
     else:
@@ -470,12 +473,15 @@ def _from_kept_lines(
     the others are stamped as checked."""
     from punchclock.reports import monthly
 
-    if "tag" in plan.by or not {"month", "week"} & set(plan.by):
+    if "tag" in plan.by:
         return False
     # Before kept_part and the checks read anything: see monthly._build.
     version = pricing_version(scope.organization_id)
     part = kept_part(scope, where, plan)
-    if part is None or part.grain.name not in plan.by:
+    # Not grouped by the period, every cell's lines span periods and there is nothing
+    # stored to add up; without costs (which need the seconds per person and rate period)
+    # the lines across the periods are all such a report reads.
+    if part is None or (part.grain.name not in plan.by and pricer.shows_cost):
         return False
     org, grain, months = scope.organization_id, part.grain, part.months
     if monthly.unchecked(org, grain, months, version):
@@ -492,33 +498,58 @@ def _from_kept_lines(
             return False
         monthly.checked(org, grain, months, version)
     by = plan.by
-    coarse = by[:1] if by[0] != grain.name else ()
-    amounts = monthly.read_amounts(scope, where, plan, months, grain)
-    _add_kept_amounts(amounts, by, coarse, ledger, pricer, kept)
     lines = monthly.read_lines(scope, where, plan, months, grain)
     pricer.load({row[1] for row in lines})
-    _add_kept_lines(lines, coarse, ledger, pricer)
+    if grain.name in by:
+        coarse = by[:1] if by[0] != grain.name else ()
+        amounts = monthly.read_amounts(scope, where, plan, months, grain)
+        _add_kept_amounts(amounts, by, coarse, ledger, pricer, kept)
+        _add_kept_lines(lines, coarse, ledger, pricer, seconds=False)
+    else:
+        _add_kept_lines(lines, by, ledger, pricer, seconds=True)
     ledger.add(edge_rows(scope, where, plan, part), by, {"total", "first", "pair"}, pricer)
     return True
 
 
 def _add_kept_lines(
-    rows: list[tuple[Any, ...]], coarse: tuple[str, ...], ledger: _Ledger, pricer: _Pricer
+    rows: list[tuple[Any, ...]],
+    coarse: tuple[str, ...],
+    ledger: _Ledger,
+    pricer: _Pricer,
+    *,
+    seconds: bool,
 ) -> None:
-    """Add monthly.read_lines' rows to the lines of the total and of the coarse first
-    level (by client, project, task or person, when the report has one), to be rounded
-    with the rest; billable time without a rate goes to the unpriced seconds."""
+    """Add monthly.read_lines' rows to the lines of the total and of the coarse levels
+    (`coarse`: the first grouping when it is by client, project, task or person; both
+    groupings of a report not grouped by the period), to be rounded with the rest;
+    billable time without a rate goes to the unpriced seconds. With `seconds`, the rows'
+    seconds go to those cells too (no other read gives them theirs)."""
     table, bill_lines, missing = ledger.table, ledger.bill_lines, ledger.missing
     total = table.id(TOTAL)
-    cell_of: Any = None
-    if coarse:
-        cell_of = {
-            "client": lambda person, project, task: (pricer.projects[project][0],),
-            "project": lambda person, project, task: (project,),
-            "task": lambda person, project, task: (project, task),
-            "person": lambda person, project, task: (person,),
-        }[coarse[0]]
-    for person, project, task, rate, currency, billed, billable in rows:
+    keys: dict[str, Any] = {
+        "client": lambda person, project, task: (pricer.projects[project][0],),
+        "project": lambda person, project, task: (project,),
+        "task": lambda person, project, task: (project, task),
+        "person": lambda person, project, task: (person,),
+    }
+    key_of = [keys[name] for name in coarse]
+    cells_of: dict[tuple[int, int, int | None], tuple[int, ...]] = {}
+    for person, project, task, rate, currency, billed, billable, spent in rows:
+        cells = cells_of.get((person, project, task))
+        if cells is None:
+            found = [total]
+            if key_of:
+                first = key_of[0](person, project, task)
+                found.append(table.id((first,)))
+                if len(key_of) == 2:
+                    found.append(table.id((first, key_of[1](person, project, task))))
+            cells = cells_of[(person, project, task)] = tuple(found)
+        if seconds:
+            for cell in cells:
+                figures = table.figures[cell]
+                figures[0] += spent
+                figures[1] += billable
+                figures[2] += billed
         if rate is None:
             if billable:
                 missing[(person, project, task, None)] += billable
@@ -526,9 +557,8 @@ def _add_kept_lines(
         if not billed:
             continue
         line = bill_lines.line((person, project, task), (rate, currency)) * CELL_SPACE
-        bill_lines.seconds[line + total] += billed
-        if cell_of is not None:
-            bill_lines.seconds[line + table.id((cell_of(person, project, task),))] += billed
+        for cell in cells:
+            bill_lines.seconds[line + cell] += billed
 
 
 def _add_kept_amounts(

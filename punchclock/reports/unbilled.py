@@ -118,7 +118,7 @@ def unbilled_report(viewer: Membership, *, today: date, zone: str | None = None)
     where = TimeFilter(
         billable=True, invoiced=False, not_covered=covered_windows(viewer.organization_id)
     )
-    report = time_report(viewer, where, by=("client", "project"), zone=zone)
+    report = time_report(viewer, where, by=("client", "project"), zone=zone, cost=False)
     clients: dict[int, UnbilledClient] = {}
     rows: dict[tuple[int, int | None], UnbilledRow] = {}
     for group in report.groups:

@@ -209,3 +209,50 @@ def test_a_change_that_moves_no_price_is_checked_once_not_rebuilt(
     assert set(states.values_list("prices", flat=True)) not in ({""}, first)
     _priced(world, ("client", "month"), monkeypatch)
     assert len(checks) == 1  # checked once
+
+
+def three_ways_without_cost(viewer, where, by, monkeypatch):
+    def report():
+        return cells_of(time_report(viewer, where, by=by, zone=ZONE, cost=False))
+
+    lines = report()
+    monkeypatch.setattr(timereport, "KEEP_AMOUNTS", False)
+    try:
+        priced = report()
+        monkeypatch.setattr(query, "KEEP_MONTHS", False)
+        scanned = report()
+    finally:
+        monkeypatch.setattr(timereport, "KEEP_AMOUNTS", True)
+        monkeypatch.setattr(query, "KEEP_MONTHS", True)
+    return lines, priced, scanned
+
+
+def test_without_costs_any_grouping_reads_kept_lines_alone(world, later, monkeypatch):  # noqa: F811
+    """The unbilled views show no cost: by client and project their cells' lines, read
+    once across the periods with the rates they were priced with, are all they need."""
+    calls: list[int] = []
+    real = monthly.read_lines
+
+    def spy(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(monthly, "read_lines", spy)
+    agency = world.agency
+    groupings = [(k,) for k in KEYS] + list(itertools.permutations(KEYS, 2))
+    for where in (
+        TimeFilter(start=world.start, end=world.end),
+        TimeFilter(start=world.start, end=world.end, billable=True, invoiced=False),
+    ):
+        for by in groupings:
+            lines, priced, scanned = three_ways_without_cost(agency.owner, where, by, monkeypatch)
+            assert lines == priced == scanned, (where, by)
+            assert all(cell[4] == {} for cell in lines.values())  # no cost, for the owner too
+    assert len(calls) == 2 * len(groupings)
+    full = TimeFilter(start=world.start, end=world.end)
+    assert cells_of(time_report(agency.owner, full, by=("client",), zone=ZONE, cost=False)) == {
+        key: (*cell[:4], {}) for key, cell in expected_cells(world, ("client",)).items()
+    }
+    calls.clear()
+    time_report(agency.owner, full, by=("client",), zone=ZONE)  # with costs: priced per row
+    assert calls == []
