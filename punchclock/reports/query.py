@@ -316,16 +316,23 @@ def edge_rows(scope: Scope, where: TimeFilter, plan: Plan, part: KeptPart) -> li
     return rows
 
 
-def aggregate(scope: Scope, where: TimeFilter, plan: Plan) -> list[tuple[Any, ...]]:
+_UNKNOWN: Any = object()
+
+
+def aggregate(
+    scope: Scope, where: TimeFilter, plan: Plan, *, part: Any = _UNKNOWN
+) -> list[tuple[Any, ...]]:
     """Rows of (dimension keys..., [person, project, task, rate period], seconds, billable,
     billed), per group; the pricing columns only when the plan prices. A key may come in
     more than one row (kept months and the scanned rest): callers add rows up.
 
     Whole months (or, by week, weeks) that have ended are read from their kept totals when
-    the report allows (reports.monthly); the rest of the range is scanned."""
+    the report allows (reports.monthly); the rest of the range is scanned. `part`: what
+    kept_part() already gave for this plan, when a caller asked it first."""
     from punchclock.reports import monthly
 
-    part = kept_part(scope, where, plan)
+    if part is _UNKNOWN:
+        part = kept_part(scope, where, plan)
     if part is None:
         return _scan(scope, where, plan)
     rows = monthly.read(scope, where, plan, part.months, part.grain)

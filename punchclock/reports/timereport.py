@@ -32,6 +32,7 @@ from punchclock.projects.ratebook import RateBook
 from punchclock.reports.query import (
     DIMENSIONS,
     TIME_DIMENSIONS,
+    KeptPart,
     Plan,
     Scope,
     TimeFilter,
@@ -164,6 +165,7 @@ class _Pricer:
     def __init__(
         self, organization: Organization, scope: Scope, boundaries: list[datetime], shows_cost: bool
     ) -> None:
+        self.organization, self.boundaries = organization, boundaries
         self.book = RateBook.load(organization)
         zone = organization.timezone
         self.days = [
@@ -378,14 +380,14 @@ def time_report(
     # Amounts of kept lines, in minor units per (cell, currency): added as they are.
     kept: dict[tuple[int, str], int] = {}
     ledger = _Ledger(table, bill_lines, cost_lines, missing)
-    if not (
-        pricer is not None
-        and KEEP_AMOUNTS
-        and scope.everyone
-        and _from_kept_lines(scope, where, plan, ledger, pricer, kept)
-    ):
+    outcome: KeptPart | bool | None = False
+    if pricer is not None and KEEP_AMOUNTS and scope.everyone:
+        outcome = _from_kept_lines(scope, where, plan, ledger, pricer, kept)
+    if outcome is not True:
         for dims, levels in passes:
-            rows = aggregate(scope, where, dataclasses.replace(plan, by=dims))
+            # The kept part found for this very plan is not looked up twice.
+            known = {} if outcome is False or dims != by else {"part": outcome}
+            rows = aggregate(scope, where, dataclasses.replace(plan, by=dims), **known)
             _accumulate(rows, dims, levels, table, bill_lines, cost_lines, pricer, missing)
     figures = [Figures(f[0], f[1], f[2]) for f in table.figures]
     bill_lines.round_into(figures, "amounts")
@@ -455,9 +457,11 @@ def _from_kept_lines(
     ledger: _Ledger,
     pricer: _Pricer,
     kept: dict[tuple[int, str], int],
-) -> bool:
-    """A priced report grouped by month (or week) from its kept periods' line amounts;
-    False, having done nothing, when it cannot be (decision 0021).
+) -> KeptPart | bool | None:
+    """A priced report grouped by month (or week) from its kept periods' line amounts:
+    True when done. When it cannot be (decision 0021), it has done nothing and says what
+    it learnt for the other way: the kept part (up to date) or None for "scan", or False
+    when it did not look.
 
     A cell keyed by the kept period holds whole kept lines (period, person, project, task,
     rate), so its money is the sum of their stored amounts, summed in SQL, and so are its
@@ -475,27 +479,29 @@ def _from_kept_lines(
 
     if "tag" in plan.by:
         return False
-    # Before kept_part and the checks read anything: see monthly._build.
-    version = pricing_version(scope.organization_id)
     part = kept_part(scope, where, plan)
     # Not grouped by the period, every cell's lines span periods and there is nothing
     # stored to add up; without costs (which need the seconds per person and rate period)
     # the lines across the periods are all such a report reads.
     if part is None or (part.grain.name not in plan.by and pricer.shows_cost):
-        return False
+        return part
     org, grain, months = scope.organization_id, part.grain, part.months
+    version = pricing_version(org)
     if monthly.unchecked(org, grain, months, version):
+        # Compared with a rate book read after the digest (see monthly._build), so a
+        # change in between leaves the periods unchecked rather than wrongly stamped.
+        book = _Pricer(pricer.organization, Scope(org, everyone=True), pricer.boundaries, False)
         keys = monthly.read_rates(org, months, grain)
-        pricer.load({row[1] for row in keys})
+        book.load({row[1] for row in keys})
         stale = {
             project
             for person, project, task, period, rate, currency in keys
-            if pricer.bill(person, project, task, period)
+            if book.bill(person, project, task, period)
             != (None if rate is None else (rate, currency))
         }
         if stale:
             monthly.forget(org, grain, months, stale)
-            return False
+            return None  # the other way's kept_part builds them again
         monthly.checked(org, grain, months, version)
     by = plan.by
     lines = monthly.read_lines(scope, where, plan, months, grain)

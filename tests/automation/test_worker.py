@@ -23,6 +23,7 @@ from punchclock.automation import worker as background
 from punchclock.automation.models import Action, RunStatus, ScheduleRun
 from punchclock.cli.main import main
 from punchclock.invoicing.models import Invoice, InvoiceStatus
+from punchclock.reports import monthly as kept_periods
 from tests.automation.test_schedules import monthly, worked
 
 APRIL_FIRST = datetime(2026, 4, 1, 12, tzinfo=UTC)  # January to March are due
@@ -104,10 +105,12 @@ def test_a_second_run_of_the_schedules_changes_nothing(three_due_months):
 
 def test_ticks_in_the_same_minute_queue_one_run(three_due_months):
     schedules = f"run_schedules:{three_due_months.organization.pk}"
+    reports = [f"keep_reports:{pk}" for pk in sorted(kept_periods.organizations_due())]
+    assert f"keep_reports:{three_due_months.organization.pk}" in reports  # its entries
     assert tasks.tick(at=APRIL_FIRST) == [
         schedules,
         "prune_results",
-        f"keep_reports:{three_due_months.organization.pk}",
+        *reports,
         "check_notifications",
     ]
     assert tasks.tick(at=APRIL_FIRST + timedelta(seconds=59)) == []
@@ -137,6 +140,7 @@ def test_two_schedulers_ticking_at_once_queue_one_run(three_due_months, wipe_inv
         barrier.wait()
         queued.append(tasks.tick(at=APRIL_FIRST))
 
+    reports = [f"keep_reports:{pk}" for pk in kept_periods.organizations_due()]
     threads = [in_thread(scheduler, failures) for _ in range(2)]
     for thread in threads:
         thread.start()
@@ -144,12 +148,14 @@ def test_two_schedulers_ticking_at_once_queue_one_run(three_due_months, wipe_inv
         thread.join()
     assert failures == []
     # Each window's job was queued by exactly one of them (not necessarily the same one).
-    assert sorted(name for names in queued for name in names) == [
-        "check_notifications",
-        f"keep_reports:{three_due_months.organization.pk}",
-        "prune_results",
-        f"run_schedules:{three_due_months.organization.pk}",
-    ]
+    assert sorted(name for names in queued for name in names) == sorted(
+        [
+            "check_notifications",
+            *reports,
+            "prune_results",
+            f"run_schedules:{three_due_months.organization.pk}",
+        ]
+    )
     assert len(schedule_jobs()) == 1
 
 
