@@ -469,6 +469,17 @@ def hand_sql(
     return sql, params
 
 
+# The columns of reports_monthtotal (alias c) that key each grouping.
+KEPT_COLUMNS = {
+    "client": ["p.client_id"],
+    "project": ["c.project_id"],
+    "task": ["c.project_id", "c.task_id"],
+    "person": ["c.membership_id"],
+    "month": ["c.month"],
+    "week": ["c.month"],
+}
+
+
 def hand_months_sql(
     vendor: str,
     by: tuple[str, ...],
@@ -481,14 +492,7 @@ def hand_months_sql(
 ) -> tuple[str, list[Any]]:
     """The same figures by hand with the kept totals: the whole months (or weeks) from
     reports_monthtotal, whatever lies outside them from the entries."""
-    columns = {
-        "client": ["p.client_id"],
-        "project": ["c.project_id"],
-        "task": ["c.project_id", "c.task_id"],
-        "person": ["c.membership_id"],
-        "month": ["c.month"],
-        "week": ["c.month"],
-    }
+    columns = KEPT_COLUMNS
     keys = [c for name in by for c in columns[name]]
     keys += ["c.membership_id", "c.project_id", "c.task_id", "c.period"]
     join = "JOIN projects_project p ON p.id = c.project_id" if "client" in by else ""
@@ -524,14 +528,7 @@ def hand_amounts_sql(
     outside the kept periods from the entries."""
     if grain.name not in by:
         return None
-    columns = {
-        "client": ["p.client_id"],
-        "project": ["c.project_id"],
-        "task": ["c.project_id", "c.task_id"],
-        "person": ["c.membership_id"],
-        "month": ["c.month"],
-        "week": ["c.month"],
-    }
+    columns = KEPT_COLUMNS
     where = "WHERE c.organization_id = %s AND c.grain = %s AND c.month >= %s AND c.month <= %s"
     period_params: list[Any] = [org, grain.name, months[0], months[-1]]
     coarse = list(columns[by[0]]) if by[0] != grain.name else ["c.membership_id"]

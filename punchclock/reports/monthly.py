@@ -375,26 +375,21 @@ COLUMNS = {
     "month": ["c.month"],
     "week": ["c.month"],  # the Monday, in a row of grain "week"
 }
-# The key columns of the reading indexes (reports.models), in their order.
+# The key columns of the reading indexes (reports.models), in their order: the line order
+# (person, project, task, rate) of the pricing keys' and the open time's, and the period
+# order of the cells by period.
+_LINE_ORDER = [
+    "c.membership_id",
+    "c.project_id",
+    "c.task_id",
+    "c.bill_rate",
+    "c.bill_currency",
+    "c.period",
+    "c.month",
+]
 INDEX_ORDER = {
-    "month_total_by_key": [
-        "c.membership_id",
-        "c.project_id",
-        "c.task_id",
-        "c.bill_rate",
-        "c.bill_currency",
-        "c.period",
-        "c.month",
-    ],
-    "month_total_open": [
-        "c.membership_id",
-        "c.project_id",
-        "c.task_id",
-        "c.bill_rate",
-        "c.bill_currency",
-        "c.period",
-        "c.month",
-    ],
+    "month_total_by_key": _LINE_ORDER,
+    "month_total_open": _LINE_ORDER,
     "month_total_by_period": [
         "c.month",
         "c.membership_id",
