@@ -503,12 +503,7 @@ def hand_months_sql(
         f"GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}"
     )
     params: list[Any] = [org, grain.name, months[0], months[-1]]
-    first, after = start_of_day_utc(months[0]), start_of_day_utc(grain.next(months[-1]))
-    for low, high in ((start, first), (after, end)):
-        if low < high:
-            more, more_params = hand_sql(vendor, by, low, high, org, True, boundaries)
-            sql, params = f"{sql};{more}", [*params, SPLIT, *more_params]
-    return sql, params
+    return with_edges(sql, params, vendor, by, start, end, months, org, boundaries, grain)
 
 
 def hand_amounts_sql(
@@ -522,22 +517,20 @@ def hand_amounts_sql(
     grain: Any,
 ) -> tuple[str, list[Any]] | None:
     """The same figures by hand with the kept line amounts (decision 0021), for a report
-    grouped by the kept periods: the cells by period summed with their amounts (and per
-    person and rate period, which cost rates need), the coarser cells as sums per pricing
-    key (with the rates the periods were priced with, to check them), and whatever lies
-    outside the kept periods from the entries."""
+    grouped by the kept periods, as our report reads them: the sums per line across the
+    periods (person, project, task, rate), the cells by period summed with their amounts
+    (and per person and rate period, which cost rates need), and whatever lies outside
+    the kept periods from the entries."""
     if grain.name not in by:
         return None
     columns = KEPT_COLUMNS
     where = "WHERE c.organization_id = %s AND c.grain = %s AND c.month >= %s AND c.month <= %s"
     period_params: list[Any] = [org, grain.name, months[0], months[-1]]
-    coarse = list(columns[by[0]]) if by[0] != grain.name else ["c.membership_id"]
-    keys = [*coarse, "c.membership_id", "c.project_id", "c.task_id", "c.period"]
-    keys += ["c.bill_rate", "c.bill_currency"]
+    keys = ["c.membership_id", "c.project_id", "c.task_id", "c.bill_rate", "c.bill_currency"]
     join = "JOIN projects_project p ON p.id = c.project_id" if "client" in by else ""
     sql = (
-        f"SELECT {', '.join(keys)}, SUM(c.seconds), SUM(c.billable_seconds), "
-        f"SUM(c.billed_seconds) FROM reports_monthtotal c {join} {where} "
+        f"SELECT {', '.join(keys)}, SUM(c.billed_seconds), SUM(c.billable_seconds), "
+        f"SUM(c.seconds) FROM reports_monthtotal c {where} "
         f"GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}"
     )
     keys = [c for name in by for c in columns[name]]
@@ -548,6 +541,23 @@ def hand_amounts_sql(
         f"GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}"
     )
     params: list[Any] = [*period_params, SPLIT, *period_params]
+    return with_edges(sql, params, vendor, by, start, end, months, org, boundaries, grain)
+
+
+def with_edges(
+    sql: str,
+    params: list[Any],
+    vendor: str,
+    by: tuple[str, ...],
+    start: datetime,
+    end: datetime,
+    months: list[date],
+    org: int,
+    boundaries: list[datetime],
+    grain: Any,
+) -> tuple[str, list[Any]]:
+    """`sql` followed by the hand SQL over the entries of [start, end) outside the kept
+    periods (a range starting mid-period, the running one)."""
     first, after = start_of_day_utc(months[0]), start_of_day_utc(grain.next(months[-1]))
     for low, high in ((start, first), (after, end)):
         if low < high:
