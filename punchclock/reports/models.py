@@ -22,6 +22,18 @@ SUMS = [
     "open_billed_seconds",
 ]
 
+# A line's key (person, project, task, rate), then its rate periods and periods: the order
+# of the indexes the reports read per line (decision 0021).
+LINE_KEY = [
+    "membership_id",
+    "project_id",
+    "task_id",
+    "bill_rate",
+    "bill_currency",
+    "period",
+    "month",
+]
+
 
 class MonthTotal(models.Model):
     """Seconds of one organization-local month per pricing key, as the time report sums them.
@@ -71,13 +83,7 @@ class MonthTotal(models.Model):
                 fields=[
                     "organization",
                     "grain",
-                    "membership_id",
-                    "project_id",
-                    "task_id",
-                    "bill_rate",
-                    "bill_currency",
-                    "period",
-                    "month",
+                    *LINE_KEY,
                     "open_seconds",
                     "open_billable_seconds",
                     "open_billed_seconds",
@@ -95,13 +101,7 @@ class MonthTotal(models.Model):
                 fields=[
                     "organization",
                     "grain",
-                    "membership_id",
-                    "project_id",
-                    "task_id",
-                    "bill_rate",
-                    "bill_currency",
-                    "period",
-                    "month",
+                    *LINE_KEY,
                     *SUMS,
                 ],
                 name="month_total_by_key",

@@ -143,6 +143,7 @@ def refresh(
     wanted = {month: fingerprint(zone, boundaries, month, grain) for month in months}
     step = grain.per_transaction
     built = 0
+    prices: Any = None  # timereport.KeptPricer, made for the first build
     # Each pass builds a few periods; under constant writes to old ones a pass may find
     # more to do, so the number of passes is bounded and the last one reads what it has.
     for _ in range(len(months) // step + 3):
@@ -157,7 +158,11 @@ def refresh(
             }
             todo = sorted(m for m, print_ in wanted.items() if (m, print_) not in fresh)
             for month in todo[:step]:
-                _build(organization_id, plan, month, wanted[month], scan, grain)
+                if prices is None:
+                    from punchclock.reports.timereport import KeptPricer
+
+                    prices = KeptPricer(organization_id, plan.rate_boundaries)
+                _build(organization_id, plan, month, wanted[month], scan, grain, prices)
                 built += 1
         if len(todo) <= step:
             break
@@ -250,22 +255,24 @@ def _absorb_marks(organization_id: int, zone: str) -> None:
 
 
 def _build(
-    organization_id: int, plan: Any, month: date, print_: str, scan: Any, grain: Grain
+    organization_id: int,
+    plan: Any,
+    month: date,
+    print_: str,
+    scan: Any,
+    grain: Grain,
+    prices: Any,
 ) -> None:
-    """One period's totals from its entries, by the report's own query (plan: build_plan)."""
+    """One period's totals from its entries, by the report's own query (plan: build_plan),
+    priced by `prices` (a timereport.KeptPricer)."""
     from punchclock.reports.query import Scope, TimeFilter
 
     zone = plan.org_zone
     where = TimeFilter(start=start_of_day(month, zone), end=start_of_day(grain.next(month), zone))
-    from punchclock.reports.timereport import kept_prices, pricing_version
-
-    # Taken before the rates are read: a change in between leaves an older stamp, which
-    # only makes the next report check again.
-    version = pricing_version(organization_id)
     rows = scan(Scope(organization_id, everyone=True), where, replace(plan, by=(grain.name,)))
     # (person, project, task, period, billed, open billed) of each row
     lines = [(row[1], row[2], row[3], row[4], row[7], row[10]) for row in rows]
-    prices = kept_prices(organization_id, plan.rate_boundaries, lines)
+    priced = prices.price(lines)
     MonthTotal.objects.filter(
         organization_id=organization_id, grain=grain.name, month=month
     ).delete()
@@ -302,7 +309,7 @@ def _build(
                 open_seconds,
                 open_billable,
                 open_billed,
-            ) in zip(prices, rows, strict=True)
+            ) in zip(priced, rows, strict=True)
         ),
         batch_size=2000,
     )
@@ -310,7 +317,7 @@ def _build(
         organization_id=organization_id,
         grain=grain.name,
         month=month,
-        defaults={"fingerprint": print_, "prices": version},
+        defaults={"fingerprint": print_, "prices": prices.version},
     )
 
 
@@ -375,29 +382,10 @@ COLUMNS = {
     "month": ["c.month"],
     "week": ["c.month"],  # the Monday, in a row of grain "week"
 }
-# The key columns of the reading indexes (reports.models), in their order: the line order
-# (person, project, task, rate) of the pricing keys' and the open time's, and the period
-# order of the cells by period.
-_LINE_ORDER = [
-    "c.membership_id",
-    "c.project_id",
-    "c.task_id",
-    "c.bill_rate",
-    "c.bill_currency",
-    "c.period",
-    "c.month",
-]
+# The columns of each index of the kept table after organization and grain, in the
+# index's order (reports.models): reads group in it.
 INDEX_ORDER = {
-    "month_total_by_key": _LINE_ORDER,
-    "month_total_open": _LINE_ORDER,
-    "month_total_by_period": [
-        "c.month",
-        "c.membership_id",
-        "c.period",
-        "c.bill_currency",
-        "c.project_id",
-        "c.task_id",
-    ],
+    index.name: [f"c.{name}" for name in index.fields[2:]] for index in MonthTotal._meta.indexes
 }
 # PostgreSQL sums bigints into numeric (Decimal in Python): cast back in the query rather
 # than converting a hundred thousand rows in Python.

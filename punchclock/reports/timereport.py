@@ -237,17 +237,30 @@ def line_minor(seconds: int, scaled: int, unit: int) -> int:
     return (2 * seconds * scaled * unit + denominator) // (2 * denominator)
 
 
-def kept_prices(
-    organization_id: int, boundaries: list[datetime], rows: list[tuple[Any, ...]]
+class KeptPricer:
+    """Prices the rows of the kept periods one build after another (reports.monthly): the
+    prices' digest, taken before the rate book is read (a change in between leaves an
+    older stamp, which only makes the next report check again), and the rate book."""
+
+    def __init__(self, organization_id: int, boundaries: list[datetime]) -> None:
+        self.version = pricing_version(organization_id)
+        organization = Organization.objects.get(pk=organization_id)
+        scope = Scope(organization_id, everyone=True)
+        self.pricer = _Pricer(organization, scope, boundaries, False)
+
+    def price(self, rows: list[tuple[Any, ...]]) -> list[tuple[int | None, str, int, int]]:
+        """For the rows of one kept period, each (person, project, task, rate period,
+        billed seconds, open billed seconds): the bill rate that prices it (scaled; None
+        when none), its currency, and the amounts in minor units of the lines it holds,
+        whole and open. A line is (person, project, task, rate) as in the time report:
+        rate periods with the same rate are one line, rounded once, its amount on its
+        first row with billed time and 0 on the others."""
+        return _kept_prices(self.pricer, rows)
+
+
+def _kept_prices(
+    pricer: _Pricer, rows: list[tuple[Any, ...]]
 ) -> list[tuple[int | None, str, int, int]]:
-    """For the rows of one kept period, each (person, project, task, rate period, billed
-    seconds, open billed seconds): the bill rate that prices it (scaled; None when none),
-    its currency, and the amounts in minor units of the lines it starts, whole and open
-    (reports.monthly keeps them). A line is (person, project, task, rate) as in the time
-    report: rate periods with the same rate are one line, rounded once, its amount on its
-    first row and 0 on the others."""
-    organization = Organization.objects.get(pk=organization_id)
-    pricer = _Pricer(organization, Scope(organization_id, everyone=True), boundaries, False)
     pricer.load({row[1] for row in rows})
     found: list[list[Any]] = []
     lines: dict[Key, list[int]] = {}  # line -> [billed, open billed, holder, open holder]

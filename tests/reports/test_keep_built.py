@@ -28,9 +28,9 @@ def _builds(monkeypatch) -> list[tuple]:
     calls: list[tuple] = []
     real = monthly._build
 
-    def spy(organization_id, plan, month, print_, scan, grain):
+    def spy(organization_id, plan, month, print_, scan, grain, prices):
         calls.append((grain.name, month))
-        return real(organization_id, plan, month, print_, scan, grain)
+        return real(organization_id, plan, month, print_, scan, grain, prices)
 
     monkeypatch.setattr(monthly, "_build", spy)
     return calls
