@@ -514,7 +514,7 @@ def _from_kept_lines(
         }
         if stale:
             monthly.forget(org, grain, months, stale)
-            return None  # the other way's kept_part builds them again
+            return False  # the other way looks again: its kept_part builds them again
         monthly.checked(org, grain, months, version)
     by = plan.by
     lines = monthly.read_lines(scope, where, plan, months, grain)

@@ -124,9 +124,12 @@ def test_a_rate_changed_in_place_reprices_the_kept_periods(world, later, monkeyp
     rate = Rate.objects.get(project=world.agency.project, effective_from=date(2026, 10, 26))
     Rate.objects.filter(pk=rate.pk).update(amount=Decimal("150.0000"))
     _QUOTES.clear()  # the oracle's own memory of rates
+    window = TimeFilter(start=world.start, end=world.end)
+    time_report(world.agency.owner, window, by=("project", "month"), zone=ZONE)
+    # That one report found the moved price and built the periods again.
+    assert MonthTotal.objects.filter(bill_rate=150 * timereport.SCALE).exists()
     after = _priced(world, ("project", "month"), monkeypatch)
     assert after[TOTAL][3] != before[TOTAL][3]
-    assert MonthTotal.objects.filter(bill_rate=150 * timereport.SCALE).exists()
 
 
 def test_a_project_turned_fixed_fee_drops_its_kept_amounts(world, later, monkeypatch, reads):  # noqa: F811
