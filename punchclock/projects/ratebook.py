@@ -5,6 +5,8 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from datetime import date, datetime
+from decimal import Decimal
+from typing import NamedTuple
 
 from punchclock.accounts.models import Membership, Organization
 from punchclock.core.money import Money
@@ -55,13 +57,24 @@ def cost_key(membership: Membership) -> str:
     return Rate.key_for(RateScope.MEMBER, membership_id=membership.pk)
 
 
+class BookRate(NamedTuple):
+    """What a lookup needs of a Rate: a report loads every rate of the organization, and
+    plain tuples load in a fraction of the time of model instances."""
+
+    kind: str
+    scope_key: str
+    effective_from: date
+    amount: Decimal
+    currency: str
+
+
 class RateBook:
     """Every rate history of an organization (or of some scope keys), looked up by date."""
 
-    def __init__(self, organization: Organization, rates: list[Rate]) -> None:
+    def __init__(self, organization: Organization, rates: list[BookRate]) -> None:
         self.zone = organization.timezone
         self._dates: dict[tuple[str, str], list[date]] = defaultdict(list)
-        self._rates: dict[tuple[str, str], list[Rate]] = defaultdict(list)
+        self._rates: dict[tuple[str, str], list[BookRate]] = defaultdict(list)
         self._index: dict[tuple[object, ...], str] | None = None
         for rate in sorted(rates, key=lambda r: r.effective_from):
             self._dates[(rate.kind, rate.scope_key)].append(rate.effective_from)
@@ -69,15 +82,13 @@ class RateBook:
 
     @classmethod
     def load(cls, organization: Organization, keys: list[str] | None = None) -> RateBook:
-        # Only what lookups read: a report loads every rate of the organization.
-        rates = Rate.objects.filter(organization=organization).only(
-            "kind", "scope_key", "effective_from", "amount", "currency"
-        )
+        rates = Rate.objects.filter(organization=organization)
         if keys is not None:
             rates = rates.filter(scope_key__in=keys)
-        return cls(organization, list(rates))
+        fields = rates.values_list("kind", "scope_key", "effective_from", "amount", "currency")
+        return cls(organization, [BookRate(*row) for row in fields])
 
-    def at(self, kind: str, key: str | None, day: date) -> Rate | None:
+    def at(self, kind: str, key: str | None, day: date) -> BookRate | None:
         if key is None:
             return None
         dates = self._dates.get((kind, key))
@@ -139,7 +150,7 @@ class RateBook:
                 self._index[target] = key
         return self._index
 
-    def first_at(self, kind: str, keys: list[str], day: date) -> Rate | None:
+    def first_at(self, kind: str, keys: list[str], day: date) -> BookRate | None:
         """The rate on `day` of the first key (of those from present()) that has one."""
         for key in keys:
             dates = self._dates[(kind, key)]

@@ -452,15 +452,21 @@ def _index(where: Any, name: str | None) -> str | None:
 
 
 def read_lines(
-    scope: Any, where: Any, plan: Any, months: list[date], grain: Grain
+    scope: Any, where: Any, plan: Any, months: list[date], grain: Grain, *, unpriced: bool = False
 ) -> list[tuple[Any, ...]]:
     """Rows of (person, project, task, bill rate, bill currency, billed, billable,
     seconds) from kept periods: the sums per line across the periods, read from the index
-    kept in that order. (Rate periods with one rate are one line, as on an invoice.)"""
+    kept in that order. (Rate periods with one rate are one line, as on an invoice.)
+    `unpriced`: only the rows no bill rate priced."""
     keys = ["c.membership_id", "c.project_id", "c.task_id", "c.bill_rate", "c.bill_currency"]
     filters, sums = _filters(scope, where, plan, months, grain)
+    index = "month_total_by_key"
+    if unpriced:
+        # Few rows, found by period: the line index holds the periods after the lines.
+        filters.add("c.bill_rate IS NULL")
+        index = "month_total_by_period"
     sql = [_total(sums[2]), _total(sums[1]), _total(sums[0])]
-    return _grouped(keys, sql, filters, _index(where, "month_total_by_key"))
+    return _grouped(keys, sql, filters, _index(where, index))
 
 
 def read_rates(organization_id: int, months: list[date], grain: Grain) -> list[tuple[Any, ...]]:

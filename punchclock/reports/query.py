@@ -304,15 +304,24 @@ def kept_part(scope: Scope, where: TimeFilter, plan: Plan) -> KeptPart | None:
     return KeptPart(grain, months, span)
 
 
+def _edges(part: KeptPart, plan: Plan) -> list[tuple[datetime, datetime]]:
+    """The parts of the range before and after the kept periods, where there are any."""
+    first = start_of_day(part.months[0], plan.org_zone)
+    after = start_of_day(part.grain.next(part.months[-1]), plan.org_zone)
+    spans = [(part.span[0], first), (after, part.span[1])]
+    return [(start, end) for start, end in spans if start < end]
+
+
+def has_edges(part: KeptPart, plan: Plan) -> bool:
+    """Whether the range reaches outside its kept periods."""
+    return bool(_edges(part, plan))
+
+
 def edge_rows(scope: Scope, where: TimeFilter, plan: Plan, part: KeptPart) -> list[tuple[Any, ...]]:
     """aggregate()'s rows of the range outside the kept periods (scanned)."""
     rows: list[tuple[Any, ...]] = []
-    first = start_of_day(part.months[0], plan.org_zone)
-    after = start_of_day(part.grain.next(part.months[-1]), plan.org_zone)
-    if part.span[0] < first:
-        rows += _scan(scope, dataclasses.replace(where, start=part.span[0], end=first), plan)
-    if after < part.span[1]:
-        rows += _scan(scope, dataclasses.replace(where, start=after, end=part.span[1]), plan)
+    for start, end in _edges(part, plan):
+        rows += _scan(scope, dataclasses.replace(where, start=start, end=end), plan)
     return rows
 
 

@@ -38,6 +38,7 @@ from punchclock.reports.query import (
     TimeFilter,
     aggregate,
     edge_rows,
+    has_edges,
     kept_part,
     rounds_days,
     scope_for,
@@ -496,7 +497,11 @@ def _from_kept_lines(
     # Not grouped by the period, every cell's lines span periods and there is nothing
     # stored to add up; without costs (which need the seconds per person and rate period)
     # the lines across the periods are all such a report reads.
-    if part is None or (part.grain.name not in plan.by and pricer.shows_cost):
+    # A range of one kept period and nothing around it: every line lies inside that
+    # period, so every cell, the total too, holds whole kept lines.
+    single = len(part.months) == 1 and not has_edges(part, plan) if part is not None else False
+    by_period = part is not None and (part.grain.name in plan.by or single)
+    if part is None or (not by_period and pricer.shows_cost):
         return part
     org, grain, months = scope.organization_id, part.grain, part.months
     version = pricing_version(org)
@@ -517,12 +522,13 @@ def _from_kept_lines(
             return False  # the other way looks again: its kept_part builds them again
         monthly.checked(org, grain, months, version)
     by = plan.by
-    lines = monthly.read_lines(scope, where, plan, months, grain)
+    # With every cell holding whole lines, the lines are read for their unpriced time alone.
+    lines = monthly.read_lines(scope, where, plan, months, grain, unpriced=single)
     pricer.load({row[1] for row in lines})
-    if grain.name in by:
-        coarse = by[:1] if by[0] != grain.name else ()
+    if by_period:
+        coarse = by[:1] if by[0] != grain.name and not single else ()
         amounts = monthly.read_amounts(scope, where, plan, months, grain)
-        _add_kept_amounts(amounts, by, coarse, ledger, pricer, kept)
+        _add_kept_amounts(amounts, by, coarse, ledger, pricer, kept, whole_total=single)
         _add_kept_lines(lines, coarse, ledger, pricer, seconds=False)
     else:
         _add_kept_lines(lines, by, ledger, pricer, seconds=True)
@@ -587,10 +593,13 @@ def _add_kept_amounts(
     ledger: _Ledger,
     pricer: _Pricer,
     kept: dict[tuple[int, str], int],
+    *,
+    whole_total: bool = False,
 ) -> None:
     """Add monthly.read_amounts' rows to the report's cells: seconds to every cell, cost
     lines per person to every cell (rounded with the rest), and line amounts as they are
-    to the cells keyed by the kept period (the coarse ones get theirs from the lines)."""
+    to the cells keyed by the kept period (the coarse ones get theirs from the lines), or
+    to every cell, the total too, when `whole_total` (a range of one kept period)."""
     widths = [2 if name == "task" else 1 for name in by]
     split, offset = widths[0], sum(widths)
     time_first = by[0] in TIME_DIMENSIONS
@@ -617,6 +626,8 @@ def _add_kept_amounts(
                 # A first level by period holds whole periods too; by client it does not.
                 whole = (pair, level) if not coarse else (pair,)
                 every = (pair, level, total)
+            if whole_total:
+                whole = every
             targets = targets_of[raw] = (whole, every)
         whole, every = targets
         person, period, currency, seconds, billable, billed, amount = row[offset:]

@@ -21,7 +21,7 @@ from punchclock.reports.models import MonthState, MonthTotal
 from punchclock.reports.query import TimeFilter
 from punchclock.reports.timereport import TOTAL, time_report
 from punchclock.tracking import services
-from tests.factories import make_project, make_rate
+from tests.factories import make_client, make_project, make_rate
 from tests.reports.conftest import _QUOTES, ZONE
 from tests.reports.test_kept_months import later  # noqa: F401 - a fixture
 from tests.reports.test_totals_match_entries import cells_of, expected_cells
@@ -107,6 +107,54 @@ def test_only_owners_and_admins_read_kept_amounts(world, later, monkeypatch, rea
         amounts, priced, scanned = three_ways(viewer, window, ("project", "month"), monkeypatch)
         assert amounts == priced == scanned, viewer.role
     assert reads == []  # managers see money of their projects alone: priced row by row
+
+
+OCTOBER_END = datetime(2026, 10, 31, 23, tzinfo=UTC)  # 1 Nov, Berlin midnight
+
+
+def test_a_range_of_one_kept_month_adds_up_kept_amounts_in_every_grouping(
+    world,
+    later,  # noqa: F811
+    monkeypatch,
+    reads,
+):
+    """One kept month and nothing around it: every line lies inside it, so any grouping's
+    cells, the total too, are sums of kept line amounts, with the same unpriced time."""
+    agency = world.agency
+    groupings = [(k,) for k in KEYS] + list(itertools.permutations(KEYS, 2)) + [("month",)]
+    in_october = TimeFilter(start=world.start, end=OCTOBER_END)
+    for by in groupings:
+        amounts, priced, scanned = three_ways(agency.owner, in_october, by, monkeypatch)
+        assert amounts == expected_cells(world, by, where=lambda e: e.start < OCTOBER_END), by
+        assert amounts == priced == scanned, by
+    assert reads == groupings
+    for chosen in ({"billable": True}, {"billable": False}, {"invoiced": False}):
+        where = TimeFilter(start=world.start, end=OCTOBER_END, **chosen)
+        for by in (("client", "person"), ("task",)):
+            amounts, priced, scanned = three_ways(agency.owner, where, by, monkeypatch)
+            assert amounts == priced == scanned, (chosen, by)
+    # A client in a currency no rate is in: its billable time is unpriced, the same each way.
+    swiss = make_client(agency.organization, "Initech", currency="CHF")
+    bare = make_project(swiss, "No rate yet")
+    start = datetime(2026, 10, 14, 8, tzinfo=UTC)
+    services.add_entry(
+        agency.owner, by=agency.owner, project=bare, start=start, end=start + timedelta(hours=2)
+    )
+    unpriced = []
+    for keep_amounts, keep_months in ((True, True), (False, True), (False, False)):
+        monkeypatch.setattr(timereport, "KEEP_AMOUNTS", keep_amounts)
+        monkeypatch.setattr(query, "KEEP_MONTHS", keep_months)
+        report = time_report(agency.owner, in_october, by=("project",), zone=ZONE)
+        unpriced.append(report.unpriced_seconds)
+    assert unpriced[0] >= 7200
+    assert unpriced == [unpriced[0]] * 3
+    # A range that reaches outside its one kept month still rounds the first level's lines
+    # across the whole range (the month amounts alone would be wrong there).
+    reads.clear()
+    monkeypatch.setattr(timereport, "KEEP_AMOUNTS", True)
+    monkeypatch.setattr(query, "KEEP_MONTHS", True)
+    time_report(agency.owner, TimeFilter(start=world.start, end=world.end), by=("project",))
+    assert reads == []
 
 
 def _priced(world, by, monkeypatch, *, oracle=True):
@@ -236,9 +284,9 @@ def test_without_costs_any_grouping_reads_kept_lines_alone(world, later, monkeyp
     calls: list[int] = []
     real = monthly.read_lines
 
-    def spy(*args):
+    def spy(*args, **kwargs):
         calls.append(1)
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(monthly, "read_lines", spy)
     agency = world.agency
