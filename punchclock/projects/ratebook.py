@@ -88,6 +88,10 @@ class RateBook:
         fields = rates.values_list("kind", "scope_key", "effective_from", "amount", "currency")
         return cls(organization, [BookRate(*row) for row in fields])
 
+    def rates(self, kind: str) -> list[BookRate]:
+        """Every rate of one kind in the book."""
+        return [rate for (k, _), found in self._rates.items() if k == kind for rate in found]
+
     def at(self, kind: str, key: str | None, day: date) -> BookRate | None:
         if key is None:
             return None

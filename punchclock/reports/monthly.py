@@ -114,21 +114,24 @@ def fingerprint(zone: str, boundaries: list[datetime], month: date, grain: Grain
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def build_plan(organization_id: int, zone: str) -> Any:
+def build_plan(organization_id: int, zone: str, known: Any = None) -> Any:
     """How months are built, whatever the report that asks: priced keys with the
     organization's own rate periods, billed seconds with every rounding rule. (A caller's
     plan may leave those out — an hours-only budget, a chart — and a month built from it
-    would be wrong for the next priced report.)"""
+    would be wrong for the next priced report.) `known`: the asking report's plan, whose
+    rate periods and day rounding are taken when it read them as a build does (a priced
+    report's plan: time_report reads both for it; unpriced plans may leave them out)."""
     from punchclock.reports.query import Plan, rounds_days
     from punchclock.reports.timereport import rate_boundaries
 
+    priced = known is not None and known.pricing and known.org_zone == zone
     return Plan(
         by=("month",),
         pricing=True,
-        rate_boundaries=rate_boundaries(organization_id, zone),
+        rate_boundaries=known.rate_boundaries if priced else rate_boundaries(organization_id, zone),
         viewer_zone=zone,
         org_zone=zone,
-        day_rounding=rounds_days(organization_id),
+        day_rounding=known.day_rounding if priced else rounds_days(organization_id),
         billed=True,
         open_sums=True,
     )

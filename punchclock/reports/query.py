@@ -297,7 +297,7 @@ def kept_part(scope: Scope, where: TimeFilter, plan: Plan) -> KeptPart | None:
     if span is None:
         return None
     months = monthly.closed_periods(span, plan.org_zone, grain)
-    build = monthly.build_plan(scope.organization_id, plan.org_zone)
+    build = monthly.build_plan(scope.organization_id, plan.org_zone, known=plan)
     if not months or (plan.pricing and plan.rate_boundaries != build.rate_boundaries):
         return None
     monthly.refresh(scope.organization_id, build, months, _scan, grain)

@@ -164,10 +164,15 @@ class _Pricer:
     """Bill and cost rates per pricing key, each resolved once, as scaled integers."""
 
     def __init__(
-        self, organization: Organization, scope: Scope, boundaries: list[datetime], shows_cost: bool
+        self,
+        organization: Organization,
+        scope: Scope,
+        boundaries: list[datetime],
+        shows_cost: bool,
+        book: RateBook | None = None,
     ) -> None:
         self.organization, self.boundaries = organization, boundaries
-        self.book = RateBook.load(organization)
+        self.book = book or RateBook.load(organization)
         zone = organization.timezone
         self.days = [
             local_date(_period_instant(boundaries, i), zone) for i in range(len(boundaries) + 1)
@@ -244,10 +249,10 @@ class KeptPricer:
     older stamp, which only makes the next report check again), and the rate book."""
 
     def __init__(self, organization_id: int, boundaries: list[datetime]) -> None:
-        self.version = pricing_version(organization_id)
         organization = Organization.objects.get(pk=organization_id)
         scope = Scope(organization_id, everyone=True)
         self.pricer = _Pricer(organization, scope, boundaries, False)
+        self.version = pricing_version(organization_id, self.pricer.book)
 
     def price(self, rows: list[tuple[Any, ...]]) -> list[tuple[int | None, str, int, int]]:
         """For the rows of one kept period, each (person, project, task, rate period,
@@ -421,7 +426,7 @@ def time_report(
         total=cells.get(TOTAL, Figures()),
         shows_amounts=shows_amounts,
         shows_cost=pricer is not None and pricer.shows_cost,
-        unpriced_seconds=_unpriced_seconds(missing, scope) if pricer is not None else 0,
+        unpriced_seconds=_unpriced_seconds(missing, scope, pricer) if pricer is not None else 0,
     )
 
 
@@ -442,25 +447,21 @@ class _Ledger:
         )
 
 
-def pricing_version(organization_id: int) -> str:
-    """A digest of what bill prices depend on: the organization's bill rates, its
-    projects' clients and billing methods, its clients' currencies. Kept line amounts
-    stamped with it need no check while it stays the same."""
-    from punchclock.clients.models import Client
-
-    rates = Rate.objects.filter(organization_id=organization_id, kind=RateKind.BILL)
-    parts = [
-        rates.order_by("scope_key", "effective_from").values_list(
-            "scope_key", "effective_from", "amount", "currency"
-        ),
+def pricing_version(organization_id: int, book: RateBook) -> str:
+    """A digest of what bill prices depend on: the organization's bill rates (those of
+    `book`, the rate book that prices or checks with it), its projects' clients and
+    billing methods, and those clients' currencies. Kept line amounts stamped with it need
+    no check while it stays the same."""
+    rates = sorted(
+        (rate.scope_key, rate.effective_from, rate.amount, rate.currency)
+        for rate in book.rates(RateKind.BILL)
+    )
+    projects = (
         Project.objects.filter(organization_id=organization_id)
         .order_by("pk")
-        .values_list("pk", "client_id", "billing_method"),
-        Client.objects.filter(organization_id=organization_id)
-        .order_by("pk")
-        .values_list("pk", "currency"),
-    ]
-    text = "|".join(repr(list(part)) for part in parts)
+        .values_list("pk", "client_id", "billing_method", "client__currency")
+    )
+    text = repr(rates) + "|" + repr(list(projects))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -504,11 +505,12 @@ def _from_kept_lines(
     if part is None or (not by_period and pricer.shows_cost):
         return part
     org, grain, months = scope.organization_id, part.grain, part.months
-    version = pricing_version(org)
+    version = pricing_version(org, pricer.book)
     if monthly.unchecked(org, grain, months, version):
-        # Compared with a rate book read after the digest (see monthly._build), so a
-        # change in between leaves the periods unchecked rather than wrongly stamped.
-        book = _Pricer(pricer.organization, Scope(org, everyone=True), pricer.boundaries, False)
+        # Checked against the very rates the digest covers; projects and clients read
+        # after the digest, so a change in between leaves the periods unchecked at worst.
+        everyone = Scope(org, everyone=True)
+        book = _Pricer(pricer.organization, everyone, pricer.boundaries, False, pricer.book)
         keys = monthly.read_rates(org, months, grain)
         book.load({row[1] for row in keys})
         stale = {
@@ -653,17 +655,14 @@ def _add_kept_amounts(
         kept[key] = kept.get(key, 0) + minor[key]
 
 
-def _unpriced_seconds(missing: dict[Key, int], scope: Scope) -> int:
+def _unpriced_seconds(missing: dict[Key, int], scope: Scope, pricer: _Pricer) -> int:
     """Billable seconds of the pricing keys that found no bill rate (gathered by
     _accumulate from the total's rows), on hourly projects the viewer may see money of
     (fixed-fee and non-billable projects have no hourly price by design)."""
     if not missing:
         return 0
-    hourly = set(
-        Project.objects.filter(
-            pk__in={key[1] for key in missing}, billing_method__in=HOURLY_METHODS
-        ).values_list("pk", flat=True)
-    )
+    pricer.load({key[1] for key in missing})
+    hourly = {key[1] for key in missing if pricer.projects[key[1]][2]}
     return sum(
         s
         for key, s in missing.items()

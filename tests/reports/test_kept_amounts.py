@@ -191,6 +191,23 @@ def test_a_project_turned_fixed_fee_drops_its_kept_amounts(world, later, monkeyp
         assert after[((month,), (world.agency.project.pk,))][3] != {}
 
 
+def test_a_client_moved_to_another_currency_reprices_the_kept_periods(
+    world,
+    later,  # noqa: F811
+    monkeypatch,
+    reads,
+):
+    make_rate(world.agency.organization, "120", currency="USD", effective_from=date(2026, 1, 1))
+    before = _priced(world, ("client", "month"), monkeypatch)
+    # Only the client's currency changes: no rate, no project, no entry.
+    client = world.agency.other_project.client
+    type(client).objects.filter(pk=client.pk).update(currency="USD")
+    after = _priced(world, ("client", "month"), monkeypatch, oracle=False)
+    assert "USD" in after[TOTAL][3]
+    assert after[TOTAL][3] != before[TOTAL][3]
+    assert MonthTotal.objects.filter(bill_currency="USD").exists()
+
+
 def test_rate_periods_with_one_rate_are_one_line_rounded_once(agency, later, monkeypatch, reads):  # noqa: F811
     """Two 18-second entries at 1.00 an hour are half a cent each: one line of 36 seconds
     is 0.01, two lines would be 0.02. Rates of another project starting between them
