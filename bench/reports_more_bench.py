@@ -557,6 +557,7 @@ def main() -> None:
     from punchclock.reports.query import TimeFilter
     from punchclock.reports.revenue import revenue_report, tax_report
     from punchclock.reports.timereport import rate_boundaries
+    from punchclock.reports.unbilled import unbilled_report
     from punchclock.reports.utilisation import utilisation_report
 
     world = prepared_world(args)
@@ -620,6 +621,12 @@ def main() -> None:
     ]
     if args.budget_sql == "project-index":  # the card's budgets, which the list above lacked
         dash_sql += budget_hand_sql(vendor, org, today, boundaries, card=True)
+    # The Unbilled work page: per client and project, and each one's oldest open day.
+    unbilled_pairs, pairs_params = hand_sql(
+        vendor, ("client", "project"), early, end, org, True, boundaries
+    )
+    oldest = unbilled_pairs.replace(" FROM ", ", MIN(e.start) FROM ", 1)
+    unbilled_page_sql = [(unbilled_hand_sql(vendor, oldest), pairs_params)]
     year_first = today.replace(month=1, day=1)
     revenue_sql = [
         (
@@ -674,6 +681,12 @@ def main() -> None:
             lambda: unbilled_by_client(owner),
             dash_sql[:1],
             None,
+        ),
+        (
+            "unbilled work by client and project",
+            lambda: unbilled_report(owner, today=today, zone=ZONE),
+            unbilled_page_sql,
+            "/reports/unbilled/",
         ),
         (
             "budgets (40 projects)",

@@ -445,6 +445,15 @@ def read(
     return _grouped(keys, [_total(sums[0]), _total(sums[1]), billed], filters, _index(where, None))
 
 
+def first_periods(
+    scope: Any, where: Any, plan: Any, months: list[date], grain: Grain = MONTH
+) -> list[tuple[int, Any]]:
+    """(project, first day of its earliest period) among those periods' rows that the
+    filters keep: where each project's oldest counted time lies."""
+    filters, _sums = _filters(scope, where, plan, months, grain)
+    return _grouped(["c.project_id"], ["MIN(c.month)"], filters, _index(where, None))
+
+
 def _index(where: Any, name: str | None) -> str | None:
     """The index SQLite is to read kept rows from: billable work not invoiced through the
     partial index of open time (once an agency bills monthly, only its last months hold

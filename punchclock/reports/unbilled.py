@@ -216,6 +216,7 @@ def _oldest_entries(
     them reads every one (0.6 s at a million). Kept months (fresh: the report just read
     them) say which month holds each project's oldest open time; the entries are then read
     for that month only, and for the parts of the range outside whole kept months."""
+    from punchclock.projects.models import Project
     from punchclock.reports import monthly, query
 
     scope = scope_for(viewer)
@@ -240,11 +241,15 @@ def _oldest_entries(
         first = start_of_day(months[0], org_zone)
         after = start_of_day(monthly.next_month(months[-1]), org_zone)
         found = _first_starts(scope, replace(where, start=span[0], end=first), org_zone)
-        oldest_month: dict[tuple[int, int], date] = {}
-        for client, project, month, *_ in monthly.read(scope, where, plan, months):
-            key, day = (client, project), as_date(month)
-            if key not in oldest_month or day < oldest_month[key]:
-                oldest_month[key] = day
+        client_of = dict(
+            Project.objects.filter(organization_id=viewer.organization_id).values_list(
+                "pk", "client_id"
+            )
+        )
+        oldest_month = {
+            (client_of[project], project): as_date(month)
+            for project, month in monthly.first_periods(scope, where, plan, months)
+        }
         by_month: dict[date, list[int]] = defaultdict(list)
         for key, month in oldest_month.items():
             if key not in found:
