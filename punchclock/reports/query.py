@@ -304,6 +304,28 @@ def kept_part(scope: Scope, where: TimeFilter, plan: Plan) -> KeptPart | None:
     return KeptPart(grain, months, span)
 
 
+def whole_months(scope: Scope, where: TimeFilter, plan: Plan) -> KeptPart | None:
+    """The kept months (brought up to date) when the report's range is exactly whole
+    closed months that kept months can answer; else None."""
+    from punchclock.reports import monthly
+
+    by_month = dataclasses.replace(plan, by=("month",))
+    if not KEEP_MONTHS or monthly.usable(where, by_month) is not monthly.MONTH:
+        return None
+    span = entry_range(scope, where)
+    if span is None:
+        return None
+    months = monthly.closed_periods(span, plan.org_zone)
+    part = KeptPart(monthly.MONTH, months, span) if months else None
+    if part is None or has_edges(part, plan):
+        return None
+    build = monthly.build_plan(scope.organization_id, plan.org_zone, known=plan)
+    if plan.pricing and plan.rate_boundaries != build.rate_boundaries:
+        return None
+    monthly.refresh(scope.organization_id, build, months, _scan)
+    return part
+
+
 def _edges(part: KeptPart, plan: Plan) -> list[tuple[datetime, datetime]]:
     """The parts of the range before and after the kept periods, where there are any."""
     first = start_of_day(part.months[0], plan.org_zone)

@@ -42,6 +42,7 @@ from punchclock.reports.query import (
     kept_part,
     rounds_days,
     scope_for,
+    whole_months,
 )
 from punchclock.reports.timecut import as_date
 from punchclock.tracking.models import Tag
@@ -440,10 +441,23 @@ class _Ledger:
     missing: dict[Key, int]
 
     def add(
-        self, rows: list[tuple[Any, ...]], dims: tuple[str, ...], levels: set[str], pricer: _Pricer
+        self,
+        rows: list[tuple[Any, ...]],
+        dims: tuple[str, ...],
+        levels: set[str],
+        pricer: _Pricer,
+        priced: set[str] | None = None,
     ) -> None:
         _accumulate(
-            rows, dims, levels, self.table, self.bill_lines, self.cost_lines, pricer, self.missing
+            rows,
+            dims,
+            levels,
+            self.table,
+            self.bill_lines,
+            self.cost_lines,
+            pricer,
+            self.missing,
+            priced=priced,
         )
 
 
@@ -506,35 +520,62 @@ def _from_kept_lines(
         return part
     org, grain, months = scope.organization_id, part.grain, part.months
     version = pricing_version(org, pricer.book)
-    if monthly.unchecked(org, grain, months, version):
-        # Checked against the very rates the digest covers; projects and clients read
-        # after the digest, so a change in between leaves the periods unchecked at worst.
-        everyone = Scope(org, everyone=True)
-        book = _Pricer(pricer.organization, everyone, pricer.boundaries, False, pricer.book)
-        keys = monthly.read_rates(org, months, grain)
-        book.load({row[1] for row in keys})
-        stale = {
-            project
-            for person, project, task, period, rate, currency in keys
-            if book.bill(person, project, task, period)
-            != (None if rate is None else (rate, currency))
-        }
-        if stale:
-            monthly.forget(org, grain, months, stale)
-            return False  # the other way looks again: its kept_part builds them again
-        monthly.checked(org, grain, months, version)
+    if not _prices_hold(pricer, grain, months, version):
+        return False  # the other way looks again: its kept_part builds them again
     by = plan.by
-    # With every cell holding whole lines, the lines are read for their unpriced time alone.
-    lines = monthly.read_lines(scope, where, plan, months, grain, unpriced=single)
+    coarse = by[:1] if by[0] != grain.name and not single else ()
+    # A report by week over whole months: the total's and the coarse cells' lines, which
+    # span the range, come from the kept months, a quarter of the week rows.
+    lined = None
+    if by_period and not single and grain is monthly.WEEK:
+        lined = whole_months(scope, where, plan)
+        if lined is not None and not _prices_hold(pricer, lined.grain, lined.months, version):
+            lined = None
+    if lined is not None:
+        lines = monthly.read_lines(scope, where, plan, lined.months, lined.grain)
+    else:
+        # With every cell holding whole lines, only their unpriced time is read.
+        lines = monthly.read_lines(scope, where, plan, months, grain, unpriced=single)
     pricer.load({row[1] for row in lines})
     if by_period:
-        coarse = by[:1] if by[0] != grain.name and not single else ()
         amounts = monthly.read_amounts(scope, where, plan, months, grain)
         _add_kept_amounts(amounts, by, coarse, ledger, pricer, kept, whole_total=single)
         _add_kept_lines(lines, coarse, ledger, pricer, seconds=False)
     else:
         _add_kept_lines(lines, by, ledger, pricer, seconds=True)
-    ledger.add(edge_rows(scope, where, plan, part), by, {"total", "first", "pair"}, pricer)
+    # The edges' lines go to every cell, except those whose lines the kept months gave.
+    priced = (
+        {"total", "first", "pair"} if lined is None else {"pair"} | (set() if coarse else {"first"})
+    )
+    ledger.add(edge_rows(scope, where, plan, part), by, {"total", "first", "pair"}, pricer, priced)
+    return True
+
+
+def _prices_hold(pricer: _Pricer, grain: Any, months: list[date], version: str) -> bool:
+    """Whether the kept periods' stored prices are the rate book's. Unless they were
+    priced or last checked with prices of this digest, every pricing key's stored rate is
+    compared with the book: periods holding a project whose price moved are made stale
+    (False), the others stamped as checked."""
+    from punchclock.reports import monthly
+
+    org = pricer.organization.pk
+    if not monthly.unchecked(org, grain, months, version):
+        return True
+    # Checked against the very rates the digest covers; projects and clients read after
+    # the digest, so a change in between leaves the periods unchecked at worst.
+    everyone = Scope(org, everyone=True)
+    book = _Pricer(pricer.organization, everyone, pricer.boundaries, False, pricer.book)
+    keys = monthly.read_rates(org, months, grain)
+    book.load({row[1] for row in keys})
+    stale = {
+        project
+        for person, project, task, period, rate, currency in keys
+        if book.bill(person, project, task, period) != (None if rate is None else (rate, currency))
+    }
+    if stale:
+        monthly.forget(org, grain, months, stale)
+        return False
+    monthly.checked(org, grain, months, version)
     return True
 
 
@@ -679,9 +720,13 @@ def _accumulate(
     cost_lines: _Lines,
     pricer: _Pricer | None,
     missing: dict[Key, int],
+    *,
+    priced: set[str] | None = None,
 ) -> None:
     """Add the database's group rows to the report's cells and to the priced lines; the
-    total's billable seconds whose key finds no bill rate go to `missing`.
+    total's billable seconds whose key finds no bill rate go to `missing`. `priced`: the
+    levels whose bill lines these rows add to (all of them unless said; the others' lines
+    come from elsewhere, and so does the unpriced time unless the total is priced here).
 
     This loop runs once per (group, pricing key) row, up to a few hundred thousand times
     for a year's report, so each row goes to its finest cell only, under integer ids, and
@@ -694,6 +739,9 @@ def _accumulate(
     want_total, want_first = "total" in levels, "first" in levels
     want_pair = "pair" in levels and len(dims) == 2
 
+    priced = {"total", "first", "pair"} if priced is None else priced
+    unpriced_cells: set[int] = set()  # cells whose bill lines these rows leave alone
+
     def targets(raw: tuple[Any, ...]) -> tuple[int, ...]:
         """The row's cells, finest first."""
         first: Key = (as_date(raw[0]),) if first_time else raw[:split]
@@ -701,10 +749,16 @@ def _accumulate(
         if want_pair:
             second: Key = (as_date(raw[split]),) if second_time else raw[split:offset]
             found.append(table.id((first, second)))
+            if "pair" not in priced:
+                unpriced_cells.add(found[-1])
         if want_first:
             found.append(table.id((first,)))
+            if "first" not in priced:
+                unpriced_cells.add(found[-1])
         if want_total:
             found.append(table.id(TOTAL))
+            if "total" not in priced:
+                unpriced_cells.add(found[-1])
         return tuple(found)
 
     if pricer is not None:
@@ -745,7 +799,7 @@ def _accumulate(
             )
         bill, cost_line = lines
         if bill is None:
-            if want_total and billable:
+            if want_total and billable and "total" in priced:
                 missing[pricing] += billable
         elif billed:
             bill_seconds[bill + cell] += billed
@@ -758,12 +812,17 @@ def _accumulate(
             into[0] += figures[0]
             into[1] += figures[1]
             into[2] += figures[2]
-    for local, kept in ((bill_seconds, bill_lines.seconds), (cost_seconds, cost_lines.seconds)):
+    for local, kept, skip in (
+        (bill_seconds, bill_lines.seconds, unpriced_cells),
+        (cost_seconds, cost_lines.seconds, set()),
+    ):
         for composite, seconds in local.items():
-            kept[composite] += seconds
             line, cell = divmod(composite, CELL_SPACE)
+            if cell not in skip:
+                kept[composite] += seconds
             for target in parents[cell]:
-                kept[line * CELL_SPACE + target] += seconds
+                if target not in skip:
+                    kept[line * CELL_SPACE + target] += seconds
 
 
 def _tree(

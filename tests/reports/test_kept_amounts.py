@@ -112,6 +112,33 @@ def test_only_owners_and_admins_read_kept_amounts(world, later, monkeypatch, rea
 OCTOBER_END = datetime(2026, 10, 31, 23, tzinfo=UTC)  # 1 Nov, Berlin midnight
 
 
+def test_a_report_by_week_over_whole_months_reads_its_lines_from_kept_months(
+    world,
+    later,  # noqa: F811
+    monkeypatch,
+):
+    """October and November are whole kept months: the total's and the first level's
+    lines, which span the range, come from them, and the partial weeks at both ends price
+    only their own week cells. Half of November is no whole month: weeks give the lines."""
+    grains: list[str] = []
+    real = monthly.read_lines
+
+    def spy(scope, where, plan, months, grain, **kwargs):
+        grains.append(grain.name)
+        return real(scope, where, plan, months, grain, **kwargs)
+
+    monkeypatch.setattr(monthly, "read_lines", spy)
+    mid_november = datetime(2026, 11, 15, 23, tzinfo=UTC)  # 16 Nov, Berlin midnight
+    for end, lines_from in ((world.end, "month"), (mid_november, "week")):
+        where = TimeFilter(start=world.start, end=end)
+        for by in (("person", "week"), ("week", "client"), ("week",)):
+            grains.clear()
+            amounts, priced, scanned = three_ways(world.agency.owner, where, by, monkeypatch)
+            assert amounts == expected_cells(world, by, where=lambda e, end=end: e.start < end)
+            assert amounts == priced == scanned, (end, by)
+            assert grains[0] == lines_from, (end, by)
+
+
 def test_a_range_of_one_kept_month_adds_up_kept_amounts_in_every_grouping(
     world,
     later,  # noqa: F811
