@@ -520,27 +520,46 @@ def hand_amounts_sql(
     grouped by the kept periods, as our report reads them: the sums per line across the
     periods (person, project, task, rate), the cells by period summed with their amounts
     (and per person and rate period, which cost rates need), and whatever lies outside
-    the kept periods from the entries."""
-    if grain.name not in by:
+    the kept periods from the entries. A range of exactly one kept period (decision 0022)
+    needs the cells alone: every line lies inside it, in any grouping."""
+    single = (
+        len(months) == 1
+        and start == start_of_day_utc(months[0])
+        and end == start_of_day_utc(grain.next(months[0]))
+    )
+    if grain.name not in by and not single:
         return None
     columns = KEPT_COLUMNS
     where = "WHERE c.organization_id = %s AND c.grain = %s AND c.month >= %s AND c.month <= %s"
     period_params: list[Any] = [org, grain.name, months[0], months[-1]]
     keys = ["c.membership_id", "c.project_id", "c.task_id", "c.bill_rate", "c.bill_currency"]
     join = "JOIN projects_project p ON p.id = c.project_id" if "client" in by else ""
-    sql = (
+    lines = (
         f"SELECT {', '.join(keys)}, SUM(c.billed_seconds), SUM(c.billable_seconds), "
         f"SUM(c.seconds) FROM reports_monthtotal c {where} "
         f"GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}"
     )
+    lines_params = period_params
+    first_day, end_day = local_day(start), local_day(end)
+    if (
+        grain.name == "week"
+        and first_day.day == end_day.day == 1
+        and (start, end) == (start_of_day_utc(first_day), start_of_day_utc(end_day))
+    ):
+        # Whole months: the lines spanning the range from kept months, as ours (0022).
+        last_month = (end_day - timedelta(days=1)).replace(day=1)
+        lines_params = [org, "month", first_day, last_month]
     keys = [c for name in by for c in columns[name]]
     keys += ["c.membership_id", "c.period", "c.bill_currency"]
-    sql += (
-        f";SELECT {', '.join(keys)}, SUM(c.seconds), SUM(c.billable_seconds), "
+    cells = (
+        f"SELECT {', '.join(keys)}, SUM(c.seconds), SUM(c.billable_seconds), "
         f"SUM(c.billed_seconds), SUM(c.amount_minor) FROM reports_monthtotal c {join} {where} "
         f"GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}"
     )
-    params: list[Any] = [*period_params, SPLIT, *period_params]
+    if single:
+        return cells, period_params
+    params: list[Any] = [*lines_params, SPLIT, *period_params]
+    sql = f"{lines};{cells}"
     return with_edges(sql, params, vendor, by, start, end, months, org, boundaries, grain)
 
 
@@ -564,6 +583,12 @@ def with_edges(
             more, more_params = hand_sql(vendor, by, low, high, org, True, boundaries)
             sql, params = f"{sql};{more}", [*params, SPLIT, *more_params]
     return sql, params
+
+
+def local_day(instant: datetime) -> date:
+    from punchclock.core.timeutil import local_date
+
+    return local_date(instant, ZONE)
 
 
 def start_of_day_utc(day: date) -> datetime:

@@ -544,17 +544,39 @@ def _new_line(invoice: Invoice, **fields: Any) -> InvoiceLine:
 # Editing drafts ------------------------------------------------------------------------
 
 
+# The line fields totals are computed from, in line_input's order.
+TOTALS_FIELDS = (
+    "quantity",
+    "unit_price",
+    "tax_category",
+    "tax_rate",
+    "additional_tax_rate",
+    "additional_tax_name",
+    "discount_percent",
+    "surcharge_percent",
+)
+
+
+def line_input(
+    quantity: Decimal,
+    unit_price: Decimal,
+    tax_category: str,
+    tax_rate: Decimal,
+    additional_tax_rate: Decimal | None,
+    additional_tax_name: str,
+    discount_percent: Decimal,
+    surcharge_percent: Decimal,
+) -> LineInput:
+    """What compute_totals needs of a line, from its TOTALS_FIELDS (a report reads
+    thousands of lines as plain values)."""
+    taxes = [Tax(tax_category, tax_rate)]
+    if additional_tax_rate is not None:
+        taxes.append(Tax(tax_category, additional_tax_rate, additional_tax_name))
+    return LineInput(quantity, unit_price, tuple(taxes), discount_percent, surcharge_percent)
+
+
 def _line_input(line: InvoiceLine) -> LineInput:
-    taxes = [Tax(line.tax_category, line.tax_rate)]
-    if line.additional_tax_rate is not None:
-        taxes.append(Tax(line.tax_category, line.additional_tax_rate, line.additional_tax_name))
-    return LineInput(
-        line.quantity,
-        line.unit_price,
-        tuple(taxes),
-        line.discount_percent,
-        line.surcharge_percent,
-    )
+    return line_input(*(getattr(line, name) for name in TOTALS_FIELDS))
 
 
 def invoice_totals(invoice: Invoice, lines: Sequence[InvoiceLine] | None = None) -> Totals:

@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 
@@ -226,39 +227,53 @@ def tax_report(viewer: Membership, *, first: date, last: date) -> TaxReport:
 
     Each document's tax groups are computed again from its (immutable) lines with the same
     function that totalled it on issue, so every row adds up to the documents' tax totals."""
-    from django.db.models import Prefetch
-
     from punchclock.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
-    from punchclock.invoicing.services import invoice_totals
+    from punchclock.invoicing.services import TOTALS_FIELDS, line_input
+    from punchclock.invoicing.totals import compute_totals
 
     require_money(viewer)
     organization = viewer.organization
     rates = _Rates(organization)
     home = rates.home
-    invoices = (
-        Invoice.objects.filter(
-            organization=organization,
-            status=InvoiceStatus.ISSUED,
-            issue_date__gte=first,
-            issue_date__lte=last,
-        )
-        .only("pk", "currency", "issue_date", "discount_percent", "surcharge_percent", "snapshot")
-        .prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.order_by("position")))
-        .order_by("issue_date", "pk")
+    issued = Invoice.objects.filter(
+        organization=organization,
+        status=InvoiceStatus.ISSUED,
+        issue_date__gte=first,
+        issue_date__lte=last,
+    )
+    # Plain values, not model instances: a year holds thousands of lines.
+    lines_of: dict[int, list[Any]] = defaultdict(list)
+    for invoice_id, *fields in (
+        InvoiceLine.objects.filter(invoice__in=issued.values("pk"))
+        .order_by("invoice_id", "position")
+        .values_list("invoice_id", *TOTALS_FIELDS)
+        .iterator(chunk_size=2000)
+    ):
+        lines_of[invoice_id].append(line_input(*fields))
+    documents = issued.order_by("issue_date", "pk").values_list(
+        "pk",
+        "currency",
+        "issue_date",
+        "discount_percent",
+        "surcharge_percent",
+        "snapshot__tax_currency",
     )
     rows: dict[tuple[str, str, Decimal, str], TaxRow] = {}
     document_net: dict[str, Decimal] = defaultdict(lambda: ZERO)
     document_tax: dict[str, Decimal] = defaultdict(lambda: ZERO)
     count = 0
-    for invoice in invoices.iterator(chunk_size=500):
+    for pk, currency, issue_date, discount, surcharge, recorded in documents:
+        assert issue_date is not None  # an issued document always has its date
         count += 1
-        currency = invoice.currency
-        assert invoice.issue_date is not None
-        totals = invoice_totals(invoice, list(invoice.lines.all()))
+        totals = compute_totals(
+            lines_of.get(pk, []),
+            currency=currency,
+            discount_percent=discount,
+            surcharge_percent=surcharge,
+        )
         document_net[currency] += totals.net_total
         document_tax[currency] += totals.tax_total
-        recorded = (invoice.snapshot or {}).get("tax_currency")
-        rate = _recorded_rate(recorded, home) or rates.rate(currency, invoice.issue_date)
+        rate = _recorded_rate(recorded, home) or rates.rate(currency, issue_date)
         seen: set[tuple[str, str, Decimal, str]] = set()
         for group in totals.groups:
             rate_text = group.tax.rate.normalize()
