@@ -144,6 +144,8 @@ def refresh(
     was never built; `plan` is build_plan()'s. Returns how many were built."""
     zone, boundaries = plan.org_zone, plan.rate_boundaries
     wanted = {month: fingerprint(zone, boundaries, month, grain) for month in months}
+    if _all_fresh(organization_id, wanted, grain):
+        return 0
     step = grain.per_transaction
     built = 0
     prices: Any = None  # timereport.KeptPricer, made for the first build
@@ -220,6 +222,28 @@ def keep_built(organization_id: int) -> int:
         if periods:
             built += refresh(organization_id, plan, periods, _scan, grain)
     return built
+
+
+def _all_fresh(organization_id: int, wanted: dict[date, str], grain: Grain) -> bool:
+    """Whether every wanted period is built with its fingerprint and no mark touches it,
+    read without taking the lock: the common case for a report, which then writes
+    nothing (on SQLite a write transaction would queue it behind every writer). A UTC
+    day's mark touches the local days before and after it; marks elsewhere (the running
+    period's, mostly) stay for the next refresh that needs them, or the worker."""
+    if not wanted:
+        return True
+    first, last = min(wanted), max(wanted)
+    marked = DirtyDay.objects.filter(
+        organization_id=organization_id,
+        day__gte=first - timedelta(days=1),
+        day__lt=grain.next(last) + timedelta(days=1),
+    )
+    if marked.exists():
+        return False
+    built = MonthState.objects.filter(
+        organization_id=organization_id, grain=grain.name, month__in=list(wanted)
+    ).values_list("month", "fingerprint")
+    return set(built) == set(wanted.items())
 
 
 def _lock(organization_id: int) -> None:

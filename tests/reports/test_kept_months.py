@@ -327,3 +327,40 @@ def test_an_hours_only_caller_builds_months_a_priced_report_can_read(world, late
     assert kept == expected_cells(world, ("project", "person"))
     aggregate(scope_for(agency.owner), window, bare)
     assert list(MonthState.objects.order_by("month").values_list("pk", "built_at")) == built
+
+
+def _writes(captured) -> list[str]:
+    return [
+        q["sql"]
+        for q in captured
+        if q["sql"].lstrip().upper().startswith(("BEGIN", "INSERT", "UPDATE", "DELETE"))
+    ]
+
+
+def test_a_report_over_fresh_kept_months_writes_nothing(world, later, monkeypatch):
+    """Kept months up to date and no mark that touches them: the report only reads (on
+    SQLite a write transaction would queue every report behind every writer). A mark
+    elsewhere waits; a mark in a kept month sends the report through the lock again."""
+    from django.test.utils import CaptureQueriesContext
+
+    viewer, window = world.agency.owner, TimeFilter(start=world.start, end=world.end)
+    both(viewer, window, ("project", "month"), monkeypatch)
+    with CaptureQueriesContext(connection) as read_only:
+        time_report(viewer, window, by=("project", "month"), zone=ZONE)
+    assert _writes(read_only.captured_queries) == []
+    # A mark in December, outside both months and the days next to them: still no write.
+    DirtyDay.objects.create(organization_id=viewer.organization_id, day=date(2026, 12, 2))
+    with CaptureQueriesContext(connection) as elsewhere:
+        time_report(viewer, window, by=("project", "month"), zone=ZONE)
+    assert _writes(elsewhere.captured_queries) == []
+    assert DirtyDay.objects.filter(day=date(2026, 12, 2)).exists()
+    # 1 December in UTC is still 30 November in a zone behind UTC: it touches November.
+    DirtyDay.objects.create(organization_id=viewer.organization_id, day=date(2026, 12, 1))
+    with CaptureQueriesContext(connection) as touched:
+        time_report(viewer, window, by=("project", "month"), zone=ZONE)
+    assert any("reports_dirtyday" in sql for sql in _writes(touched.captured_queries))
+    assert not DirtyDay.objects.exists()  # every mark absorbed, December's too
+    entry = _an_october_entry(world)
+    an_hour_more_in_raw_sql(entry)
+    kept, scanned = both(viewer, window, ("project", "month"), monkeypatch)
+    assert kept == scanned
