@@ -731,6 +731,9 @@ def main() -> None:
         started = time.perf_counter()
         time_report(owner, where, by=by, zone=ZONE)
         first_ms = (time.perf_counter() - started) * 1000
+        # Then what the worker's hourly job keeps (keep_reports): every closed month and
+        # week, those of the running month's edge included (decision 0022).
+        monthly.keep_built(owner.organization_id)
         if vendor == "postgresql":
             # What autovacuum does after a bulk write on a normal server (this one runs
             # with it off): statistics and a visibility map for index-only reads.

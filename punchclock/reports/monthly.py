@@ -478,6 +478,30 @@ def first_periods(
     return _grouped(["c.project_id"], ["MIN(c.month)"], filters, _index(where, None))
 
 
+def read_weeks_of_month(
+    scope: Any, where: Any, plan: Any, weeks: list[date], month: date
+) -> list[tuple[Any, ...]]:
+    """read() of kept weeks that all lie in one month, for a report on months: its
+    month column (a week row holds its Monday there) is that month's first day."""
+    if "month" not in plan.by:
+        return read(scope, where, plan, weeks, WEEK)
+    at = sum(len(COLUMNS[name]) for name in plan.by[: plan.by.index("month")])
+    rest = tuple(name for name in plan.by if name != "month")
+    if not rest and not plan.pricing:  # the month's sums alone: one row
+        rows = read(scope, where, replace(plan, by=("person",)), weeks, WEEK)
+        sums = [sum(row[i] or 0 for row in rows) for i in (1, 2, 3)]
+        return [(month, *sums)] if rows else []
+    rows = read(scope, where, replace(plan, by=rest), weeks, WEEK)
+    return [(*row[:at], month, *row[at:]) for row in rows]
+
+
+def fresh(organization_id: int, plan: Any, periods: list[date], grain: Grain) -> bool:
+    """Whether those periods are all built with build_plan()'s `plan` and unmarked (read
+    without the lock; nothing is built)."""
+    wanted = {p: fingerprint(plan.org_zone, plan.rate_boundaries, p, grain) for p in periods}
+    return _all_fresh(organization_id, wanted, grain)
+
+
 def _index(where: Any, name: str | None) -> str | None:
     """The index SQLite is to read kept rows from: billable work not invoiced through the
     partial index of open time (once an agency bills monthly, only its last months hold

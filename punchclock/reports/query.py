@@ -16,7 +16,7 @@ from typing import Any
 from django.db import connection
 
 from punchclock.accounts.models import Membership
-from punchclock.core.timeutil import start_of_day
+from punchclock.core.timeutil import local_date, start_of_day
 from punchclock.projects.models import HOURLY_METHODS, RoundingScope
 from punchclock.reports.timecut import Dialect, Offsets, offsets
 
@@ -340,10 +340,47 @@ def has_edges(part: KeptPart, plan: Plan) -> bool:
 
 
 def edge_rows(scope: Scope, where: TimeFilter, plan: Plan, part: KeptPart) -> list[tuple[Any, ...]]:
-    """aggregate()'s rows of the range outside the kept periods (scanned)."""
+    """aggregate()'s rows of the range outside the kept periods: scanned, except the
+    closed weeks inside a month's edge (the running month's, mostly) that are already
+    kept and fresh."""
     rows: list[tuple[Any, ...]] = []
     for start, end in _edges(part, plan):
-        rows += _scan(scope, dataclasses.replace(where, start=start, end=end), plan)
+        rows += _edge(scope, where, plan, part, start, end)
+    return rows
+
+
+def _edge(
+    scope: Scope, where: TimeFilter, plan: Plan, part: KeptPart, start: datetime, end: datetime
+) -> list[tuple[Any, ...]]:
+    """One edge of a report on kept months: its whole closed weeks from their kept
+    totals when every one is built and unmarked (never built here: a report should not
+    pay for weeks the worker keeps), the rest scanned."""
+    from punchclock.reports import monthly
+
+    week = monthly.WEEK
+    weeks: list[date] = []
+    if part.grain is monthly.MONTH and KEEP_MONTHS:
+        weeks = monthly.closed_periods((start, end), plan.org_zone, week)
+    # An edge is part of one month: its whole weeks too, so a report by month puts them
+    # all in that month's cell.
+    month = monthly.MONTH.first(local_date(start, plan.org_zone))
+    if weeks and monthly.MONTH.first(weeks[-1] + timedelta(days=6)) != month:
+        weeks = []
+    if weeks and monthly.usable(where, dataclasses.replace(plan, by=("week",))) is None:
+        weeks = []
+    if weeks:
+        build = monthly.build_plan(scope.organization_id, plan.org_zone, known=plan)
+        same_periods = not plan.pricing or plan.rate_boundaries == build.rate_boundaries
+        if not same_periods or not monthly.fresh(scope.organization_id, build, weeks, week):
+            weeks = []
+    if not weeks:
+        return _scan(scope, dataclasses.replace(where, start=start, end=end), plan)
+    first = start_of_day(weeks[0], plan.org_zone)
+    after = start_of_day(week.next(weeks[-1]), plan.org_zone)
+    rows = monthly.read_weeks_of_month(scope, where, plan, weeks, month)
+    for low, high in ((start, first), (after, end)):
+        if low < high:
+            rows += _scan(scope, dataclasses.replace(where, start=low, end=high), plan)
     return rows
 
 

@@ -13,10 +13,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from punchclock.reports import query
 from punchclock.reports.models import MonthState, MonthTotal
 from punchclock.reports.query import TimeFilter
+from punchclock.reports.timereport import time_report
 from punchclock.tracking.models import TimeEntry
 from tests.factories import make_rate
+from tests.reports.conftest import ZONE
 from tests.reports.test_kept_months import (  # noqa: F401 - later is a fixture
     _an_october_entry,
     an_hour_more_in_raw_sql,
@@ -148,3 +151,72 @@ def test_a_backdated_rate_reprices_kept_weeks(world, later, monkeypatch):  # noq
     assert {m for m in built if now_built[m] == built[m]} == {
         m for m in MONDAYS if m + timedelta(days=7) <= date(2026, 10, 21)
     }
+
+
+NOVEMBER_20 = datetime(2026, 11, 19, 23, tzinfo=UTC)  # 20 Nov, Berlin midnight
+
+
+def test_a_month_edge_reads_its_kept_weeks_when_they_are_fresh(world, later, monkeypatch):  # noqa: F811
+    """October is a kept month; 1–19 November is the edge. Its whole weeks (2–8 and
+    9–15 November) come from kept weeks once a week report has built them, the days
+    around them from the entries; never built for the edge, and scanned while marked."""
+    from punchclock.reports import monthly
+    from tests.reports.test_kept_amounts import three_ways
+
+    viewer = world.agency.owner
+    calls: list[list[date]] = []
+    real = monthly.read_weeks_of_month
+
+    def spy(scope, where, plan, weeks, month):
+        calls.append(weeks)
+        return real(scope, where, plan, weeks, month)
+
+    monkeypatch.setattr(monthly, "read_weeks_of_month", spy)
+    window = TimeFilter(start=world.start, end=NOVEMBER_20)
+    before_november_20 = lambda e: e.start < NOVEMBER_20  # noqa: E731
+    kept, _ = both(viewer, window, ("project", "month"), monkeypatch)
+    assert kept == expected_cells(world, ("project", "month"), where=before_november_20)
+    assert calls == []  # no kept weeks yet, and the edge builds none
+    assert not MonthState.objects.filter(grain="week").exists()
+    both(viewer, TimeFilter(start=world.start, end=world.end), ("week",), monkeypatch)
+    groupings = [
+        ("project", "month"),
+        ("month",),
+        ("client",),
+        ("person", "task"),
+        ("month", "person"),
+    ]
+    for by in groupings:
+        calls.clear()
+        amounts, priced, scanned = three_ways(viewer, window, by, monkeypatch)
+        assert amounts == expected_cells(world, by, where=before_november_20), by
+        assert amounts == priced == scanned, by
+        assert calls[:1] == [[date(2026, 11, 2), date(2026, 11, 9)]], by
+    for where in (
+        TimeFilter(start=world.start, end=NOVEMBER_20, billable=True, invoiced=False),
+        TimeFilter(start=world.start, end=NOVEMBER_20, projects=(world.agency.project.pk,)),
+    ):
+        amounts, priced, scanned = three_ways(viewer, where, ("client", "month"), monkeypatch)
+        assert amounts == priced == scanned
+    # Hours alone (a chart): one row for the month from the weeks.
+    calls.clear()
+    hours = time_report(viewer, window, by=("month",), zone=ZONE, hours_only=True)
+    monkeypatch.setattr(query, "KEEP_MONTHS", False)
+    scanned_hours = time_report(viewer, window, by=("month",), zone=ZONE, hours_only=True)
+    monkeypatch.setattr(query, "KEEP_MONTHS", True)
+    assert calls
+    assert [(g.key, g.figures.seconds) for g in hours.groups] == [
+        (g.key, g.figures.seconds) for g in scanned_hours.groups
+    ]
+    # An hour more on 10 November, in raw SQL: that week is marked, the edge is scanned.
+    entry = next(
+        e
+        for e in sorted(world.entries, key=lambda e: e.pk)
+        if datetime(2026, 11, 9, 23, tzinfo=UTC) < e.start < datetime(2026, 11, 14, tzinfo=UTC)
+        and e.end is not None
+    )
+    an_hour_more_in_raw_sql(entry)
+    calls.clear()
+    kept, scanned = both(viewer, window, ("project", "month"), monkeypatch)
+    assert calls == []
+    assert kept == scanned
