@@ -481,16 +481,13 @@ def first_periods(
 def read_weeks_of_month(
     scope: Any, where: Any, plan: Any, weeks: list[date], month: date
 ) -> list[tuple[Any, ...]]:
-    """read() of kept weeks that all lie in one month, for a report on months: its
-    month column (a week row holds its Monday there) is that month's first day."""
+    """read() of kept weeks that all lie in one month, for a priced report on months
+    (its rows always hold the pricing keys): the month column, where a week row holds
+    its Monday, is that month's first day."""
     if "month" not in plan.by:
         return read(scope, where, plan, weeks, WEEK)
     at = sum(len(COLUMNS[name]) for name in plan.by[: plan.by.index("month")])
     rest = tuple(name for name in plan.by if name != "month")
-    if not rest and not plan.pricing:  # the month's sums alone: one row
-        rows = read(scope, where, replace(plan, by=("person",)), weeks, WEEK)
-        sums = [sum(row[i] or 0 for row in rows) for i in (1, 2, 3)]
-        return [(month, *sums)] if rows else []
     rows = read(scope, where, replace(plan, by=rest), weeks, WEEK)
     return [(*row[:at], month, *row[at:]) for row in rows]
 

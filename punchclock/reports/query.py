@@ -352,14 +352,17 @@ def edge_rows(scope: Scope, where: TimeFilter, plan: Plan, part: KeptPart) -> li
 def _edge(
     scope: Scope, where: TimeFilter, plan: Plan, part: KeptPart, start: datetime, end: datetime
 ) -> list[tuple[Any, ...]]:
-    """One edge of a report on kept months: its whole closed weeks from their kept
+    """One edge of a priced report on kept months: its whole closed weeks from their kept
     totals when every one is built and unmarked (never built here: a report should not
     pay for weeks the worker keeps), the rest scanned."""
     from punchclock.reports import monthly
 
     week = monthly.WEEK
     weeks: list[date] = []
-    if part.grain is monthly.MONTH and KEEP_MONTHS:
+    # Priced reports only: their scan is the costly one (rate periods, and a second pass
+    # for per-day rounding); an hours-only scan of a few weeks is as cheap as the kept
+    # weeks and their checks (measured: 0022).
+    if part.grain is monthly.MONTH and KEEP_MONTHS and plan.pricing:
         weeks = monthly.closed_periods((start, end), plan.org_zone, week)
     # An edge is part of one month: its whole weeks too, so a report by month puts them
     # all in that month's cell.
