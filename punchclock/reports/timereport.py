@@ -246,8 +246,9 @@ def line_minor(seconds: int, scaled: int, unit: int) -> int:
 
 class KeptPricer:
     """Prices the rows of the kept periods one build after another (reports.monthly): the
-    prices' digest, taken before the rate book is read (a change in between leaves an
-    older stamp, which only makes the next report check again), and the rate book."""
+    rate book, and the prices' digest of that very book's rates with the projects read
+    after it (a project changed in between leaves an older stamp, which only makes the
+    next report check again)."""
 
     def __init__(self, organization_id: int, boundaries: list[datetime]) -> None:
         organization = Organization.objects.get(pk=organization_id)
@@ -497,7 +498,10 @@ def _from_kept_lines(
     seconds; the same rows, per person and rate period, give every cell's cost lines and
     the seconds of the coarser cells. Cells without the period (the total; the first level,
     by client say) hold lines spanning periods, rounded once each: they come from the kept
-    sums per line, priced at the rate the rows were priced with.
+    sums per line, priced at the rate the rows were priced with (decision 0022: for a
+    report by week over whole months, from the kept months). A range of exactly one kept
+    period holds whole lines only, so then every cell, the total too, is a sum of stored
+    amounts, whatever the grouping.
 
     Those rates are the rate book's as long as nothing that prices changed since the
     periods were built or last checked (pricing_version). When something did, every
@@ -509,11 +513,11 @@ def _from_kept_lines(
     if "tag" in plan.by:
         return False
     part = kept_part(scope, where, plan)
-    # Not grouped by the period, every cell's lines span periods and there is nothing
-    # stored to add up; without costs (which need the seconds per person and rate period)
-    # the lines across the periods are all such a report reads.
     # A range of one kept period and nothing around it: every line lies inside that
-    # period, so every cell, the total too, holds whole kept lines.
+    # period, so every cell, the total too, holds whole kept lines. Otherwise a report not
+    # grouped by the period has lines spanning periods in every cell and nothing stored to
+    # add up; without costs (which need the seconds per person and rate period) the lines
+    # across the periods are all it reads.
     single = len(part.months) == 1 and not has_edges(part, plan) if part is not None else False
     by_period = part is not None and (part.grain.name in plan.by or single)
     if part is None or (not by_period and pricer.shows_cost):
