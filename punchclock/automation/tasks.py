@@ -31,6 +31,7 @@ from punchclock.automation import (
 )
 from punchclock.core.timeutil import now
 from punchclock.reports import monthly
+from punchclock.reports.documents import keep_documents
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +99,14 @@ def send_reminders(organization_id: int | None = None) -> dict[str, int]:
 
 @task
 def keep_reports(organization_id: int) -> dict[str, int]:
-    """Build the kept report periods that writes made stale or that were never built, so
-    the next long report reads them instead of building them in its request."""
+    """Build the kept report periods that writes made stale or that were never built, and
+    keep the issued documents not kept yet (reports.documents), so the next report reads
+    them instead of building them in its request."""
     built = monthly.keep_built(organization_id)
-    return _logged(f"Report periods of {organization_id}", {"built": built} if built else {})
+    organization = Organization.objects.filter(pk=organization_id).first()
+    documents = keep_documents(organization) if organization is not None else 0
+    counts = {"built": built, "documents": documents}
+    return _logged(f"Report periods of {organization_id}", {k: v for k, v in counts.items() if v})
 
 
 @task

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -227,12 +228,62 @@ def conversion(organization: Organization, source: str, target: str, on: date) -
     """The rate that turns `source` into `target` money on a day (crossed through EUR)."""
     if source == target:
         return Conversion(Decimal(1), "", None)
-    from_rate, from_source, from_day = _per_euro(organization, source, on)
-    to_rate, to_source, to_day = _per_euro(organization, target, on)
+    return _crossed(_per_euro(organization, source, on), _per_euro(organization, target, on))
+
+
+def _crossed(source: tuple[Decimal, str, date], target: tuple[Decimal, str, date]) -> Conversion:
+    (from_rate, from_source, from_day), (to_rate, to_source, to_day) = source, target
     rate = (to_rate / from_rate).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
     sources = {s for s in (from_source, to_source) if s}
     days = [d for s, d in ((from_source, from_day), (to_source, to_day)) if s]
     return Conversion(rate, "manual" if "manual" in sources else "ecb", min(days))
+
+
+class RateTable:
+    """The rates of some currencies over a range of days, read in one query; `conversion`
+    answers as conversion() does for any day in the range, or None where that raises.
+
+    For reports that convert hundreds of documents, one query per currency and day each."""
+
+    def __init__(
+        self, organization: Organization, currencies: Iterable[str], first: date, last: date
+    ) -> None:
+        self.first, self.last = first, last
+        # Per currency: its days in order, and each day's rate (manual wins over ECB).
+        self._days: dict[str, list[date]] = {}
+        self._found: dict[tuple[str, date], tuple[Decimal, str, date]] = {}
+        wanted = sorted({c for c in currencies if c != "EUR"})
+        rows = ExchangeRate.objects.filter(
+            organization=organization,
+            currency__in=wanted,
+            on__gte=first - RATE_MAX_AGE,
+            on__lte=last,
+        ).values_list("currency", "on", "source", "rate")
+        for currency, day, source, rate in rows.order_by("currency", "on", "source"):
+            known = self._found.get((currency, day))
+            if known is None:
+                self._days.setdefault(currency, []).append(day)
+            if known is None or source == RateSource.MANUAL:
+                self._found[currency, day] = (rate, source, day)
+
+    def _per_euro(self, currency: str, on: date) -> tuple[Decimal, str, date] | None:
+        if currency == "EUR":
+            return Decimal(1), "", on
+        days = self._days.get(currency, [])
+        at = bisect_right(days, on) - 1
+        if at < 0 or days[at] < on - RATE_MAX_AGE:
+            return None
+        return self._found[currency, days[at]]
+
+    def conversion(self, source: str, target: str, on: date) -> Conversion | None:
+        if not self.first <= on <= self.last:
+            raise ValueError(f"{on} is outside the rates read ({self.first} to {self.last}).")
+        if source == target:
+            return Conversion(Decimal(1), "", None)
+        found = self._per_euro(source, on), self._per_euro(target, on)
+        if found[0] is None or found[1] is None:
+            return None
+        return _crossed(found[0], found[1])
 
 
 # Expenses --------------------------------------------------------------------------------

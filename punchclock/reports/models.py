@@ -169,3 +169,64 @@ class DirtyDay(models.Model):
 
     def __str__(self) -> str:
         return f"organization {self.organization_id} {self.day}"
+
+
+class KeptDocument(models.Model):
+    """An issued invoice or credit note's totals in minor units, and in the organization's
+    currency, summed by the revenue and tax reports in SQL (decision 0023).
+
+    Issued documents never change, so a row is written once, by the first report or worker
+    run that finds it missing. Only the conversion can go stale: a trigger (reports.triggers)
+    deletes the rows an exchange rate can change, and a row kept for another home currency
+    counts as missing, so the next report keeps it again."""
+
+    invoice_id = models.BigIntegerField(primary_key=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    issue_date = models.DateField()
+    month = models.DateField()
+    currency = models.CharField(max_length=3)
+    # The organization's currency the home figures are in; none when no rate was found.
+    home = models.CharField(max_length=3)
+    net_minor = models.BigIntegerField()
+    tax_minor = models.BigIntegerField()
+    gross_minor = models.BigIntegerField()
+    home_net_minor = models.BigIntegerField(null=True)
+    home_gross_minor = models.BigIntegerField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "issue_date"], name="kept_document_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"document {self.invoice_id} of {self.issue_date}"
+
+
+class KeptTax(models.Model):
+    """One tax group (name, category, rate) of a kept document: its basis and tax, as the
+    issuing code totalled them, in minor units of the document's and the home currency."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    invoice_id = models.BigIntegerField()
+    issue_date = models.DateField()
+    currency = models.CharField(max_length=3)
+    home = models.CharField(max_length=3)
+    name = models.CharField(max_length=50)
+    category = models.CharField(max_length=4)
+    # The percentage as written, normalised ("19", "5.5"): grouped exactly on any database.
+    rate = models.CharField(max_length=20)
+    basis_minor = models.BigIntegerField()
+    tax_minor = models.BigIntegerField()
+    home_basis_minor = models.BigIntegerField(null=True)
+    home_tax_minor = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice_id", "name", "category", "rate"], name="one_kept_tax_group"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "issue_date"], name="kept_tax_day")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.rate} % of document {self.invoice_id}"

@@ -5,23 +5,24 @@ client and the tax office saw; a credit note's totals are negative (its quantiti
 it lowers the month it is issued in. Amounts in another currency are converted with the
 rate the invoice recorded for its VAT (BT-111) or else the organization's exchange-rate
 table on the issue day (the same lookup issuing uses); each document is converted and
-rounded once, then summed. A period is a range of local days: issue and receipt dates are
-already days, so no instant is cut here.
+rounded once, then summed. Documents are read as they were kept in minor units
+(reports.documents, decision 0023), so a report adds integers up in SQL. A period is a
+range of local days: issue and receipt dates are already days, so no instant is cut here.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.db.models import Count, Sum
 
-from punchclock.accounts.models import Membership, Organization
+from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can
 from punchclock.core.money import round_money
+from punchclock.reports.documents import from_minor, keep_documents, money
+from punchclock.reports.models import KeptDocument, KeptTax
 
 ZERO = Decimal(0)
 
@@ -68,46 +69,19 @@ class RevenueReport:
     home_total: HomeFigures | None = None
 
 
-class _Rates:
-    """Conversion rates into the home currency per (currency, day), looked up once each."""
-
-    def __init__(self, organization: Organization) -> None:
-        self.organization = organization
-        self.home = organization.default_currency
-        self._found: dict[tuple[str, date], Decimal | None] = {}
-
-    def rate(self, currency: str, day: date) -> Decimal | None:
-        if currency == self.home:
-            return Decimal(1)
-        key = (currency, day)
-        if key not in self._found:
-            from punchclock.expenses.services import conversion
-
-            try:
-                self._found[key] = conversion(self.organization, currency, self.home, day).rate
-            except ValidationError:
-                self._found[key] = None
-        return self._found[key]
-
-
 def _month(day: date) -> date:
     return day.replace(day=1)
 
 
-def _money(value: Decimal | float | None, currency: str) -> Decimal:
-    # Stored with four places (REAL on SQLite): rounding to the currency's unit is exact.
-    return round_money(Decimal(str(value or 0)), currency)
-
-
 def revenue_report(viewer: Membership, *, first: date, last: date) -> RevenueReport:
     """Invoiced (issue date) and received (receipt date) per month and currency."""
-    from punchclock.invoicing.models import Invoice, InvoiceStatus
+    from punchclock.expenses.services import RateTable
     from punchclock.payments.models import Payment
 
     require_money(viewer)
     organization = viewer.organization
-    rates = _Rates(organization)
-    home = rates.home
+    home = organization.default_currency
+    keep_documents(organization, first=first, last=last)
     cells: dict[tuple[date, str], MonthFigures] = {}
     months: dict[date, HomeFigures] = {}
 
@@ -120,42 +94,47 @@ def revenue_report(viewer: Membership, *, first: date, last: date) -> RevenueRep
     def home_month(day: date) -> HomeFigures:
         return months.setdefault(_month(day), HomeFigures(_month(day)))
 
-    documents = Invoice.objects.filter(
-        organization=organization,
-        status=InvoiceStatus.ISSUED,
-        issue_date__gte=first,
-        issue_date__lte=last,
-    ).values_list(
-        "issue_date", "currency", "net_total", "tax_total", "gross_total", "snapshot__tax_currency"
+    sums = (
+        KeptDocument.objects.filter(
+            organization=organization, issue_date__gte=first, issue_date__lte=last
+        )
+        .values_list("month", "currency")
+        .annotate(
+            Count("invoice_id"),
+            Sum("net_minor"),
+            Sum("tax_minor"),
+            Sum("gross_minor"),
+            Count("home_net_minor"),
+            Sum("home_net_minor"),
+            Sum("home_gross_minor"),
+        )
+        .order_by()
     )
-    for issued, currency, net, tax, gross, recorded in documents.order_by():
-        if issued is None:  # pragma: no cover - an issued document always has its date
-            continue
-        row = cell(issued, currency)
-        net_m, tax_m, gross_m = (_money(v, currency) for v in (net, tax, gross))
-        row.documents += 1
-        row.net += net_m
-        row.tax += tax_m
-        row.gross += gross_m
-        rate = _recorded_rate(recorded, home) or rates.rate(currency, issued)
-        month = home_month(issued)
-        if rate is None:
-            month.unconverted += 1
-            continue
-        month.net += round_money(net_m * rate, home)
-        month.gross += round_money(gross_m * rate, home)
-    payments = Payment.objects.filter(
-        organization=organization, received_on__gte=first, received_on__lte=last
-    ).values_list("received_on", "currency", "amount")
-    for received_on, currency, amount in payments.order_by():
-        value = _money(amount, currency)
+    for month_day, currency, count, net, tax, gross, converted, home_net, home_gross in sums:
+        row = cell(month_day, currency)
+        row.documents += count
+        row.net += from_minor(net, currency)
+        row.tax += from_minor(tax, currency)
+        row.gross += from_minor(gross, currency)
+        month = home_month(month_day)
+        month.unconverted += count - converted
+        month.net += from_minor(home_net or 0, home)
+        month.gross += from_minor(home_gross or 0, home)
+    payments = list(
+        Payment.objects.filter(
+            organization=organization, received_on__gte=first, received_on__lte=last
+        ).values_list("received_on", "currency", "amount")
+    )
+    rates = RateTable(organization, {p[1] for p in payments} | {home}, first, last)
+    for received_on, currency, amount in payments:
+        value = money(amount, currency)
         cell(received_on, currency).received += value
-        rate = rates.rate(currency, received_on)
+        found = rates.conversion(currency, home, received_on)
         month = home_month(received_on)
-        if rate is None:
+        if found is None:
             month.unconverted += 1
         else:
-            month.received += round_money(value * rate, home)
+            month.received += round_money(value * found.rate, home)
     rows = sorted(cells.values(), key=lambda r: (r.month, r.currency))
     totals: dict[str, MonthFigures] = {}
     for row in rows:
@@ -180,13 +159,6 @@ def revenue_report(viewer: Membership, *, first: date, last: date) -> RevenueRep
         totals=dict(sorted(totals.items())),
         home_total=home_total,
     )
-
-
-def _recorded_rate(recorded: object, home: str) -> Decimal | None:
-    """The rate an issued invoice stored for its VAT in the home currency, if it did."""
-    if isinstance(recorded, dict) and recorded.get("code") == home and recorded.get("rate"):
-        return Decimal(str(recorded["rate"]))
-    return None
 
 
 @dataclass
@@ -225,81 +197,62 @@ class TaxReport:
 def tax_report(viewer: Membership, *, first: date, last: date) -> TaxReport:
     """Taxable basis and tax per tax name, category and rate of the documents issued in a period.
 
-    Each document's tax groups are computed again from its (immutable) lines with the same
-    function that totalled it on issue, so every row adds up to the documents' tax totals."""
-    from punchclock.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
-    from punchclock.invoicing.services import TOTALS_FIELDS, line_input
-    from punchclock.invoicing.totals import compute_totals
-
+    Each document's tax groups were kept from its (immutable) lines with the function that
+    totalled it on issue (reports.documents), so the rows add up to the documents' totals."""
     require_money(viewer)
     organization = viewer.organization
-    rates = _Rates(organization)
-    home = rates.home
-    issued = Invoice.objects.filter(
-        organization=organization,
-        status=InvoiceStatus.ISSUED,
-        issue_date__gte=first,
-        issue_date__lte=last,
-    )
-    # Plain values, not model instances: a year holds thousands of lines.
-    lines_of: dict[int, list[Any]] = defaultdict(list)
-    for invoice_id, *fields in (
-        InvoiceLine.objects.filter(invoice__in=issued.values("pk"))
-        .order_by("invoice_id", "position")
-        .values_list("invoice_id", *TOTALS_FIELDS)
-        .iterator(chunk_size=2000)
-    ):
-        lines_of[invoice_id].append(line_input(*fields))
-    documents = issued.order_by("issue_date", "pk").values_list(
-        "pk",
-        "currency",
-        "issue_date",
-        "discount_percent",
-        "surcharge_percent",
-        "snapshot__tax_currency",
-    )
-    rows: dict[tuple[str, str, Decimal, str], TaxRow] = {}
-    document_net: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    document_tax: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    count = 0
-    for pk, currency, issue_date, discount, surcharge, recorded in documents:
-        assert issue_date is not None  # an issued document always has its date
-        count += 1
-        totals = compute_totals(
-            lines_of.get(pk, []),
-            currency=currency,
-            discount_percent=discount,
-            surcharge_percent=surcharge,
+    home = organization.default_currency
+    keep_documents(organization, first=first, last=last)
+    in_range = {"organization": organization, "issue_date__gte": first, "issue_date__lte": last}
+    groups = (
+        KeptTax.objects.filter(**in_range)
+        .values_list("currency", "name", "category", "rate")
+        .annotate(
+            Count("invoice_id"),
+            Sum("basis_minor"),
+            Sum("tax_minor"),
+            Count("home_tax_minor"),
+            Sum("home_basis_minor"),
+            Sum("home_tax_minor"),
         )
-        document_net[currency] += totals.net_total
-        document_tax[currency] += totals.tax_total
-        rate = _recorded_rate(recorded, home) or rates.rate(currency, issue_date)
-        seen: set[tuple[str, str, Decimal, str]] = set()
-        for group in totals.groups:
-            rate_text = group.tax.rate.normalize()
-            key = (group.tax.name, group.tax.category, rate_text, currency)
-            row = rows.setdefault(
-                key, TaxRow(group.tax.name, group.tax.category, rate_text, currency)
-            )
-            if key not in seen:
-                row.documents += 1
-                seen.add(key)
-            row.basis += group.basis
-            row.tax += group.amount
-            if rate is None or row.home_tax is None or row.home_basis is None:
-                row.home_basis = row.home_tax = None
-            else:
-                row.home_basis += round_money(group.basis * rate, home)
-                row.home_tax += round_money(group.amount * rate, home)
-    ordered = sorted(
-        rows.values(), key=lambda r: (r.currency, r.name != "VAT", r.name, r.category, -r.rate)
+        .order_by()
     )
+    rows: list[TaxRow] = []
+    for currency, name, category, rate, count, basis, tax, converted, h_basis, h_tax in groups:
+        whole = converted == count
+        rows.append(
+            TaxRow(
+                name,
+                category,
+                Decimal(rate),
+                currency,
+                documents=count,
+                basis=from_minor(basis, currency),
+                tax=from_minor(tax, currency),
+                home_basis=from_minor(h_basis, home) if whole else None,
+                home_tax=from_minor(h_tax, home) if whole else None,
+            )
+        )
+    document_net: dict[str, Decimal] = {}
+    document_tax: dict[str, Decimal] = {}
+    count = 0
+    totals = (
+        KeptDocument.objects.filter(**in_range)
+        .values_list("currency")
+        .annotate(Count("invoice_id"), Sum("net_minor"), Sum("tax_minor"))
+        .order_by()
+    )
+    for currency, documents, net, tax in totals:
+        count += documents
+        document_net[currency] = from_minor(net, currency)
+        document_tax[currency] = from_minor(tax, currency)
+    rows.sort(key=lambda r: (r.currency, r.name != "VAT", r.name, r.category, -r.rate))
     return TaxReport(
         first=first,
         last=last,
         home=home,
-        rows=ordered,
-        document_net=dict(document_net),
-        document_tax=dict(document_tax),
+        rows=rows,
+        document_net=document_net,
+        document_tax=document_tax,
         documents=count,
     )

@@ -137,3 +137,74 @@ def drop_month_triggers(connection: Any) -> None:
         _run(connection, POSTGRESQL_DROP)
     elif connection.vendor == "sqlite":
         _run(connection, SQLITE_DROP)
+
+
+# Kept documents (reports.models.KeptDocument, decision 0023) hold amounts converted with
+# the rate found on or up to RATE_MAX_AGE before their issue day. A rate written, changed or
+# deleted on day D can change the documents issued from D to D + that age in a currency
+# other than the organization's: the triggers forget them, and the next report keeps them
+# again. (Changing expenses.services.RATE_MAX_AGE needs a migration that remakes these.)
+RATE_WINDOW_DAYS = 14
+_KEPT = ("reports_keptdocument", "reports_kepttax")
+
+
+def _forget(side: str, until: str) -> str:
+    return "; ".join(
+        f"DELETE FROM {table} WHERE organization_id = {side}.organization_id "
+        f'AND currency <> home AND issue_date >= {side}."on" AND issue_date <= {until}'
+        for table in _KEPT
+    )
+
+
+def _sqlite_until(side: str) -> str:
+    return f"date({side}.\"on\", '+{RATE_WINDOW_DAYS} days')"
+
+
+SQLITE_RATE_CREATE = [
+    f"""CREATE TRIGGER reports_rate_inserted AFTER INSERT ON expenses_exchangerate
+    BEGIN {_forget("NEW", _sqlite_until("NEW"))}; END""",
+    f"""CREATE TRIGGER reports_rate_deleted AFTER DELETE ON expenses_exchangerate
+    BEGIN {_forget("OLD", _sqlite_until("OLD"))}; END""",
+    f"""CREATE TRIGGER reports_rate_changed AFTER UPDATE ON expenses_exchangerate
+    BEGIN
+        {_forget("OLD", _sqlite_until("OLD"))};
+        {_forget("NEW", _sqlite_until("NEW"))};
+    END""",
+]
+SQLITE_RATE_DROP = [
+    f"DROP TRIGGER IF EXISTS reports_rate_{name}" for name in ("inserted", "deleted", "changed")
+]
+POSTGRESQL_RATE_CREATE = [
+    f"""CREATE OR REPLACE FUNCTION reports_forget_conversions() RETURNS trigger AS $$
+    BEGIN
+        IF TG_OP <> 'INSERT' THEN
+            {_forget("OLD", f'OLD."on" + {RATE_WINDOW_DAYS}')};
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            {_forget("NEW", f'NEW."on" + {RATE_WINDOW_DAYS}')};
+        END IF;
+        RETURN NULL;
+    END $$ LANGUAGE plpgsql""",
+    """CREATE TRIGGER reports_rate_changed AFTER INSERT OR UPDATE OR DELETE
+    ON expenses_exchangerate FOR EACH ROW EXECUTE FUNCTION reports_forget_conversions()""",
+]
+POSTGRESQL_RATE_DROP = [
+    "DROP TRIGGER IF EXISTS reports_rate_changed ON expenses_exchangerate",
+    "DROP FUNCTION IF EXISTS reports_forget_conversions()",
+]
+
+
+def create_rate_triggers(connection: Any) -> None:
+    if connection.vendor == "postgresql":
+        _run(connection, POSTGRESQL_RATE_CREATE)
+    elif connection.vendor == "sqlite":
+        _run(connection, SQLITE_RATE_CREATE)
+    else:  # pragma: no cover - the two databases we support
+        raise NotImplementedError(f"no exchange-rate triggers for {connection.vendor}")
+
+
+def drop_rate_triggers(connection: Any) -> None:
+    if connection.vendor == "postgresql":
+        _run(connection, POSTGRESQL_RATE_DROP)
+    elif connection.vendor == "sqlite":
+        _run(connection, SQLITE_RATE_DROP)

@@ -1,0 +1,170 @@
+"""Issued documents kept in minor units for the revenue and tax reports (decision 0023).
+
+A year of documents used to be read and totalled again from its lines on every tax report,
+and converted one by one on every revenue report. Issued documents never change, so each
+is kept once: its stored totals, its tax groups as the issuing code totals them, and both
+in the organization's currency with the rate the invoice recorded for its VAT (BT-111) or
+else the exchange-rate table's on the issue day. The reports then add integers up in SQL.
+
+A kept row is a cache, never a source. The reports and the worker keep whatever issued
+document has no row for the organization's current currency; triggers forget the rows an
+exchange rate written later could convert differently (reports.triggers).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+
+from punchclock.accounts.models import Organization
+from punchclock.core.money import minor_units, round_money
+from punchclock.reports.models import KeptDocument, KeptTax
+
+BATCH = 500
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Money rounded to the currency's unit, as a whole number of that unit."""
+    return int(round_money(amount, currency).scaleb(minor_units(currency)))
+
+
+def from_minor(minor: int, currency: str) -> Decimal:
+    return Decimal(minor).scaleb(-minor_units(currency))
+
+
+def money(value: Decimal | float | None, currency: str) -> Decimal:
+    # Stored with four places (REAL on SQLite): rounding to the currency's unit is exact.
+    return round_money(Decimal(str(value or 0)), currency)
+
+
+def recorded_rate(recorded: object, home: str) -> Decimal | None:
+    """The rate an issued invoice stored for its VAT in the home currency, if it did."""
+    if isinstance(recorded, dict) and recorded.get("code") == home and recorded.get("rate"):
+        return Decimal(str(recorded["rate"]))
+    return None
+
+
+def rate_text(rate: Decimal) -> str:
+    """A percentage as people write it: 19, 5.5, 0 (never 1.9E+1)."""
+    return format(rate.normalize(), "f")
+
+
+def missing(organization: Organization, first: date | None, last: date | None) -> list[int]:
+    """Issued documents of the range with no row kept in the organization's currency."""
+    from punchclock.invoicing.models import Invoice, InvoiceStatus
+
+    issued = Invoice.objects.filter(organization=organization, status=InvoiceStatus.ISSUED)
+    if first is not None:
+        issued = issued.filter(issue_date__gte=first)
+    if last is not None:
+        issued = issued.filter(issue_date__lte=last)
+    kept = KeptDocument.objects.filter(
+        invoice_id=OuterRef("pk"), home=organization.default_currency
+    )
+    return list(issued.filter(~Exists(kept)).order_by().values_list("pk", flat=True))
+
+
+def keep_documents(
+    organization: Organization, *, first: date | None = None, last: date | None = None
+) -> int:
+    """Keep the range's issued documents that are missing (all of them without a range);
+    returns how many. One query when nothing is missing."""
+    ids = missing(organization, first, last)
+    for start in range(0, len(ids), BATCH):
+        _keep(organization, ids[start : start + BATCH])
+    return len(ids)
+
+
+def _keep(organization: Organization, ids: list[int]) -> None:
+    from punchclock.expenses.services import RateTable
+    from punchclock.invoicing.models import Invoice, InvoiceLine
+    from punchclock.invoicing.services import TOTALS_FIELDS, line_input
+    from punchclock.invoicing.totals import compute_totals
+
+    home = organization.default_currency
+    # Plain values, not model instances: a year holds thousands of lines.
+    lines_of: dict[int, list[Any]] = defaultdict(list)
+    lines = InvoiceLine.objects.filter(invoice_id__in=ids).order_by("invoice_id", "position")
+    for invoice_id, *fields in lines.values_list("invoice_id", *TOTALS_FIELDS):
+        lines_of[invoice_id].append(line_input(*fields))
+    documents = list(
+        Invoice.objects.filter(pk__in=ids).values_list(
+            "pk",
+            "currency",
+            "issue_date",
+            "discount_percent",
+            "surcharge_percent",
+            "net_total",
+            "tax_total",
+            "gross_total",
+            "snapshot__tax_currency",
+        )
+    )
+    if not documents:
+        return
+    days = [row[2] for row in documents if row[2] is not None]
+    rates = RateTable(organization, {row[1] for row in documents} | {home}, min(days), max(days))
+    kept: list[KeptDocument] = []
+    taxes: list[KeptTax] = []
+    for pk, currency, day, discount, surcharge, net, tax, gross, recorded in documents:
+        assert day is not None  # an issued document always has its date
+        rate = recorded_rate(recorded, home)
+        if rate is None:
+            found = rates.conversion(currency, home, day)
+            rate = None if found is None else found.rate
+
+        def home_minor(amount: Decimal, rate: Decimal | None = rate) -> int | None:
+            return None if rate is None else to_minor(amount * rate, home)
+
+        net_m, tax_m, gross_m = (money(value, currency) for value in (net, tax, gross))
+        kept.append(
+            KeptDocument(
+                invoice_id=pk,
+                organization=organization,
+                issue_date=day,
+                month=day.replace(day=1),
+                currency=currency,
+                home=home,
+                net_minor=to_minor(net_m, currency),
+                tax_minor=to_minor(tax_m, currency),
+                gross_minor=to_minor(gross_m, currency),
+                home_net_minor=home_minor(net_m),
+                home_gross_minor=home_minor(gross_m),
+            )
+        )
+        totals = compute_totals(
+            lines_of.get(pk, []),
+            currency=currency,
+            discount_percent=discount,
+            surcharge_percent=surcharge,
+        )
+        for group in totals.groups:
+            taxes.append(
+                KeptTax(
+                    organization=organization,
+                    invoice_id=pk,
+                    issue_date=day,
+                    currency=currency,
+                    home=home,
+                    name=group.tax.name,
+                    category=group.tax.category,
+                    rate=rate_text(group.tax.rate),
+                    basis_minor=to_minor(group.basis, currency),
+                    tax_minor=to_minor(group.amount, currency),
+                    home_basis_minor=home_minor(group.basis),
+                    home_tax_minor=home_minor(group.amount),
+                )
+            )
+    done = [document.invoice_id for document in kept]
+    with transaction.atomic():
+        # Rows kept for another home currency go; a report keeping the same documents at
+        # the same time writes the same rows, so the second one's are ignored.
+        KeptTax.objects.filter(invoice_id__in=done).delete()
+        KeptDocument.objects.filter(invoice_id__in=done).delete()
+        KeptDocument.objects.bulk_create(kept, ignore_conflicts=True)
+        KeptTax.objects.bulk_create(taxes, ignore_conflicts=True)
