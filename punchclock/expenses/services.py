@@ -253,6 +253,8 @@ class RateTable:
         self._days: dict[str, list[date]] = {}
         self._found: dict[tuple[str, date], tuple[Decimal, str, date]] = {}
         wanted = sorted({c for c in currencies if c != "EUR"})
+        if not wanted:
+            return
         rows = ExchangeRate.objects.filter(
             organization=organization,
             currency__in=wanted,

@@ -196,6 +196,8 @@ class KeptDocument(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["organization", "issue_date"], name="kept_document_day"),
+            # Counted against the issued documents before every report (documents.all_kept).
+            models.Index(fields=["organization", "home"], name="kept_document_home"),
         ]
 
     def __str__(self) -> str:

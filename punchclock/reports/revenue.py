@@ -16,13 +16,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Sum
-
 from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can
 from punchclock.core.money import round_money
-from punchclock.reports.documents import from_minor, keep_documents, money
-from punchclock.reports.models import KeptDocument, KeptTax
+from punchclock.reports.documents import (
+    document_sums,
+    from_minor,
+    keep_documents,
+    payments_received,
+    revenue_sums,
+    tax_sums,
+)
 
 ZERO = Decimal(0)
 
@@ -76,7 +80,6 @@ def _month(day: date) -> date:
 def revenue_report(viewer: Membership, *, first: date, last: date) -> RevenueReport:
     """Invoiced (issue date) and received (receipt date) per month and currency."""
     from punchclock.expenses.services import RateTable
-    from punchclock.payments.models import Payment
 
     require_money(viewer)
     organization = viewer.organization
@@ -94,22 +97,7 @@ def revenue_report(viewer: Membership, *, first: date, last: date) -> RevenueRep
     def home_month(day: date) -> HomeFigures:
         return months.setdefault(_month(day), HomeFigures(_month(day)))
 
-    sums = (
-        KeptDocument.objects.filter(
-            organization=organization, issue_date__gte=first, issue_date__lte=last
-        )
-        .values_list("month", "currency")
-        .annotate(
-            Count("invoice_id"),
-            Sum("net_minor"),
-            Sum("tax_minor"),
-            Sum("gross_minor"),
-            Count("home_net_minor"),
-            Sum("home_net_minor"),
-            Sum("home_gross_minor"),
-        )
-        .order_by()
-    )
+    sums = revenue_sums(organization, first, last)
     for month_day, currency, count, net, tax, gross, converted, home_net, home_gross in sums:
         row = cell(month_day, currency)
         row.documents += count
@@ -120,14 +108,9 @@ def revenue_report(viewer: Membership, *, first: date, last: date) -> RevenueRep
         month.unconverted += count - converted
         month.net += from_minor(home_net or 0, home)
         month.gross += from_minor(home_gross or 0, home)
-    payments = list(
-        Payment.objects.filter(
-            organization=organization, received_on__gte=first, received_on__lte=last
-        ).values_list("received_on", "currency", "amount")
-    )
+    payments = payments_received(organization, first, last)
     rates = RateTable(organization, {p[1] for p in payments} | {home}, first, last)
-    for received_on, currency, amount in payments:
-        value = money(amount, currency)
+    for received_on, currency, value in payments:
         cell(received_on, currency).received += value
         found = rates.conversion(currency, home, received_on)
         month = home_month(received_on)
@@ -203,20 +186,7 @@ def tax_report(viewer: Membership, *, first: date, last: date) -> TaxReport:
     organization = viewer.organization
     home = organization.default_currency
     keep_documents(organization, first=first, last=last)
-    in_range = {"organization": organization, "issue_date__gte": first, "issue_date__lte": last}
-    groups = (
-        KeptTax.objects.filter(**in_range)
-        .values_list("currency", "name", "category", "rate")
-        .annotate(
-            Count("invoice_id"),
-            Sum("basis_minor"),
-            Sum("tax_minor"),
-            Count("home_tax_minor"),
-            Sum("home_basis_minor"),
-            Sum("home_tax_minor"),
-        )
-        .order_by()
-    )
+    groups = tax_sums(organization, first, last)
     rows: list[TaxRow] = []
     for currency, name, category, rate, count, basis, tax, converted, h_basis, h_tax in groups:
         whole = converted == count
@@ -236,12 +206,7 @@ def tax_report(viewer: Membership, *, first: date, last: date) -> TaxReport:
     document_net: dict[str, Decimal] = {}
     document_tax: dict[str, Decimal] = {}
     count = 0
-    totals = (
-        KeptDocument.objects.filter(**in_range)
-        .values_list("currency")
-        .annotate(Count("invoice_id"), Sum("net_minor"), Sum("tax_minor"))
-        .order_by()
-    )
+    totals = document_sums(organization, first, last)
     for currency, documents, net, tax in totals:
         count += documents
         document_net[currency] = from_minor(net, currency)

@@ -22,6 +22,7 @@ from punchclock.invoicing import services as invoicing
 from punchclock.invoicing.models import Invoice, InvoiceStatus
 from punchclock.invoicing.services import invoice_totals
 from punchclock.payments.services import record_payment
+from punchclock.reports.documents import keep_documents
 from punchclock.reports.models import KeptDocument, KeptTax
 from punchclock.reports.revenue import revenue_report, tax_report
 from tests import factories
@@ -308,3 +309,32 @@ def test_a_rate_table_answers_as_conversion_does(agency):
     assert seen == {True, False}
     with pytest.raises(ValueError, match="outside the rates read"):
         table.conversion("USD", "EUR", date(2026, 12, 1))
+
+
+def test_a_document_issued_after_the_others_were_kept_is_kept_by_the_next_report(documents):
+    agency, issued = documents
+    _read(agency.owner)
+    late = _issue(agency, agency.client, [("2", "50", "S", "19", None)], on=date(2026, 11, 12))
+    assert not KeptDocument.objects.filter(invoice_id=late.pk).exists()
+    assert _read(agency.owner)[:3] == _expected(agency.organization)
+    assert KeptDocument.objects.filter(invoice_id=late.pk).exists()
+    assert len(issued) + 1 == KeptDocument.objects.count()
+
+
+def test_keeping_all_history_drops_rows_of_documents_that_are_gone(documents):
+    agency, issued = documents
+    org = agency.organization
+    assert keep_documents(org) == len(issued)
+    stray = {"organization": org, "issue_date": date(2026, 10, 1), "currency": "EUR"}
+    stray["home"] = "EUR"
+    KeptDocument.objects.create(
+        invoice_id=10**9, month=date(2026, 10, 1), net_minor=1, tax_minor=0, gross_minor=1, **stray
+    )
+    KeptTax.objects.create(
+        invoice_id=10**9, name="VAT", category="S", rate="19", basis_minor=1, tax_minor=0, **stray
+    )
+    # As many rows as documents no more: the next keep looks, and the stray row goes.
+    assert keep_documents(org) == 0
+    assert not KeptDocument.objects.filter(invoice_id=10**9).exists()
+    assert not KeptTax.objects.filter(invoice_id=10**9).exists()
+    assert _read(agency.owner)[:3] == _expected(org)

@@ -51,7 +51,8 @@ class Migration(migrations.Migration):
             ],
             options={
                 "indexes": [
-                    models.Index(fields=["organization", "issue_date"], name="kept_document_day")
+                    models.Index(fields=["organization", "issue_date"], name="kept_document_day"),
+                    models.Index(fields=["organization", "home"], name="kept_document_home"),
                 ],
             },
         ),
