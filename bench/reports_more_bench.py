@@ -630,7 +630,7 @@ def main() -> None:
     year_first = today.replace(month=1, day=1)
     # The revenue and tax figures over the documents as kept in minor units (decision
     # 0023), as one would write them by hand against those tables: one grouped read each,
-    # plus the payments and the rates that convert them.
+    # plus the payments (all in the organization's currency here, so no rates are read).
     kept_range = "WHERE organization_id = %s AND issue_date >= %s AND issue_date <= %s"
     revenue_sql = [
         (
@@ -644,11 +644,6 @@ def main() -> None:
             "SELECT received_on, currency, amount FROM payments_payment "
             "WHERE organization_id = %s AND received_on >= %s AND received_on <= %s",
             [org, year_first, today],
-        ),
-        (
-            'SELECT currency, "on", source, rate FROM expenses_exchangerate '
-            'WHERE organization_id = %s AND "on" >= %s AND "on" <= %s',
-            [org, year_first - timedelta(days=14), today],
         ),
     ]
     tax_sql = [
