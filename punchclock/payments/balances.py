@@ -117,15 +117,28 @@ class Balance:
         return self.balance > 0
 
 
+def amounts(
+    currency: str, gross_total: Decimal, credited_e4: int, paid_e4: int
+) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """Gross, credited (positive), paid and the balance still owed, each in whole units of
+    the currency, from an invoice's gross total and `with_balances`' sums."""
+    gross = round_money(gross_total, currency)
+    credited = -round_money(from_scaled(credited_e4), currency)
+    paid = round_money(from_scaled(paid_e4), currency)
+    return gross, credited, paid, gross - credited - paid
+
+
 def balance_of(invoice: Invoice, today: date) -> Balance:
     """The balance and state of an invoice annotated by `with_balances` (or queried here)."""
     if not hasattr(invoice, "paid_e4"):
         invoice = with_balances(Invoice.objects.filter(pk=invoice.pk)).get()
     currency = invoice.currency
-    gross = round_money(invoice.gross_total, currency)
-    credited = -round_money(from_scaled(invoice.credited_e4), currency)  # type: ignore[attr-defined]
-    paid = round_money(from_scaled(invoice.paid_e4), currency)  # type: ignore[attr-defined]
-    balance = gross - credited - paid
+    gross, credited, paid, balance = amounts(
+        currency,
+        invoice.gross_total,
+        invoice.credited_e4,  # type: ignore[attr-defined]
+        invoice.paid_e4,  # type: ignore[attr-defined]
+    )
     overdue_days = 0
     if invoice.is_draft:
         state = State.DRAFT

@@ -103,6 +103,35 @@ def test_partial_payments_and_credit_notes_lower_what_is_owed(billing):
     assert found.totals[0].outstanding == Decimal("189.00")
 
 
+def test_the_home_page_totals_are_the_open_invoices_added_up(billing):
+    """owed_totals reads plain values: the same buckets as open_invoices' balances."""
+    dollars = factories.make_client(billing.organization, "Initech", code="initech", currency="USD")
+    for days in (-10, 0, 1, 45, 95):
+        on = TODAY - timedelta(days=days + 14)
+        document(billing.client, f"{200 + days}.00", on=on, due=TODAY - timedelta(days=days))
+        document(dollars, f"{30 + days}.25", on=on, due=TODAY - timedelta(days=days))
+    partly = document(billing.client, "119.00", on=date(2026, 10, 1), due=date(2026, 10, 31))
+    services.record_payment(partly, paid("50.00"), by=billing.owner)
+    credited = document(dollars, "200.00", on=date(2026, 10, 2))  # no due date: from issue
+    document(dollars, "-80.00", on=date(2026, 10, 5), credits=credited)
+    settled = document(billing.client, "300.00", on=date(2026, 10, 3))
+    services.record_payment(settled, paid("300.00"), by=billing.owner)
+    expected: dict[str, dict[str, Decimal]] = {}
+    counts: dict[str, int] = {}
+    for item in receivables.open_invoices(billing.organization.pk, today=TODAY):
+        buckets = expected.setdefault(item.balance.currency, dict.fromkeys(BUCKETS, Decimal(0)))
+        buckets[item.bucket] += item.balance.balance
+        counts[item.balance.currency] = counts.get(item.balance.currency, 0) + 1
+    got = receivables.owed_totals(billing.organization.pk, today=TODAY)
+    assert {row.currency: row.buckets for row in got} == expected
+    assert {row.currency: row.invoices for row in got} == counts == {"EUR": 6, "USD": 6}
+    assert got[1].buckets["over_90"] == Decimal("125.25")
+    assert (
+        got[1].outstanding
+        == sum(Decimal(30 + d) + Decimal("0.25") for d in (-10, 0, 1, 45, 95)) + 120
+    )
+
+
 def test_a_refund_reopens_a_paid_invoice(billing):
     invoice = document(billing.client, "100.00", on=date(2026, 11, 1), due=date(2026, 11, 30))
     payment = services.record_payment(invoice, paid("100.00"), by=billing.owner)
