@@ -312,12 +312,16 @@ def profitability(
         start=where.start or start_of_day(first, zone),
         end=where.end or start_of_day(last + timedelta(days=1), zone),
     )
-    everything = time_report(viewer, where, by=(by,), zone=zone)
+    # Hours and costs of all the work; the billable value of the work not invoiced yet.
+    # Each report prices only what is read of it: without costs, the second one reads the
+    # kept lines alone (decision 0021).
+    everything = time_report(viewer, where, by=(by,), zone=zone, bill=False)
     open_work = time_report(
         viewer,
         TimeFilter(start=where.start, end=where.end, billable=True, invoiced=False),
         by=(by,),
         zone=zone,
+        cost=False,
     )
     rows: dict[int | None, ProfitRow] = {}
 

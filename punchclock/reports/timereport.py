@@ -171,6 +171,8 @@ class _Pricer:
         boundaries: list[datetime],
         shows_cost: bool,
         book: RateBook | None = None,
+        *,
+        bills: bool = True,
     ) -> None:
         self.organization, self.boundaries = organization, boundaries
         self.book = book or RateBook.load(organization)
@@ -181,6 +183,7 @@ class _Pricer:
         self.all_projects = scope.everyone
         self.managed = set(scope.managed)
         self.shows_cost = shows_cost
+        self.bills = bills
         self.projects: dict[int, tuple[int, str, bool]] = {}
         self._bill: dict[Key, tuple[int, str] | None] = {}
         self._chains: dict[Key, list[str]] = {}
@@ -204,7 +207,7 @@ class _Pricer:
             return self._bill[key]
         price = None
         client_id, currency, hourly = self.projects[project]
-        if hourly and (self.all_projects or project in self.managed):
+        if self.bills and hourly and (self.all_projects or project in self.managed):
             chain = self._chains.get(key[:3])
             if chain is None:
                 chain = self._chains[key[:3]] = self.book.bill_chain(
@@ -363,11 +366,14 @@ def time_report(
     money: bool = True,
     hours_only: bool = False,
     cost: bool = True,
+    bill: bool = True,
 ) -> TimeReport:
     """The report the viewer may see: their role limits the entries and the money shown.
 
     `hours_only` (charts) sums seconds alone: no money, no rounding, billed hours are 0.
-    `cost=False` (the unbilled views) leaves costs out, whoever looks."""
+    `cost=False` (the unbilled views) leaves costs out, whoever looks. `bill=False`
+    (profitability's hours and costs, whose revenue comes from elsewhere) leaves the
+    billable amounts out: no bill rate is looked up and no time counts as unpriced."""
     organization = viewer.organization
     zone = zone or viewer.user.timezone
     scope = scope_for(viewer)
@@ -387,7 +393,7 @@ def time_report(
     pricer = None
     if shows_amounts:
         shows_cost = cost and can(viewer, "cost_rates.view")
-        pricer = _Pricer(organization, scope, boundaries, shows_cost)
+        pricer = _Pricer(organization, scope, boundaries, shows_cost, bills=bill)
     if "tag" not in by:
         passes = [(by, {"total", "first", "pair"})]
     else:
@@ -402,7 +408,7 @@ def time_report(
     kept: dict[tuple[int, str], int] = {}
     ledger = _Ledger(table, bill_lines, cost_lines, missing)
     outcome: KeptPart | bool | None = False
-    if pricer is not None and KEEP_AMOUNTS and scope.everyone:
+    if pricer is not None and pricer.bills and KEEP_AMOUNTS and scope.everyone:
         outcome = _from_kept_lines(scope, where, plan, ledger, pricer, kept)
     if outcome is not True:
         for dims, levels in passes:
@@ -428,7 +434,9 @@ def time_report(
         total=cells.get(TOTAL, Figures()),
         shows_amounts=shows_amounts,
         shows_cost=pricer is not None and pricer.shows_cost,
-        unpriced_seconds=_unpriced_seconds(missing, scope, pricer) if pricer is not None else 0,
+        unpriced_seconds=_unpriced_seconds(missing, scope, pricer)
+        if pricer is not None and pricer.bills
+        else 0,
     )
 
 

@@ -195,3 +195,58 @@ def test_kept_line_work_gives_every_figure_the_entries_give(billed, monkeypatch)
                 assert kept == entries, (first, last, zone, by)
                 compared += any(r[2] for r in kept[0])
     assert compared > 20  # most of the reports did see invoiced time
+
+
+@pytest.mark.parametrize("billed", [2], indirect=True)
+def test_hours_and_costs_skip_bill_prices_and_open_work_reads_kept_lines(billed, monkeypatch):
+    """Profitability asks its time reports only for what it shows: hours and costs of all
+    the work (bill=False), the billable value of the open work (cost=False). Both equal
+    what the full reports give, and the first looks up no bill rate."""
+    from punchclock.core.timeutil import start_of_day
+    from punchclock.projects.ratebook import RateBook
+    from punchclock.reports.timereport import time_report
+
+    agency, _ = billed
+    owner = agency.owner
+    # Work not invoiced yet, beside the billed history: three people, two projects.
+    for n, person in enumerate((owner, agency.admin, agency.member)):
+        for project in (agency.project, agency.other_project):
+            track(person, project, datetime(2026, 11, 9 + n, 8, 7, tzinfo=UTC), 97 + 13 * n)
+            track(person, project, datetime(2026, 11, 16 + n, 22, 50, tzinfo=UTC), 31)
+    for first, last, zone in (
+        (date(2026, 10, 1), date(2026, 12, 31), ORG_ZONE),
+        (date(2026, 9, 20), date(2026, 11, 17), "America/St_Johns"),
+    ):
+        window = {
+            "start": start_of_day(first, zone),
+            "end": start_of_day(last + timedelta(days=1), zone),
+        }
+        for by in DIMENSIONS:
+            report = profitability(owner, TimeFilter(), by=by, first=first, last=last, zone=zone)
+            rows = {r.key: r for r in report.rows}
+            full = time_report(owner, TimeFilter(**window), by=(by,), zone=zone)
+            open_work = TimeFilter(**window, billable=True, invoiced=False)
+            unbilled = time_report(owner, open_work, by=(by,), zone=zone)
+            assert full.total.seconds > 0
+            for group in full.groups:
+                row = rows[group.key[0]]
+                assert (row.seconds, row.cost) == (group.figures.seconds, dict(group.figures.cost))
+            for group in unbilled.groups:
+                amounts = {c: a for c, a in group.figures.amounts.items() if a}
+                assert rows[group.key[0]].uninvoiced == amounts, (by, group.key)
+            assert any(r.uninvoiced for r in report.rows)
+    calls = []
+    real = RateBook.bill_chain
+    monkeypatch.setattr(
+        RateBook, "bill_chain", lambda self, **kw: calls.append(kw) or real(self, **kw)
+    )
+    window = TimeFilter(start=start_of_day(date(2026, 10, 1), ORG_ZONE))
+    costs = time_report(owner, window, by=("project",), zone=ORG_ZONE, bill=False)
+    assert calls == []
+    assert costs.total.cost
+    assert not costs.total.amounts
+    assert costs.unpriced_seconds == 0
+    priced = time_report(owner, window, by=("project",), zone=ORG_ZONE)
+    assert calls  # the full report does look them up
+    assert costs.total.seconds == priced.total.seconds
+    assert costs.total.cost == priced.total.cost
