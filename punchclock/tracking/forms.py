@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -38,6 +38,29 @@ def trackable_projects(person: Membership) -> list[Project]:
         .select_related("client")
         .order_by("client__name", "name")
     )
+
+
+class ProjectChoice(NamedTuple):
+    """A project as the header timer's picker lists it."""
+
+    full_code: str
+    client_name: str
+    name: str
+
+
+def project_choices(person: Membership) -> list[ProjectChoice]:
+    """trackable_projects as plain values, in the same order: the header timer lists them
+    on every page, where loading each project and its client cost ~10 ms at 200 projects."""
+    rows = (
+        visible_projects(person)
+        .filter(status=ProjectStatus.ACTIVE, client__is_archived=False)
+        .order_by("client__name", "name")
+        .values_list("client__code", "code", "client__name", "name")
+    )
+    return [
+        ProjectChoice(f"{client}/{code}", client_name, name)
+        for client, code, client_name, name in rows
+    ]
 
 
 def project_label(project: Project) -> str:

@@ -38,6 +38,22 @@ def test_an_idle_header_offers_a_quick_start_with_the_members_projects(agency, a
     assert 'value="globex/web"' not in html
 
 
+def test_the_timer_lists_what_the_pickers_list_in_the_same_order(agency):
+    from punchclock.tracking.forms import project_choices, trackable_projects
+    from tests import factories
+
+    archived = factories.make_client(agency.organization, "Gone", is_archived=True)
+    factories.make_project(archived, "Old")
+    aardvark = factories.make_client(agency.organization, "Aardvark", code="aard")
+    factories.make_project(aardvark, "Zeta", code="zeta")
+    factories.make_project(aardvark, "Alpha", code="alpha")
+    factories.make_project(aardvark, "Paused", code="paused", status="archived")
+    for person in (agency.owner, agency.member):
+        expected = [(p.full_code, p.client.name, p.name) for p in trackable_projects(person)]
+        assert [tuple(c) for c in project_choices(person)] == expected
+    assert [c.full_code for c in project_choices(agency.owner)][:2] == ["aard/alpha", "aard/zeta"]
+
+
 def test_every_signed_in_page_carries_the_header_timer(agency, as_member):
     services.start_timer(agency.member, project=agency.project, description="fix login")
     html = as_member.get("/").content.decode()

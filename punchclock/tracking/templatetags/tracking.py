@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from punchclock.core import timeutil
 from punchclock.tracking import services
-from punchclock.tracking.forms import trackable_projects
+from punchclock.tracking.forms import project_choices
 
 register = template.Library()
 
@@ -48,7 +48,7 @@ def timer_context(request: HttpRequest, *, error: str = "", back: str = "") -> d
         context["elapsed"] = elapsed
         context["start_day"] = timeutil.local_date(running.start, zone)
     # Listed while a timer runs too: the Switch form picks from the same projects.
-    context["projects"] = trackable_projects(membership)
+    context["projects"] = project_choices(membership)
     return context
 
 
