@@ -123,20 +123,21 @@ def _run(connection: Any, statements: list[str]) -> None:
             cursor.execute(statement)
 
 
-def create_month_triggers(connection: Any) -> None:
+def _for_vendor(connection: Any, *, postgresql: list[str], sqlite: list[str]) -> None:
     if connection.vendor == "postgresql":
-        _run(connection, POSTGRESQL_CREATE)
+        _run(connection, postgresql)
     elif connection.vendor == "sqlite":
-        _run(connection, SQLITE_CREATE)
+        _run(connection, sqlite)
     else:  # pragma: no cover - the two databases we support
-        raise NotImplementedError(f"no month-total triggers for {connection.vendor}")
+        raise NotImplementedError(f"no report triggers for {connection.vendor}")
+
+
+def create_month_triggers(connection: Any) -> None:
+    _for_vendor(connection, postgresql=POSTGRESQL_CREATE, sqlite=SQLITE_CREATE)
 
 
 def drop_month_triggers(connection: Any) -> None:
-    if connection.vendor == "postgresql":
-        _run(connection, POSTGRESQL_DROP)
-    elif connection.vendor == "sqlite":
-        _run(connection, SQLITE_DROP)
+    _for_vendor(connection, postgresql=POSTGRESQL_DROP, sqlite=SQLITE_DROP)
 
 
 # Kept documents (reports.models.KeptDocument, decision 0023) hold amounts converted with
@@ -195,16 +196,8 @@ POSTGRESQL_RATE_DROP = [
 
 
 def create_rate_triggers(connection: Any) -> None:
-    if connection.vendor == "postgresql":
-        _run(connection, POSTGRESQL_RATE_CREATE)
-    elif connection.vendor == "sqlite":
-        _run(connection, SQLITE_RATE_CREATE)
-    else:  # pragma: no cover - the two databases we support
-        raise NotImplementedError(f"no exchange-rate triggers for {connection.vendor}")
+    _for_vendor(connection, postgresql=POSTGRESQL_RATE_CREATE, sqlite=SQLITE_RATE_CREATE)
 
 
 def drop_rate_triggers(connection: Any) -> None:
-    if connection.vendor == "postgresql":
-        _run(connection, POSTGRESQL_RATE_DROP)
-    elif connection.vendor == "sqlite":
-        _run(connection, SQLITE_RATE_DROP)
+    _for_vendor(connection, postgresql=POSTGRESQL_RATE_DROP, sqlite=SQLITE_RATE_DROP)
