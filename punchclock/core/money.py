@@ -93,6 +93,16 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
 
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Money rounded to the currency's unit, as a whole number of that unit (cents)."""
+    return int(round_money(amount, currency).scaleb(minor_units(currency)))
+
+
+def from_minor(minor: int, currency: str) -> Decimal:
+    """A whole number of the currency's unit as money: 1999 EUR cents are 19.99."""
+    return Decimal(minor).scaleb(-minor_units(currency))
+
+
 def parse_amount(value: str | int | Decimal) -> Decimal:
     """A Decimal from user input; floats are refused because they are already imprecise."""
     if isinstance(value, float):

@@ -22,19 +22,10 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 
 from punchclock.accounts.models import Organization
-from punchclock.core.money import minor_units, round_money
+from punchclock.core.money import round_money, to_minor
 from punchclock.reports.models import KeptDocument, KeptTax
 
 BATCH = 500
-
-
-def to_minor(amount: Decimal, currency: str) -> int:
-    """Money rounded to the currency's unit, as a whole number of that unit."""
-    return int(round_money(amount, currency).scaleb(minor_units(currency)))
-
-
-def from_minor(minor: int, currency: str) -> Decimal:
-    return Decimal(minor).scaleb(-minor_units(currency))
 
 
 def money(value: Decimal | float | None, currency: str) -> Decimal:

@@ -18,10 +18,9 @@ from decimal import Decimal
 
 from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can
-from punchclock.core.money import round_money
+from punchclock.core.money import from_minor, round_money
 from punchclock.reports.documents import (
     document_sums,
-    from_minor,
     keep_documents,
     payments_received,
     revenue_sums,

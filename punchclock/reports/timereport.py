@@ -18,7 +18,7 @@ from typing import Any
 
 from punchclock.accounts.models import Membership, Organization
 from punchclock.accounts.permissions import can
-from punchclock.core.money import minor_units
+from punchclock.core.money import from_minor, minor_units
 from punchclock.core.timeutil import local_date, start_of_day
 from punchclock.projects.models import (
     HOURLY_METHODS,
@@ -332,9 +332,7 @@ class _Lines:
             scaled, currency = prices[line]
             sums[(cell, currency)] += line_minor(seconds, scaled, units[currency])
         for (cell, currency), minor in sums.items():
-            getattr(cells[cell], attribute)[currency] = Decimal(minor).scaleb(
-                -minor_units(currency)
-            )
+            getattr(cells[cell], attribute)[currency] = from_minor(minor, currency)
 
 
 CELL_SPACE = 1 << 32  # cell ids stay below it: a report has far fewer groups
@@ -420,7 +418,7 @@ def time_report(
     bill_lines.round_into(figures, "amounts")
     cost_lines.round_into(figures, "cost")
     for (cell, currency), minor in kept.items():
-        amount = Decimal(minor).scaleb(-minor_units(currency))
+        amount = from_minor(minor, currency)
         into = figures[cell].amounts
         into[currency] = into[currency] + amount if currency in into else amount
     cells = dict(zip(table.keys, figures, strict=True))

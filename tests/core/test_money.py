@@ -110,3 +110,14 @@ def test_format_matches_babels_format_currency(locale):
                 currency_digits=False,
             )
             assert money.format(locale) == expected, (locale, currency, text)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "minor"),
+    [("19.99", "EUR", 1999), ("-0.005", "EUR", -1), ("1234", "JPY", 1234), ("1.2345", "BHD", 1235)],
+)
+def test_minor_units_round_once_and_come_back_exactly(amount, currency, minor):
+    from punchclock.core.money import from_minor, round_money, to_minor
+
+    assert to_minor(Decimal(amount), currency) == minor
+    assert from_minor(minor, currency) == round_money(Decimal(amount), currency)
