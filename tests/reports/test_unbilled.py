@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils.html import escape
 
 from punchclock.core.timeutil import local_date
 from punchclock.invoicing.models import Invoice
@@ -153,6 +154,83 @@ def test_page_csv_and_api_for_billers_only(world, client):
         assert login(person).get("/reports/unbilled/").status_code == 403
         assert login(person).get("/reports/unbilled/export.csv").status_code == 403
         assert _get(client, person, "/api/v1/reports/unbilled").status_code == 403
+
+
+def test_the_pages_rows_carry_each_rows_figures_and_draft_escaped(world, settings, tmp_path):
+    """The rows are written in Python (report_tags.unbilled_rows): each carries its row's
+    label, hours, amounts, expenses, oldest day and age as the report has them, names
+    escaped, and its Draft form posts that project from its oldest day."""
+    import re
+
+    from django.utils.dateformat import format as date_format
+
+    from punchclock.core.money import Money
+    from punchclock.expenses.models import Expense, ExpenseStatus
+    from punchclock.expenses.services import (
+        ExpenseInput,
+        create_starter_categories,
+        record_expense,
+    )
+
+    settings.MEDIA_ROOT = tmp_path
+    a = world.agency
+    a.project.name = '<i>API & "v2"</i>'
+    a.project.save()
+    create_starter_categories(a.organization)
+    expense = record_expense(
+        a.member,
+        by=a.member,
+        data=ExpenseInput(
+            client=a.client,
+            project=a.project,
+            category=a.organization.expense_categories.get(name="Travel"),
+            spent_on=date(2026, 9, 20),
+            description="Train",
+            amount="119",
+        ),
+    )
+    Expense.objects.filter(pk=expense.pk).update(status=ExpenseStatus.APPROVED)
+    page = login(a.owner).get("/reports/unbilled/")
+    html = page.content.decode()
+    assert "<i>API" not in html
+    report = page.context["report"]
+    bodies = re.findall(r"<tbody>(.*?)</tbody>", html, re.S)
+    assert len(bodies) == len(report.clients) >= 1
+    forms = []
+    for body, client in zip(bodies, report.clients, strict=True):
+        rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+        assert len(rows) == len(client.rows)
+        for cells, row in zip(rows, client.rows, strict=True):
+            tds = re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)
+            assert escape(row.label) in tds[0]
+            assert tds[1:3] == [
+                f"{Decimal(n) / 3600:,.2f}" for n in (row.billable_seconds, row.billed_seconds)
+            ]
+            for shown, values in ((tds[3], row.amounts), (tds[4], row.expenses)):
+                money = [escape(Money(v, c).format("en")) for c, v in values.items()]
+                assert [m for m in money if m in shown] == money
+                assert ("–" in shown) == (not values)
+            if row.expenses:
+                assert f"({row.expense_count})" in tds[4]
+            assert tds[5] == date_format(row.oldest, "j M Y")
+            assert tds[6] == f"{row.age(report.today)} d"
+            fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', tds[7]))
+            assert fields["client"] == str(client.client_id)
+            assert fields["project"] == str(row.project_id)
+            assert fields["period_start"] == row.oldest.isoformat()
+            assert fields["period_end"] == report.today.isoformat()
+            assert fields["csrfmiddlewaretoken"]
+            forms.append((row, fields))
+    row, fields = next((r, f) for r, f in forms if r.project_id == a.project.pk)
+    assert a.project.name in row.label
+    assert row.expense_count == 1
+    fields.pop("csrfmiddlewaretoken")
+    assert login(a.owner).post("/invoices/unbilled/", fields).status_code == 302
+    draft = Invoice.objects.get(client=a.client)
+    projects = set(draft.lines.values_list("billed_entries__entry__project_id", flat=True))
+    assert projects - {None} == {a.project.pk}
+    assert draft.lines.filter(billed_expenses__expense=expense).exists()
+    assert draft.period_start == row.oldest == date(2026, 9, 20)
 
 
 def test_one_click_makes_the_draft_of_that_project_from_the_oldest_day(world):
