@@ -72,3 +72,73 @@ def test_members_see_only_themselves(agency):
         .content.decode()
     )
     assert "Max Member,,17.00,15.00" in csv
+
+
+def test_the_pages_rows_carry_each_persons_and_projects_figures_escaped(agency):
+    """Both table bodies are written in Python (report_tags.utilisation_rows): each row
+    has its person's or project's hours, capacity, utilisation and shares as the report
+    has them, and names are escaped."""
+    import re
+
+    from django.utils.html import escape
+
+    _setup(agency)
+    agency.other_project.name = '<b>Web & "Shop"</b>'
+    agency.other_project.save()
+    page = login(agency.owner).get(
+        "/reports/utilisation/?period=custom&from=2026-11-01&to=2026-11-30"
+    )
+    html = page.content.decode()
+    assert "<b>Web" not in html
+    report = page.context["report"]
+    people, projects = re.findall(r"<tbody>(.*?)</tbody>", html, re.S)
+
+    def rows(body):
+        return [
+            (int(level), re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S))
+            for level, cells in re.findall(r'<tr class="level-(\d)">(.*?)</tr>', body, re.S)
+        ]
+
+    def hours(seconds):
+        return f"{Decimal(seconds) / 3600:,.2f}"
+
+    expected = []
+    for p in report.people:
+        expected.append((0, p.name, p.seconds, p.billable_seconds))
+        expected += [(1, s.label, s.seconds, s.billable_seconds) for s in p.projects]
+    shown = rows(people)
+    assert len(shown) == len(expected) > 3
+    for (level, tds), (want_level, label, seconds, billable) in zip(shown, expected, strict=True):
+        assert level == want_level
+        assert escape(label) in tds[0]
+        assert tds[1:3] == [hours(seconds), hours(billable)]
+    for p in report.people:
+        row = next(tds for level, tds in shown if level == 0 and escape(p.name) in tds[0])
+        assert f"· {p.weekly_capacity} h/week" in row[0]
+        assert row[3] == str(p.capacity_hours)
+        if p.utilisation is None:
+            assert "no capacity set" in row[4]
+        else:
+            assert f"<span>{p.utilisation} %</span>" in row[4]
+            assert f"load {p.load} %" in row[4]
+            assert f"--pct: {min(p.utilisation, 100)}%" in row[4]
+    member = next(p for p in report.people if p.membership_id == agency.member.pk)
+    assert member.utilisation is not None
+    split = [tds[4] for level, tds in shown if level == 1][: len(member.projects)]
+    for tds, s in zip(split, member.projects, strict=True):
+        assert f"{round(100 * s.seconds / member.seconds)} % of their hours" in tds
+    expected = []
+    for pr in report.projects:
+        expected.append((0, pr.label, pr.seconds, pr.billable_seconds, ""))
+        expected += [
+            (1, s.label, s.seconds, s.billable_seconds, f"{round(100 * s.seconds / pr.seconds)} %")
+            for s in pr.people
+        ]
+    shown = rows(projects)
+    assert len(shown) == len(expected) > 3
+    for (level, tds), (want_level, label, seconds, billable, part) in zip(
+        shown, expected, strict=True
+    ):
+        assert level == want_level
+        assert escape(label) in tds[0]
+        assert tds[1:4] == [hours(seconds), hours(billable), part]

@@ -165,3 +165,60 @@ def unbilled_rows(context: template.Context, client: Any, today: Any, draft_url:
         )
     # Every piece above is escaped or our own markup.
     return mark_safe("\n".join(out))
+
+
+@register.simple_tag
+def utilisation_rows(report: Any, table: str) -> str:
+    """The utilisation page's two table bodies ("people" or "projects"), written here for
+    the reason report_rows is: each person's row with a line per project, and each
+    project's with a line per person, came to thousands of template variables. Every
+    text is escaped."""
+    from django.utils.formats import localize
+
+    indent = '<span class="indent" aria-hidden="true">↳</span>'
+    out = []
+    if table == "people":
+        for p in report.people:
+            if p.utilisation is None:
+                meter = '<span class="muted">no capacity set</span>'
+            else:
+                fill = min(p.utilisation, 100)
+                meter = (
+                    '<span class="meter">'
+                    f'<span class="meter-fill" style="--pct: {fill}%"></span></span>'
+                    f"<span>{localize(p.utilisation)} %</span> "
+                    f'<span class="muted">· load {localize(p.load)} %</span>'
+                )
+            out.append(
+                f'<tr class="level-0"><td>{escape(p.name)} '
+                f'<span class="muted">· {localize(p.weekly_capacity)} h/week</span></td>'
+                f'<td class="num">{hours(p.seconds)}</td>'
+                f'<td class="num">{hours(p.billable_seconds)}</td>'
+                f'<td class="num">{localize(p.capacity_hours)}</td>'
+                f'<td class="progress-cell">{meter}</td></tr>'
+            )
+            for s in p.projects:
+                part = share(s.seconds, p.seconds)
+                out.append(
+                    f'<tr class="level-1"><td>{indent}{escape(s.label)}</td>'
+                    f'<td class="num">{hours(s.seconds)}</td>'
+                    f'<td class="num">{hours(s.billable_seconds)}</td><td></td>'
+                    f'<td class="muted">{part} % of their hours<span class="share" '
+                    f'style="--share: {part}%" aria-hidden="true"></span></td></tr>'
+                )
+    else:
+        for pr in report.projects:
+            out.append(
+                f'<tr class="level-0"><td>{escape(pr.label)}</td>'
+                f'<td class="num">{hours(pr.seconds)}</td>'
+                f'<td class="num">{hours(pr.billable_seconds)}</td><td></td></tr>'
+            )
+            for s in pr.people:
+                out.append(
+                    f'<tr class="level-1"><td>{indent}{escape(s.label)}</td>'
+                    f'<td class="num">{hours(s.seconds)}</td>'
+                    f'<td class="num">{hours(s.billable_seconds)}</td>'
+                    f'<td class="num">{share(s.seconds, pr.seconds)} %</td></tr>'
+                )
+    # Every piece above is escaped or our own markup.
+    return mark_safe("\n".join(out))
