@@ -438,6 +438,41 @@ def time_report(
     )
 
 
+def hours_cells(
+    viewer: Membership, where: TimeFilter, *, by: tuple[str, ...], zone: str | None = None
+) -> dict[tuple[Key, Key | None], int]:
+    """Seconds per (first key, second key) cell of a two-level grouping, or per (key, None)
+    of one: what a chart draws, and the same seconds as time_report(hours_only=True) gives
+    its finest cells. The rows go straight into their cells: no tree, labels or totals."""
+    organization = viewer.organization
+    plan = Plan(
+        by=by,
+        pricing=False,
+        rate_boundaries=[],
+        viewer_zone=zone or viewer.user.timezone,
+        org_zone=organization.timezone,
+        day_rounding=False,
+        billed=False,
+    )
+    widths = [2 if name == "task" else 1 for name in by]
+    split, offset = widths[0], sum(widths)
+    first_time = by[0] in TIME_DIMENSIONS
+    second_time = len(by) == 2 and by[1] in TIME_DIMENSIONS
+    cells: dict[tuple[Key, Key | None], int] = defaultdict(int)
+    seen: dict[tuple[Any, ...], tuple[Key, Key | None]] = {}
+    for row in aggregate(scope_for(viewer), where, plan):
+        raw = row[:offset]
+        cell = seen.get(raw)
+        if cell is None:
+            first: Key = (as_date(raw[0]),) if first_time else raw[:split]
+            second: Key | None = None
+            if len(by) == 2:
+                second = (as_date(raw[split]),) if second_time else raw[split:offset]
+            cell = seen[raw] = (first, second)
+        cells[cell] += row[-3]
+    return dict(cells)
+
+
 @dataclass
 class _Ledger:
     """Where a report's rows go: its cells, its priced lines and its unpriced seconds."""

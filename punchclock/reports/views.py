@@ -29,6 +29,7 @@ from punchclock.reports.timereport import (
     TimeReport,
     decode_key,
     group_labels,
+    hours_cells,
     time_report,
 )
 from punchclock.tracking.models import TimeEntry
@@ -132,15 +133,8 @@ def _chart(viewer: Membership, ask: ReportRequest, report: TimeReport) -> Any:
         cells = [(c.key[0], g.key, c.figures.seconds) for g in report.groups for c in g.children]
     else:
         by = (unit,) if first in TIME_DIMENSIONS else (unit, first)
-        series_report = time_report(viewer, span, by=by, zone=report.zone, hours_only=True)
-        if first in TIME_DIMENSIONS:
-            cells = [(g.key[0], None, g.figures.seconds) for g in series_report.groups]
-        else:
-            cells = [
-                (g.key[0], c.key, c.figures.seconds)
-                for g in series_report.groups
-                for c in g.children
-            ]
+        series_cells = hours_cells(viewer, span, by=by, zone=report.zone)
+        cells = [(period[0], key, seconds) for (period, key), seconds in series_cells.items()]
     if not cells:
         return None
     slots = _slots(unit, span, report.zone, sorted({day for day, _, _ in cells}))

@@ -102,3 +102,43 @@ def test_a_report_that_holds_the_charts_cells_draws_the_same_chart_without_a_que
     assert "Hours by client per month" in drawn[("client", "month")]
     assert drawn[(("client", "month"), "queries")] == 0
     assert drawn[(("client", "person"), "queries")] > 0
+
+
+def test_the_charts_cells_are_the_hours_only_reports_finest_cells(world):
+    """The page's chart reads hours_cells: per grouping, as owner and as a member, over
+    kept months and the scanned rest, the same seconds as time_report(hours_only=True)
+    gives its cells."""
+    from datetime import UTC, datetime
+
+    from punchclock.reports.query import TimeFilter
+    from punchclock.reports.timereport import hours_cells, time_report
+    from tests.reports.conftest import ZONE
+
+    a = world.agency
+    year = TimeFilter(
+        start=datetime(2025, 12, 31, 23, tzinfo=UTC), end=datetime(2026, 12, 31, 23, tzinfo=UTC)
+    )
+    time_report(a.owner, year, by=("client", "month"), zone=ZONE)  # keeps the closed months
+    checked = 0
+    for viewer in (a.owner, a.member):
+        for by in (
+            ("month",),
+            ("day",),
+            ("month", "project"),
+            ("week", "client"),
+            ("day", "task"),
+            ("month", "tag"),
+            ("week", "person"),
+        ):
+            report = time_report(viewer, year, by=by, zone=ZONE, hours_only=True)
+            if len(by) == 1:
+                expected = {(g.key, None): g.figures.seconds for g in report.groups}
+            else:
+                expected = {
+                    (g.key, c.key): c.figures.seconds for g in report.groups for c in g.children
+                }
+            expected = {k: v for k, v in expected.items() if v}
+            found = {k: v for k, v in hours_cells(viewer, year, by=by, zone=ZONE).items() if v}
+            assert found == expected, (viewer.role, by)
+            checked += len(found)
+    assert checked > 50
