@@ -79,31 +79,49 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _options(viewer: Membership, selected_project: tuple[int, ...]) -> dict[str, Any]:
-    """What the filter selects offer: only what the viewer may look at."""
+    """What the filter selects offer, as (id, label) pairs: only what the viewer may look
+    at. Plain values, not model instances: an agency has hundreds of projects."""
     from punchclock.clients.models import Client
     from punchclock.projects.models import Project, Task
     from punchclock.tracking.models import Tag
 
     org = viewer.organization_id
     scope = scope_for(viewer)
-    projects = Project.objects.filter(organization_id=org).select_related("client")
+    projects = Project.objects.filter(organization_id=org)
     if not scope.everyone:
         projects = projects.filter(assignments__membership=viewer).distinct()
-    people = Membership.objects.none()
+    people: list[tuple[int, str]] = []
     if scope.everyone or scope.managed:
-        people = Membership.objects.filter(organization_id=org).select_related("user")
-        people = people.order_by("user__name")
-    tasks = Task.objects.none()
+        people = [
+            (pk, name or email.split("@")[0])  # as User.display_name
+            for pk, name, email in Membership.objects.filter(organization_id=org)
+            .order_by("user__name")
+            .values_list("pk", "user__name", "user__email")
+        ]
+    tasks: list[tuple[int, str]] = []
     if len(selected_project) == 1:
-        tasks = Task.objects.filter(project_id=selected_project[0], project__organization_id=org)
+        tasks = list(
+            Task.objects.filter(project_id=selected_project[0], project__organization_id=org)
+            .order_by("name")
+            .values_list("pk", "name")
+        )
     return {
-        "clients": Client.objects.filter(organization_id=org).order_by("name")
+        "clients": list(
+            Client.objects.filter(organization_id=org).order_by("name").values_list("pk", "name")
+        )
         if scope.everyone or scope.managed
         else [],
-        "projects": projects.order_by("client__name", "name"),
-        "tasks": tasks.order_by("name"),
+        "projects": [
+            (pk, f"{client}/{code} · {name}")  # as Project.full_code
+            for pk, client, code, name in projects.order_by("client__name", "name").values_list(
+                "pk", "client__code", "code", "name"
+            )
+        ],
+        "tasks": tasks,
         "people": people,
-        "tags": Tag.objects.filter(organization_id=org).order_by("name"),
+        "tags": list(
+            Tag.objects.filter(organization_id=org).order_by("name").values_list("pk", "name")
+        ),
     }
 
 

@@ -239,3 +239,58 @@ def test_the_tables_rows_carry_each_groups_figures_escaped(world):
     member = login(a.member).get(f"/reports/time/?{PERIOD}&by=project").content.decode()
     member_body = member[member.index("<tbody>") : member.index("</tbody>")]
     assert "€" not in member_body
+
+
+def test_the_filters_offer_what_the_viewer_may_see_escaped_with_the_choice_kept(world):
+    """The filter selects are written from (id, label) pairs (report_tags.choices): the
+    owner is offered every client, project, person and tag, the chosen ones selected; a
+    member only their own projects and no client or person filter; names are escaped."""
+    import re
+
+    from punchclock.accounts.models import Membership
+    from punchclock.projects.models import Project
+
+    a = world.agency
+    a.other_project.name = '<i>Web & "Shop"</i>'
+    a.other_project.save()
+
+    def offered(html: str, name: str) -> dict[str, tuple[str, bool]]:
+        select = re.search(rf'<select id="f-{name}" name="{name}">(.*?)</select>', html, re.S)
+        if select is None:
+            return {}
+        options = re.findall(r'<option value="([^"]*)"( selected)?>(.*?)</option>', select[1])
+        return {value: (label, bool(chosen)) for value, chosen, label in options if value}
+
+    query = f"{PERIOD}&by=project&project={a.other_project.pk}&person={a.member.pk}"
+    html = login(a.owner).get(f"/reports/time/?{query}").content.decode()
+    assert "<i>Web" not in html
+    projects = offered(html, "project")
+    everything = Project.objects.filter(organization=a.organization)
+    assert set(projects) == {str(p.pk) for p in everything}
+    assert projects[str(a.other_project.pk)] == (
+        "globex/web · &lt;i&gt;Web &amp; &quot;Shop&quot;&lt;/i&gt;",
+        True,
+    )
+    assert projects[str(a.project.pk)] == ("globex/api · API", False)
+    people = offered(html, "person")
+    assert set(people) == {
+        str(pk)
+        for pk in Membership.objects.filter(organization=a.organization).values_list("pk")
+        for pk in pk
+    }
+    assert people[str(a.member.pk)] == ("Max Member", True)
+    assert offered(html, "client") == {str(a.client.pk): ("Globex", False)}
+    assert set(offered(html, "tag")) == {str(t.pk) for t in world.tags.values()}
+    from tests.factories import make_project
+
+    make_project(a.client, "Elsewhere", code="else")  # the member is not on it
+    member = login(a.member).get(f"/reports/time/?{PERIOD}&by=project").content.decode()
+    assert set(offered(member, "project")) == {str(a.project.pk), str(a.other_project.pk)}
+    assert (
+        len(offered(login(a.owner).get(f"/reports/time/?{PERIOD}").content.decode(), "project"))
+        == 3
+    )
+    assert offered(member, "client") == {}
+    assert offered(member, "person") == {}
+    with_task = login(a.owner).get(f"/reports/time/?{PERIOD}&by=task&project={a.project.pk}")
+    assert offered(with_task.content.decode(), "task")[str(a.task.pk)] == ("Development", False)
