@@ -35,8 +35,10 @@ from punchclock.reports.timereport import (
 from punchclock.tracking.models import TimeEntry
 
 PAGE_SIZE = 50
-# A table longer than this is read in a spreadsheet, not on a page: the exports have every row.
+# A longer table shows its first rows with a link to all of them (?rows=all), up to
+# ALL_ROWS; past that it is read in a spreadsheet: the exports have every row.
 MAX_ROWS = 400
+ALL_ROWS = 10_000
 PERIOD_LABELS = {
     "today": "Today",
     "yesterday": "Yesterday",
@@ -227,8 +229,9 @@ def time_report_page(request: HttpRequest) -> HttpResponse:
         error = exc
         ask = parse_request(viewer, {}, zone=zone)
     report = time_report(viewer, ask.where, by=ask.by, zone=zone)
-    drill_query = _query_without(request, "drill", "page")
+    drill_query = _query_without(request, "drill", "page", "rows")
     rows = _rows(report, reverse("reports:time_entries") + "?" + drill_query)
+    shown = ALL_ROWS if request.GET.get("rows") == "all" else MAX_ROWS
     context = {
         "ask": ask,
         "report": report,
@@ -241,8 +244,11 @@ def time_report_page(request: HttpRequest) -> HttpResponse:
         "params": request.GET,
         "query": _query_without(request),
         "drill_query": drill_query,
-        "rows": rows[:MAX_ROWS],
-        "hidden_rows": max(0, len(rows) - MAX_ROWS),
+        "rows": rows[:shown],
+        "hidden_rows": max(0, len(rows) - shown),
+        "all_rows": len(rows),
+        "can_show_all": shown < len(rows) <= ALL_ROWS,
+        "query_all_rows": _query_without(request, "rows") + "&rows=all",
         "currencies": sorted(report.total.amounts),
         "cost_currencies": sorted(report.total.cost),
     }

@@ -294,3 +294,41 @@ def test_the_filters_offer_what_the_viewer_may_see_escaped_with_the_choice_kept(
     assert offered(member, "person") == {}
     with_task = login(a.owner).get(f"/reports/time/?{PERIOD}&by=task&project={a.project.pk}")
     assert offered(with_task.content.decode(), "task")[str(a.task.pk)] == ("Development", False)
+
+
+def test_a_long_table_shows_its_first_rows_and_all_of_them_a_click_away(world, monkeypatch):
+    """Past MAX_ROWS the table stops with a link to every row (?rows=all); past ALL_ROWS
+    the link gives way to the exports, and the totals always count every row."""
+    import re
+
+    from punchclock.reports import views
+
+    a = world.agency
+    url = f"/reports/time/?{PERIOD}&by=day&then=project"
+
+    def table(query: str = "") -> tuple[int, str]:
+        html = login(a.owner).get(url + query).content.decode()
+        body = html[html.index("<tbody>") : html.index("</tbody>")]
+        return len(re.findall(r"<tr class=", body)), html
+
+    everything, html = table()
+    assert everything > 6
+    assert "show all" not in html
+    monkeypatch.setattr(views, "MAX_ROWS", 5)
+    first, html = table()
+    assert first == 5
+    assert f"show all {everything} rows" in html
+    link = re.search(r'<a href="\?([^"]*)">show all', html)[1]
+    assert link.endswith("&amp;rows=all")
+    assert link.count("rows=") == 1
+    shown, html = table("&rows=all")
+    assert shown == everything
+    assert "more are" not in html
+    drills = re.findall(r'href="(/reports/time/entries/\?[^"]*)"', html)
+    assert len(drills) == everything
+    assert not [d for d in drills if "rows=" in d]
+    monkeypatch.setattr(views, "ALL_ROWS", everything - 1)
+    capped, html = table("&rows=all")
+    assert capped == everything - 1
+    assert "show all" not in html
+    assert "1 more are in the" in html
