@@ -89,7 +89,8 @@ def test_time_is_the_time_reports_unbilled_figures_with_the_oldest_day(world):
     assert sum(r.billable_seconds for r in rows.values()) == all_time
 
 
-def test_expenses_join_their_project_and_the_totals(world, settings, tmp_path):
+def _approved_train_ticket(a):
+    """An approved billable expense of 119 on the API project, 20 September."""
     from punchclock.expenses.models import Expense, ExpenseStatus
     from punchclock.expenses.services import (
         ExpenseInput,
@@ -97,17 +98,14 @@ def test_expenses_join_their_project_and_the_totals(world, settings, tmp_path):
         record_expense,
     )
 
-    settings.MEDIA_ROOT = tmp_path
-    a = world.agency
     create_starter_categories(a.organization)
-    category = a.organization.expense_categories.get(name="Travel")
     expense = record_expense(
         a.member,
         by=a.member,
         data=ExpenseInput(
             client=a.client,
             project=a.project,
-            category=category,
+            category=a.organization.expense_categories.get(name="Travel"),
             spent_on=date(2026, 9, 20),
             description="Train to the client",
             amount="119",
@@ -115,6 +113,13 @@ def test_expenses_join_their_project_and_the_totals(world, settings, tmp_path):
     )
     Expense.objects.filter(pk=expense.pk).update(status=ExpenseStatus.APPROVED)
     expense.refresh_from_db()
+    return expense
+
+
+def test_expenses_join_their_project_and_the_totals(world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    a = world.agency
+    expense = _approved_train_ticket(a)
     report = unbilled_report(a.owner, today=TODAY, zone=ZONE)
     row = _rows(report)[(a.client.pk, a.project.pk)]
     assert row.expenses == {
@@ -165,31 +170,12 @@ def test_the_pages_rows_carry_each_rows_figures_and_draft_escaped(world, setting
     from django.utils.dateformat import format as date_format
 
     from punchclock.core.money import Money
-    from punchclock.expenses.models import Expense, ExpenseStatus
-    from punchclock.expenses.services import (
-        ExpenseInput,
-        create_starter_categories,
-        record_expense,
-    )
 
     settings.MEDIA_ROOT = tmp_path
     a = world.agency
     a.project.name = '<i>API & "v2"</i>'
     a.project.save()
-    create_starter_categories(a.organization)
-    expense = record_expense(
-        a.member,
-        by=a.member,
-        data=ExpenseInput(
-            client=a.client,
-            project=a.project,
-            category=a.organization.expense_categories.get(name="Travel"),
-            spent_on=date(2026, 9, 20),
-            description="Train",
-            amount="119",
-        ),
-    )
-    Expense.objects.filter(pk=expense.pk).update(status=ExpenseStatus.APPROVED)
+    expense = _approved_train_ticket(a)
     page = login(a.owner).get("/reports/unbilled/")
     html = page.content.decode()
     assert "<i>API" not in html
