@@ -332,3 +332,9 @@ def test_a_long_table_shows_its_first_rows_and_all_of_them_a_click_away(world, m
     assert capped == everything - 1
     assert "show all" not in html
     assert "1 more are in the" in html
+    monkeypatch.setattr(views, "ALL_ROWS", 100_000)
+    real = views._rows
+    monkeypatch.setattr(views, "_rows", lambda report, url: (real(report, url) * 12_345)[:12_345])
+    html = login(a.owner).get(url).content.decode()
+    assert "first 5 rows; 12,340 more are a click away: " in html
+    assert "show all 12,345 rows</a>" in html
