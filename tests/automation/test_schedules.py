@@ -12,6 +12,7 @@ from django.db import connection
 
 from punchclock.automation import services
 from punchclock.automation.models import Action, RunStatus, ScheduleRun
+from punchclock.core.timeutil import local_date
 from punchclock.invoicing.models import EventKind, Invoice, InvoiceStatus
 from tests.invoicing.conftest import free_draft, track
 from tests.mailers import REFUSING
@@ -194,7 +195,9 @@ def test_a_failed_period_is_tried_again_on_a_later_day(billing):
     assert (run.status, run.attempts) == (RunStatus.FAILED, 1)
     schedule.run_as = billing.owner
     schedule.save()
-    tomorrow = (run.updated_at + timedelta(days=1)).date()
+    # The day after the failure where the organization is (Berlin): a UTC date is still
+    # the failure's own day there between 23:00 and midnight UTC.
+    tomorrow = local_date(run.updated_at, schedule.organization.timezone) + timedelta(days=1)
     services.run_due(today=tomorrow)
     run.refresh_from_db()
     assert (run.status, run.attempts) == (RunStatus.ISSUED, 2)
