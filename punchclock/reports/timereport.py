@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -53,6 +54,7 @@ CENT_HOURS = Decimal("0.01")
 # (decision 0021); tests turn it off to compare with pricing every kept row.
 KEEP_AMOUNTS = True
 Key = tuple[Any, ...]
+CellKeys = tuple[Key, Key | None]  # a row's (first, second) group keys
 TOTAL: Key = ("total",)
 
 
@@ -438,9 +440,28 @@ def time_report(
     )
 
 
+def _cell_keys(by: tuple[str, ...]) -> tuple[int, Callable[[tuple[Any, ...]], CellKeys]]:
+    """How a database row names its cell: the number of leading key columns (a task is
+    two: project and task), and the function that turns them into the (first, second)
+    keys of the report's groups, periods as dates; second is None for one level."""
+    widths = [2 if name == "task" else 1 for name in by]
+    split, offset = widths[0], sum(widths)
+    first_time = by[0] in TIME_DIMENSIONS
+    second_time = len(by) == 2 and by[1] in TIME_DIMENSIONS
+    two = len(by) == 2
+
+    def keys(raw: tuple[Any, ...]) -> CellKeys:
+        first: Key = (as_date(raw[0]),) if first_time else raw[:split]
+        if not two:
+            return first, None
+        return first, (as_date(raw[split]),) if second_time else raw[split:offset]
+
+    return offset, keys
+
+
 def hours_cells(
     viewer: Membership, where: TimeFilter, *, by: tuple[str, ...], zone: str | None = None
-) -> dict[tuple[Key, Key | None], int]:
+) -> dict[CellKeys, int]:
     """Seconds per (first key, second key) cell of a two-level grouping, or per (key, None)
     of one: what a chart draws, and the same seconds as time_report(hours_only=True) gives
     its finest cells. The rows go straight into their cells: no tree, labels or totals."""
@@ -454,21 +475,14 @@ def hours_cells(
         day_rounding=False,
         billed=False,
     )
-    widths = [2 if name == "task" else 1 for name in by]
-    split, offset = widths[0], sum(widths)
-    first_time = by[0] in TIME_DIMENSIONS
-    second_time = len(by) == 2 and by[1] in TIME_DIMENSIONS
-    cells: dict[tuple[Key, Key | None], int] = defaultdict(int)
-    seen: dict[tuple[Any, ...], tuple[Key, Key | None]] = {}
+    offset, keys = _cell_keys(by)
+    cells: dict[CellKeys, int] = defaultdict(int)
+    seen: dict[tuple[Any, ...], CellKeys] = {}
     for row in aggregate(scope_for(viewer), where, plan):
         raw = row[:offset]
         cell = seen.get(raw)
         if cell is None:
-            first: Key = (as_date(raw[0]),) if first_time else raw[:split]
-            second: Key | None = None
-            if len(by) == 2:
-                second = (as_date(raw[split]),) if second_time else raw[split:offset]
-            cell = seen[raw] = (first, second)
+            cell = seen[raw] = keys(raw)
         cells[cell] += row[-3]
     return dict(cells)
 
@@ -688,9 +702,7 @@ def _add_kept_amounts(
     lines per person to every cell (rounded with the rest), and line amounts as they are
     to the cells keyed by the kept period (the coarse ones get theirs from the lines), or
     to every cell, the total too, when `whole_total` (a range of one kept period)."""
-    widths = [2 if name == "task" else 1 for name in by]
-    split, offset = widths[0], sum(widths)
-    time_first = by[0] in TIME_DIMENSIONS
+    offset, keys = _cell_keys(by)
     table, cost_lines = ledger.table, ledger.cost_lines
     total = table.id(TOTAL)
     # Per distinct cell key: (cells with whole kept lines, every cell of the row).
@@ -702,14 +714,11 @@ def _add_kept_amounts(
         raw = row[:offset]
         targets = targets_of.get(raw)
         if targets is None:
-            first: Key = (as_date(raw[0]),) if time_first else raw[:split]
-            if len(by) == 1:
+            first, second = keys(raw)
+            if second is None:
                 whole: tuple[int, ...] = (table.id((first,)),)
                 every = (*whole, total)
             else:
-                second: Key = (
-                    (as_date(raw[split]),) if by[1] in TIME_DIMENSIONS else raw[split:offset]
-                )
                 pair, level = table.id((first, second)), table.id((first,))
                 # A first level by period holds whole periods too; by client it does not.
                 whole = (pair, level) if not coarse else (pair,)
@@ -777,10 +786,7 @@ def _accumulate(
     for a year's report, so each row goes to its finest cell only, under integer ids, and
     the coarser cells (first level, total) are added up from the finest ones afterwards:
     every cell of a row is a function of its finest cell."""
-    widths = [2 if name == "task" else 1 for name in dims]
-    split, offset = widths[0], sum(widths)
-    first_time = dims[0] in TIME_DIMENSIONS
-    second_time = len(dims) == 2 and dims[1] in TIME_DIMENSIONS
+    offset, keys = _cell_keys(dims)
     want_total, want_first = "total" in levels, "first" in levels
     want_pair = "pair" in levels and len(dims) == 2
 
@@ -789,10 +795,9 @@ def _accumulate(
 
     def targets(raw: tuple[Any, ...]) -> tuple[int, ...]:
         """The row's cells, finest first."""
-        first: Key = (as_date(raw[0]),) if first_time else raw[:split]
+        first, second = keys(raw)
         found = []
         if want_pair:
-            second: Key = (as_date(raw[split]),) if second_time else raw[split:offset]
             found.append(table.id((first, second)))
             if "pair" not in priced:
                 unpriced_cells.add(found[-1])
