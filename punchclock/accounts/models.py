@@ -55,7 +55,12 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.name or self.email.split("@")[0]
+        return self.display_name_of(self.name, self.email)
+
+    @staticmethod
+    def display_name_of(name: str, email: str) -> str:
+        """The name people see: the user's name, or else their address before the @."""
+        return name or email.split("@")[0]
 
 
 class Role(models.TextChoices):

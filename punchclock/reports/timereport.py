@@ -899,6 +899,18 @@ def _ordered(dimension: str, groups: list[Group]) -> list[Group]:
     return sorted(groups, key=lambda g: (-g.figures.seconds, g.label.lower()))
 
 
+def project_names(projects: Any) -> list[tuple[int, str, str]]:
+    """(id, full code "client/code", name) of each project of a queryset, in its order,
+    read as plain values in one query."""
+    rows = projects.values_list("pk", "client__code", "code", "name")
+    return [(pk, f"{client}/{code}", name) for pk, client, code, name in rows]
+
+
+def project_label(code: str, name: str) -> str:
+    """A project as the reports name it: "acme/api · Shipment API"."""
+    return f"{code} · {name}"
+
+
 def group_labels(
     viewer: Membership, by: tuple[str, ...], cells: dict[Key, Figures]
 ) -> dict[tuple[str, Key], str]:
@@ -924,12 +936,7 @@ def group_labels(
             case "project" | "task":
                 task_ids = {k[1] for k in found if len(k) > 1 and k[1]}
                 projects = Project.objects.filter(organization_id=org, pk__in=ids)
-                by_id = {
-                    pk: (f"{client}/{code}", name)
-                    for pk, client, code, name in projects.values_list(
-                        "pk", "client__code", "code", "name"
-                    )
-                }
+                by_id = {pk: (code, name) for pk, code, name in project_names(projects)}
                 tasks = dict(
                     Task.objects.filter(pk__in=task_ids, project__organization_id=org).values_list(
                         "pk", "name"
@@ -940,7 +947,7 @@ def group_labels(
                 for k in found:
                     code, name = by_id.get(k[0], ("?", ""))
                     if dimension == "project":
-                        labels[(dimension, k)] = f"{code} · {name}"
+                        labels[(dimension, k)] = project_label(code, name)
                     else:
                         task = tasks.get(k[1]) if k[1] else None
                         labels[(dimension, k)] = f"{code} · {task or '(no task)'}"

@@ -33,7 +33,7 @@ from punchclock.reports.query import (
     where_clause,
 )
 from punchclock.reports.timecut import as_date, offsets
-from punchclock.reports.timereport import hours, time_report
+from punchclock.reports.timereport import hours, project_label, project_names, time_report
 
 NO_PROJECT = "(no project)"
 
@@ -334,10 +334,8 @@ def _add_expenses(
     org = viewer.organization_id
     names = dict(Client.objects.filter(organization_id=org).values_list("pk", "name"))
     projects = {
-        pk: f"{client}/{code} · {name}"
-        for pk, client, code, name in Project.objects.filter(organization_id=org).values_list(
-            "pk", "client__code", "code", "name"
-        )
+        pk: project_label(code, name)
+        for pk, code, name in project_names(Project.objects.filter(organization_id=org))
     }
     for item in found:
         client_id, project_id = item["client_id"], item["project_id"]

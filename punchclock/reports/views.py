@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from punchclock.accounts.decorators import member_required
-from punchclock.accounts.models import Membership
+from punchclock.accounts.models import Membership, User
 from punchclock.accounts.permissions import can
 from punchclock.core.htmx import is_htmx
 from punchclock.core.timeutil import local_date, now
@@ -30,6 +30,8 @@ from punchclock.reports.timereport import (
     decode_key,
     group_labels,
     hours_cells,
+    project_label,
+    project_names,
     time_report,
 )
 from punchclock.tracking.models import TimeEntry
@@ -95,7 +97,7 @@ def _options(viewer: Membership, selected_project: tuple[int, ...]) -> dict[str,
     people: list[tuple[int, str]] = []
     if scope.everyone or scope.managed:
         people = [
-            (pk, name or email.split("@")[0])  # as User.display_name
+            (pk, User.display_name_of(name, email))
             for pk, name, email in Membership.objects.filter(organization_id=org)
             .order_by("user__name")
             .values_list("pk", "user__name", "user__email")
@@ -114,10 +116,8 @@ def _options(viewer: Membership, selected_project: tuple[int, ...]) -> dict[str,
         if scope.everyone or scope.managed
         else [],
         "projects": [
-            (pk, f"{client}/{code} · {name}")  # as Project.full_code
-            for pk, client, code, name in projects.order_by("client__name", "name").values_list(
-                "pk", "client__code", "code", "name"
-            )
+            (pk, project_label(code, name))
+            for pk, code, name in project_names(projects.order_by("client__name", "name"))
         ],
         "tasks": tasks,
         "people": people,
