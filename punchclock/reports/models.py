@@ -71,6 +71,10 @@ class MonthTotal(models.Model):
     bill_currency = models.CharField(max_length=3, blank=True, default="")
     amount_minor = models.BigIntegerField(default=0)
     open_amount_minor = models.BigIntegerField(default=0)
+    # Rows of grain "span" (decision 0025) sum a run of kept months; their `month` is the
+    # run's first. This is the first of those months holding open billable time of the row,
+    # where the unbilled views date their oldest work. Null on every other row.
+    first_open = models.DateField(null=True)
 
     class Meta:
         indexes = [

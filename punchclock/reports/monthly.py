@@ -29,7 +29,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from punchclock.core.timeutil import local_date, now, start_of_day
-from punchclock.reports.models import DirtyDay, MonthState, MonthTotal
+from punchclock.reports.models import SUMS, DirtyDay, MonthState, MonthTotal
 from punchclock.reports.timecut import as_date
 
 KEYS = frozenset({"client", "project", "task", "person"})
@@ -60,6 +60,14 @@ class Grain:
 
 MONTH = Grain("month", 6)
 WEEK = Grain("week", 26)
+# The sums of every kept month of the organization's history up to the last closed one, as
+# one run (decision 0025): what reports without a start (unbilled work, budgets' use) read
+# instead of each month's rows. Built from the kept months, never from the entries.
+SPAN = Grain("span", 1)
+# A run shorter than this is read month by month: not worth a table of its own.
+SPAN_MIN_MONTHS = 6
+# Whether those reads take the span; tests turn it off to compare.
+KEEP_SPANS = True
 
 
 def usable(where: Any, plan: Any) -> Grain | None:
@@ -203,7 +211,7 @@ def keep_built(organization_id: int) -> int:
     stale or missing closed months of the last three years and weeks of the last year.
     Returns how many periods were built."""
     from punchclock.accounts.models import Organization
-    from punchclock.reports.query import Scope, TimeFilter, _scan, entry_range
+    from punchclock.reports.query import Scope, TimeFilter, _scan, entry_range, from_period_start
 
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
@@ -218,9 +226,15 @@ def keep_built(organization_id: int) -> int:
     plan = build_plan(organization_id, zone)
     built = 0
     for grain, back in ((MONTH, KEEP_MONTHS_BACK), (WEEK, KEEP_WEEKS_BACK)):
-        periods = closed_periods(span, zone, grain)[-back:]
+        # From the first entry's whole period, as reports without a start read (kept_span).
+        periods = closed_periods(from_period_start(span, zone, grain), zone, grain)[-back:]
         if periods:
             built += refresh(organization_id, plan, periods, _scan, grain)
+    history = closed_periods(from_period_start(span, zone, MONTH), zone)
+    if spans_history(TimeFilter(), history, MONTH, zone) and not span_fresh(
+        organization_id, history
+    ):
+        built += build_span(organization_id, history)
     return built
 
 
@@ -453,6 +467,88 @@ def _grouped(
     return [pick(row) + row[width:] for row in rows]
 
 
+def spans_history(where: Any, months: list[date], grain: Grain, zone: str) -> bool:
+    """Whether a read of these kept periods is a read of the organization's whole closed
+    history, which one kept span answers: months from the first entry's (a filter without
+    a start) up to the last closed one, and no retainer windows (they cut months out)."""
+    if grain is not MONTH or where.start is not None or where.not_covered:
+        return False
+    if len(months) < SPAN_MIN_MONTHS:
+        return False
+    return next_month(months[-1]) == MONTH.first(local_date(now(), zone))
+
+
+def _span_digest(organization_id: int, months: list[date]) -> str | None:
+    """What a span of these months depends on: each month's build (a rebuilt month gets a
+    new built_at; a stale one has no state). None while one is missing."""
+    states = list(
+        MonthState.objects.filter(
+            organization_id=organization_id,
+            grain=MONTH.name,
+            month__gte=months[0],
+            month__lte=months[-1],
+        )
+        .order_by("month")
+        .values_list("month", "fingerprint", "built_at")
+    )
+    if [state[0] for state in states] != months:
+        return None
+    text = ";".join(f"{month}|{print_}|{built.isoformat()}" for month, print_, built in states)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def span_fresh(organization_id: int, months: list[date]) -> bool:
+    """Whether the kept span holds exactly these months as they are built now."""
+    digest = _span_digest(organization_id, months)
+    return (
+        digest is not None
+        and MonthState.objects.filter(
+            organization_id=organization_id, grain=SPAN.name, month=months[0], fingerprint=digest
+        ).exists()
+    )
+
+
+def build_span(organization_id: int, months: list[date]) -> int:
+    """Sum these kept months into the organization's one span, under the build lock (so no
+    month is rebuilt in between). Returns 1 when built, 0 when a month was not built."""
+    with transaction.atomic():
+        _lock(organization_id)
+        digest = _span_digest(organization_id, months)
+        if digest is None:
+            return 0
+        MonthTotal.objects.filter(organization_id=organization_id, grain=SPAN.name).delete()
+        MonthState.objects.filter(organization_id=organization_id, grain=SPAN.name).delete()
+        key = "membership_id, project_id, task_id, period, bill_rate, bill_currency"
+        sums = ", ".join(f"SUM({column})" for column in SUMS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO reports_monthtotal (organization_id, grain, month, "
+                f"{key}, {', '.join(SUMS)}, amount_minor, open_amount_minor, first_open) "
+                f"SELECT organization_id, %s, %s, {key}, {sums}, 0, 0, "
+                "MIN(CASE WHEN open_billable_seconds > 0 THEN month END) "
+                "FROM reports_monthtotal WHERE organization_id = %s AND grain = %s "
+                f"AND month >= %s AND month <= %s GROUP BY organization_id, {key}",
+                [SPAN.name, months[0], organization_id, MONTH.name, months[0], months[-1]],
+            )
+        MonthState.objects.create(
+            organization_id=organization_id, grain=SPAN.name, month=months[0], fingerprint=digest
+        )
+    return 1
+
+
+def _spanned(
+    organization_id: int, where: Any, months: list[date], grain: Grain, zone: str
+) -> tuple[list[date], Grain]:
+    """The periods and grain a read of `months` should take: the kept span when it answers
+    them (built here when missing or stale, from the months the report just refreshed),
+    else the months themselves."""
+    if not KEEP_SPANS or not spans_history(where, months, grain, zone):
+        return months, grain
+    if not span_fresh(organization_id, months) and not build_span(organization_id, months):
+        return months, grain
+    return [months[0]], SPAN
+
+
 def read(
     scope: Any,
     where: Any,
@@ -460,7 +556,10 @@ def read(
     months: list[date],
     grain: Grain = MONTH,
 ) -> list[tuple[Any, ...]]:
-    """The rows a scan of those periods would give, from their totals."""
+    """The rows a scan of those periods would give, from their totals (from the kept span
+    when they are the whole closed history)."""
+    if not any(name in plan.by for name in ("month", "week")):
+        months, grain = _spanned(scope.organization_id, where, months, grain, plan.org_zone)
     keys = [column for name in plan.by for column in COLUMNS[name]]
     if plan.pricing:
         keys += ["c.membership_id", "c.project_id", "c.task_id", "c.period"]
@@ -509,13 +608,25 @@ def _index(where: Any, name: str | None) -> str | None:
 
 
 def read_lines(
-    scope: Any, where: Any, plan: Any, months: list[date], grain: Grain, *, unpriced: bool = False
+    scope: Any,
+    where: Any,
+    plan: Any,
+    months: list[date],
+    grain: Grain,
+    *,
+    unpriced: bool = False,
+    first: bool = False,
 ) -> list[tuple[Any, ...]]:
     """Rows of (person, project, task, bill rate, bill currency, billed, billable,
     seconds) from kept periods: the sums per line across the periods, read from the index
     kept in that order. (Rate periods with one rate are one line, as on an invoice.)
-    `unpriced`: only the rows no bill rate priced."""
+    `unpriced`: only the rows no bill rate priced. `first`: each row ends with the first
+    day of the earliest period that holds some of the line (what first_periods() finds,
+    from the same read)."""
     keys = ["c.membership_id", "c.project_id", "c.task_id", "c.bill_rate", "c.bill_currency"]
+    # A span's first month of open billable time answers `first` for unbilled work alone.
+    if not first or (where.billable is True and where.invoiced is False):
+        months, grain = _spanned(scope.organization_id, where, months, grain, plan.org_zone)
     filters, sums = _filters(scope, where, plan, months, grain)
     index = "month_total_by_key"
     if unpriced:
@@ -523,6 +634,8 @@ def read_lines(
         filters.add("c.bill_rate IS NULL")
         index = "month_total_by_period"
     sql = [_total(sums[2]), _total(sums[1]), _total(sums[0])]
+    if first:
+        sql.append("MIN(c.first_open)" if grain is SPAN else "MIN(c.month)")
     return _grouped(keys, sql, filters, _index(where, index))
 
 

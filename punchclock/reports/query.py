@@ -147,6 +147,27 @@ def entry_range(scope: Scope, where: TimeFilter) -> tuple[datetime, datetime] | 
     return where.start or first, where.end or last + timedelta(seconds=1)
 
 
+def kept_span(
+    scope: Scope, where: TimeFilter, zone: str, grain: Any
+) -> tuple[datetime, datetime] | None:
+    """entry_range() as kept periods see it: without a start in the filter, from the first
+    day of the period that holds the organization's first entry. No entry lies before that
+    one, so that whole period is the range's own: its kept totals answer it, where the
+    bare range would leave its last days to a scan (every unbilled and all-time report)."""
+    span = entry_range(scope, where)
+    if span is None or where.start is not None:
+        return span
+    return from_period_start(span, zone, grain)
+
+
+def from_period_start(
+    span: tuple[datetime, datetime], zone: str, grain: Any
+) -> tuple[datetime, datetime]:
+    """The span, begun at the start of the local period (month or week) it starts in."""
+    first = start_of_day(grain.first(local_date(span[0], zone)), zone)
+    return min(first, span[0]), span[1]
+
+
 def where_clause(scope: Scope, where: TimeFilter, org_cut: Offsets, sql: Dialect) -> Sql:
     """The conditions every report query shares: tenancy, role, filters."""
     out = Sql()
@@ -293,7 +314,7 @@ def kept_part(scope: Scope, where: TimeFilter, plan: Plan) -> KeptPart | None:
     grain = monthly.usable(where, plan) if KEEP_MONTHS else None
     if grain is None:
         return None
-    span = entry_range(scope, where)
+    span = kept_span(scope, where, plan.org_zone, grain)
     if span is None:
         return None
     months = monthly.closed_periods(span, plan.org_zone, grain)
@@ -312,7 +333,7 @@ def whole_months(scope: Scope, where: TimeFilter, plan: Plan) -> KeptPart | None
     by_month = dataclasses.replace(plan, by=("month",))
     if not KEEP_MONTHS or monthly.usable(where, by_month) is not monthly.MONTH:
         return None
-    span = entry_range(scope, where)
+    span = kept_span(scope, where, plan.org_zone, monthly.MONTH)
     if span is None:
         return None
     months = monthly.closed_periods(span, plan.org_zone)

@@ -58,6 +58,16 @@ CellKeys = tuple[Key, Key | None]  # a row's (first, second) group keys
 TOTAL: Key = ("total",)
 
 
+@dataclass
+class KeptFirst:
+    """Per project, the first of a report's kept periods (`months`, of `grain`) that holds
+    some of the time it counts."""
+
+    grain: str
+    months: list[date]
+    projects: dict[int, date]
+
+
 class ReportError(ValueError):
     """A report request that cannot be answered (unknown grouping and the like)."""
 
@@ -106,6 +116,9 @@ class TimeReport:
     # Billable seconds on hourly projects the viewer may price that found no bill rate: shown
     # as no money, so the page says so instead of letting "–" pass for a price of zero.
     unpriced_seconds: int = 0
+    # When the report read its lines across kept months: those months, and per project the
+    # first of them that holds some of its time (the unbilled views' age, decision 0025).
+    kept_first: KeptFirst | None = None
 
 
 def encode_key(key: Key) -> str:
@@ -408,8 +421,9 @@ def time_report(
     kept: dict[tuple[int, str], int] = {}
     ledger = _Ledger(table, bill_lines, cost_lines, missing)
     outcome: KeptPart | bool | None = False
+    firsts: list[KeptFirst] = []
     if pricer is not None and pricer.bills and KEEP_AMOUNTS and scope.everyone:
-        outcome = _from_kept_lines(scope, where, plan, ledger, pricer, kept)
+        outcome = _from_kept_lines(scope, where, plan, ledger, pricer, kept, firsts)
     if outcome is not True:
         for dims, levels in passes:
             # The kept part found for this very plan is not looked up twice.
@@ -437,6 +451,7 @@ def time_report(
         unpriced_seconds=_unpriced_seconds(missing, scope, pricer)
         if pricer is not None and pricer.bills
         else 0,
+        kept_first=firsts[0] if firsts and outcome is True else None,
     )
 
 
@@ -542,6 +557,7 @@ def _from_kept_lines(
     ledger: _Ledger,
     pricer: _Pricer,
     kept: dict[tuple[int, str], int],
+    firsts: list[KeptFirst],
 ) -> KeptPart | bool | None:
     """A priced report grouped by month (or week) from its kept periods' line amounts:
     True when done. When it cannot be (decision 0021), it has done nothing and says what
@@ -562,7 +578,10 @@ def _from_kept_lines(
     periods were built or last checked (pricing_version). When something did, every
     pricing key is checked against the rate book: periods holding a project whose price
     moved are made stale and the report takes the other way, which builds them again;
-    the others are stamped as checked."""
+    the others are stamped as checked.
+
+    A report not grouped by the period (the unbilled views) also gets, into `firsts`, the
+    first kept month that holds each project's time, from the same read of the lines."""
     from punchclock.reports import monthly
 
     if "tag" in plan.by:
@@ -594,7 +613,17 @@ def _from_kept_lines(
         lines = monthly.read_lines(scope, where, plan, lined.months, lined.grain)
     else:
         # With every cell holding whole lines, only their unpriced time is read.
-        lines = monthly.read_lines(scope, where, plan, months, grain, unpriced=single)
+        lines = monthly.read_lines(
+            scope, where, plan, months, grain, unpriced=single, first=not by_period
+        )
+        if not by_period:
+            projects: dict[int, date] = {}
+            for row in lines:
+                month = as_date(row[-1])
+                if row[1] not in projects or month < projects[row[1]]:
+                    projects[row[1]] = month
+            firsts.append(KeptFirst(grain.name, months, projects))
+            lines = [row[:-1] for row in lines]
     pricer.load({row[1] for row in lines})
     if by_period:
         amounts = monthly.read_amounts(scope, where, plan, months, grain)

@@ -29,11 +29,18 @@ from punchclock.reports.query import (
     dialect,
     entries_table,
     entry_range,
+    kept_span,
     scope_for,
     where_clause,
 )
 from punchclock.reports.timecut import as_date, offsets
-from punchclock.reports.timereport import hours, project_label, project_names, time_report
+from punchclock.reports.timereport import (
+    KeptFirst,
+    hours,
+    project_label,
+    project_names,
+    time_report,
+)
 
 NO_PROJECT = "(no project)"
 
@@ -133,7 +140,9 @@ def unbilled_report(viewer: Membership, *, today: date, zone: str | None = None)
             )
             rows[(client.client_id, row.project_id)] = row
             client.rows.append(row)
-    for (client_id, project_id), day in _oldest_entries(viewer, where, zone).items():
+    for (client_id, project_id), day in _oldest_entries(
+        viewer, where, zone, report.kept_first
+    ).items():
         if (client_id, project_id) in rows:
             rows[(client_id, project_id)].see(day)
     _add_expenses(viewer, clients, rows)
@@ -208,22 +217,23 @@ def covered_time(viewer: Membership, zone: str) -> list[CoveredTime]:
 
 
 def _oldest_entries(
-    viewer: Membership, where: TimeFilter, zone: str
+    viewer: Membership, where: TimeFilter, zone: str, kept: KeptFirst | None = None
 ) -> dict[tuple[int, int], date]:
     """The local day of the oldest unbilled entry per client and project.
 
     With nothing ever billed the unbilled entries are the whole history, and a MIN over
     them reads every one (0.6 s at a million). Kept months (fresh: the report just read
     them) say which month holds each project's oldest open time; the entries are then read
-    for that month only, and for the parts of the range outside whole kept months."""
+    for that month only, and for the parts of the range outside whole kept months. `kept`:
+    those months as the time report found them reading its lines, when it did."""
     from punchclock.projects.models import Project
     from punchclock.reports import monthly, query
 
     scope = scope_for(viewer)
-    span = entry_range(scope, where)
+    org_zone = viewer.organization.timezone
+    span = kept_span(scope, where, org_zone, monthly.MONTH)
     if span is None:
         return {}
-    org_zone = viewer.organization.timezone
     plan = query.Plan(
         by=("client", "project", "month"),
         pricing=False,
@@ -246,9 +256,12 @@ def _oldest_entries(
                 "pk", "client_id"
             )
         )
+        if kept is not None and kept.grain == monthly.MONTH.name and kept.months == months:
+            first_months = list(kept.projects.items())
+        else:
+            first_months = monthly.first_periods(scope, where, plan, months)
         oldest_month = {
-            (client_of[project], project): as_date(month)
-            for project, month in monthly.first_periods(scope, where, plan, months)
+            (client_of[project], project): as_date(month) for project, month in first_months
         }
         by_month: dict[date, list[int]] = defaultdict(list)
         for key, month in oldest_month.items():

@@ -15,9 +15,11 @@ from tests.reports.conftest import ZONE
 from tests.reports.test_kept_months import later  # noqa: F401 - a fixture
 from tests.reports.test_totals_match_entries import cells_of, expected_cells
 
-# The world's closed periods in January 2027: October and November, and the eight whole
-# weeks between them (its entries run from 30 September to 1 December, Berlin).
-PERIODS = {"month": 2, "week": 8}
+# The world's closed periods in January 2027: its entries run from Wednesday 30 September
+# to 1 December (Berlin). Nothing lies before the first entry, so the periods that hold it
+# are the history's own (query.kept_span): September, October and November, and the nine
+# weeks from the one of 28 September to the one of 23 November.
+PERIODS = {"month": 3, "week": 9}
 
 
 def _built() -> dict[str, int]:
