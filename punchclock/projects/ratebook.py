@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
@@ -154,7 +155,7 @@ class RateBook:
                 self._index[target] = key
         return self._index
 
-    def first_at(self, kind: str, keys: list[str], day: date) -> BookRate | None:
+    def first_at(self, kind: str, keys: Sequence[str], day: date) -> BookRate | None:
         """The rate on `day` of the first key (of those from present()) that has one."""
         for key in keys:
             dates = self._dates[(kind, key)]

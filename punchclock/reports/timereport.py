@@ -201,7 +201,10 @@ class _Pricer:
         self.bills = bills
         self.projects: dict[int, tuple[int, str, bool]] = {}
         self._bill: dict[Key, tuple[int, str] | None] = {}
-        self._chains: dict[Key, list[str]] = {}
+        self._chains: dict[Key, tuple[str, ...]] = {}
+        # Many keys share a chain of rate scopes (a project's rate, then the default):
+        # each chain's price in a rate period is looked up once.
+        self._by_chain: dict[tuple[tuple[str, ...], int], tuple[int, str] | None] = {}
         self._cost: dict[Key, tuple[int, str] | None] = {}
 
     def load(self, project_ids: set[int]) -> None:
@@ -225,16 +228,22 @@ class _Pricer:
         if self.bills and hourly and (self.all_projects or project in self.managed):
             chain = self._chains.get(key[:3])
             if chain is None:
-                chain = self._chains[key[:3]] = self.book.bill_chain(
-                    membership_id=person,
-                    project_id=project,
-                    client_id=client_id,
-                    currency=currency,
-                    task_id=task,
+                chain = self._chains[key[:3]] = tuple(
+                    self.book.bill_chain(
+                        membership_id=person,
+                        project_id=project,
+                        client_id=client_id,
+                        currency=currency,
+                        task_id=task,
+                    )
                 )
-            rate = self.book.first_at(RateKind.BILL, chain, self.days[period])
-            if rate is not None:
-                price = (int(rate.amount * SCALE), rate.currency)
+            if (chain, period) in self._by_chain:
+                price = self._by_chain[(chain, period)]
+            else:
+                rate = self.book.first_at(RateKind.BILL, chain, self.days[period])
+                if rate is not None:
+                    price = (int(rate.amount * SCALE), rate.currency)
+                self._by_chain[(chain, period)] = price
         self._bill[key] = price
         return price
 
@@ -321,11 +330,16 @@ class _Lines:
     period) maps to a small integer line id once, and a cell to a small integer cell id, so
     the per-row work is integer-keyed dict additions, not tuples of six parts."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, finest: bool = False) -> None:
         self.ids: dict[Key, int] = {}
         self.prices: list[tuple[int, str]] = []
         # line id * CELL_SPACE + cell id -> seconds
         self.seconds: dict[int, int] = defaultdict(int)
+        # A report grouped by client, project, task or person holds each line in exactly
+        # one finest cell, where its rounded amount is its amount in every coarser cell
+        # too: then lines are kept on their finest cells alone, and the coarser cells'
+        # amounts are their finest cells' sums (the same integers, a third of the work).
+        self.finest = finest
 
     def line(self, parts: Key, price: tuple[int, str]) -> int:
         key = (*parts, *price)
@@ -335,10 +349,10 @@ class _Lines:
             self.prices.append(price)
         return found
 
-    def round_into(self, cells: list[Figures], attribute: str) -> None:
+    def round_into(self, cells: list[Figures], attribute: str, table: _Cells) -> None:
         """seconds × rate / 3600 in the currency's minor unit, half up, per line, in exact
         integers (the same as core.money.round_money on the Decimal product), summed per
-        cell and currency."""
+        cell and currency (with `finest`, into the coarser cells of `table` too)."""
         sums: dict[tuple[int, str], int] = defaultdict(int)
         prices = self.prices
         units = {currency: 10 ** minor_units(currency) for _, currency in prices}
@@ -346,6 +360,10 @@ class _Lines:
             line, cell = divmod(composite, CELL_SPACE)
             scaled, currency = prices[line]
             sums[(cell, currency)] += line_minor(seconds, scaled, units[currency])
+        if self.finest:
+            for (cell, currency), minor in list(sums.items()):
+                for parent in table.parents(cell):
+                    sums[(parent, currency)] += minor
         for (cell, currency), minor in sums.items():
             getattr(cells[cell], attribute)[currency] = from_minor(minor, currency)
 
@@ -368,6 +386,15 @@ class _Cells:
             self.keys.append(key)
             self.figures.append([0, 0, 0])
         return found
+
+    def parents(self, cell: int) -> tuple[int, ...]:
+        """The coarser cells that hold a cell: its first level and the total."""
+        key = self.keys[cell]
+        if key == TOTAL:
+            return ()
+        if len(key) == 2:
+            return (self.id((key[0],)), self.id(TOTAL))
+        return (self.id(TOTAL),)
 
 
 def time_report(
@@ -402,7 +429,8 @@ def time_report(
         day_rounding=not hours_only and rounds_days(organization.pk),
     )
     table = _Cells()
-    bill_lines, cost_lines = _Lines(), _Lines()
+    bill_lines = _Lines(finest="tag" not in by and not set(by) & set(TIME_DIMENSIONS))
+    cost_lines = _Lines()
     pricer = None
     if shows_amounts:
         shows_cost = cost and can(viewer, "cost_rates.view")
@@ -431,8 +459,8 @@ def time_report(
             rows = aggregate(scope, where, dataclasses.replace(plan, by=dims), **known)
             _accumulate(rows, dims, levels, table, bill_lines, cost_lines, pricer, missing)
     figures = [Figures(f[0], f[1], f[2]) for f in table.figures]
-    bill_lines.round_into(figures, "amounts")
-    cost_lines.round_into(figures, "cost")
+    bill_lines.round_into(figures, "amounts", table)
+    cost_lines.round_into(figures, "cost", table)
     for (cell, currency), minor in kept.items():
         amount = from_minor(minor, currency)
         into = figures[cell].amounts
@@ -713,7 +741,7 @@ def _add_kept_lines(
         if not billed:
             continue
         line = bill_lines.line((person, project, task), (rate, currency)) * CELL_SPACE
-        for cell in cells:
+        for cell in cells[-1:] if bill_lines.finest else cells:
             bill_lines.seconds[line + cell] += billed
 
 
@@ -891,14 +919,17 @@ def _accumulate(
             into[0] += figures[0]
             into[1] += figures[1]
             into[2] += figures[2]
-    for local, kept, skip in (
-        (bill_seconds, bill_lines.seconds, unpriced_cells),
-        (cost_seconds, cost_lines.seconds, set()),
+    for book, local, skip in (
+        (bill_lines, bill_seconds, unpriced_cells),
+        (cost_lines, cost_seconds, set()),
     ):
+        kept = book.seconds
         for composite, seconds in local.items():
             line, cell = divmod(composite, CELL_SPACE)
             if cell not in skip:
                 kept[composite] += seconds
+            if book.finest:
+                continue  # the finest cell's line stands for its parents' (_Lines)
             for target in parents[cell]:
                 if target not in skip:
                     kept[line * CELL_SPACE + target] += seconds

@@ -139,11 +139,15 @@ def unbilled_rows(context: template.Context, client: Any, today: Any, draft_url:
             f"{escape(Money(a, c).format(locale))}{suffix}<br>" for c, a in values.items()
         )
 
+    # One reverse() and one formatting per day, not one per row: rows share both.
+    marker = 987654321
+    project_url = escape(reverse("projects:detail", args=[marker]))
+    days: dict[Any, str] = {}
     out = []
     for row in client.rows:
         label: str = escape(row.label)
         if row.project_id:
-            href = escape(reverse("projects:detail", args=[row.project_id]))
+            href = project_url.replace(str(marker), str(int(row.project_id)))
             label = f'<a href="{href}">{label}</a>'
         time = amounts(row.amounts) or (
             '<span class="muted" title="No rate, or a fixed fee">–</span>'
@@ -152,7 +156,11 @@ def unbilled_rows(context: template.Context, client: Any, today: Any, draft_url:
         )
         count = f' <span class="muted">({row.expense_count})</span>'
         spent = amounts(row.expenses, count) or dash
-        oldest = date_format(row.oldest, "j M Y") if row.oldest else ""
+        oldest = ""
+        if row.oldest:
+            oldest = days.get(row.oldest) or days.setdefault(
+                row.oldest, date_format(row.oldest, "j M Y")
+            )
         start = row.oldest.isoformat() if row.oldest else ""
         age = row.age(today)
         draft = ""
