@@ -178,7 +178,9 @@ def _use(
     by = ("project", "month") if by_month else ("project",)
     found: dict[int, _Use] = {pk: _Use() for pk in by_id}
     if priced:
-        for group in time_report(viewer, where, by=by, zone=zone).groups:
+        # Use is money and hours: no cost is shown, so none is priced (and the lines come
+        # straight from the kept ones, decision 0021).
+        for group in time_report(viewer, where, by=by, zone=zone, cost=False).groups:
             use, currency = found[group.key[0]], by_id[group.key[0]].currency
             use.seconds = group.figures.seconds
             use.amount = group.figures.amounts.get(currency, Decimal(0))

@@ -510,14 +510,18 @@ def span_fresh(organization_id: int, months: list[date]) -> bool:
 
 def build_span(organization_id: int, months: list[date]) -> int:
     """Sum these kept months into the organization's one span, under the build lock (so no
-    month is rebuilt in between). Returns 1 when built, 0 when a month was not built."""
+    month is rebuilt in between). Returns 1 when built; 0 when a month was not built, or
+    when the span already holds them (another report built it while this one waited)."""
     with transaction.atomic():
         _lock(organization_id)
         digest = _span_digest(organization_id, months)
         if digest is None:
             return 0
+        spans = MonthState.objects.filter(organization_id=organization_id, grain=SPAN.name)
+        if spans.filter(month=months[0], fingerprint=digest).exists():
+            return 0  # another report built it while this one waited for the lock
         MonthTotal.objects.filter(organization_id=organization_id, grain=SPAN.name).delete()
-        MonthState.objects.filter(organization_id=organization_id, grain=SPAN.name).delete()
+        spans.delete()
         key = "membership_id, project_id, task_id, period, bill_rate, bill_currency"
         sums = ", ".join(f"SUM({column})" for column in SUMS)
         with connection.cursor() as cursor:
@@ -544,8 +548,10 @@ def _spanned(
     else the months themselves."""
     if not KEEP_SPANS or not spans_history(where, months, grain, zone):
         return months, grain
-    if not span_fresh(organization_id, months) and not build_span(organization_id, months):
-        return months, grain
+    if not span_fresh(organization_id, months):
+        build_span(organization_id, months)
+        if not span_fresh(organization_id, months):
+            return months, grain
     return [months[0]], SPAN
 
 

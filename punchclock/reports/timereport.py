@@ -608,8 +608,9 @@ def _from_kept_lines(
     moved are made stale and the report takes the other way, which builds them again;
     the others are stamped as checked.
 
-    A report not grouped by the period (the unbilled views) also gets, into `firsts`, the
-    first kept month that holds each project's time, from the same read of the lines."""
+    A report of unbilled work not grouped by the period (the unbilled views) also gets,
+    into `firsts`, the first kept month that holds each project's open billable time, from
+    the same read of the lines."""
     from punchclock.reports import monthly
 
     if "tag" in plan.by:
@@ -641,10 +642,10 @@ def _from_kept_lines(
         lines = monthly.read_lines(scope, where, plan, lined.months, lined.grain)
     else:
         # With every cell holding whole lines, only their unpriced time is read.
-        lines = monthly.read_lines(
-            scope, where, plan, months, grain, unpriced=single, first=not by_period
-        )
-        if not by_period:
+        # The unbilled views date each project's oldest open work from the same read.
+        first = not by_period and where.billable is True and where.invoiced is False
+        lines = monthly.read_lines(scope, where, plan, months, grain, unpriced=single, first=first)
+        if first:
             projects: dict[int, date] = {}
             for row in lines:
                 month = as_date(row[-1])
