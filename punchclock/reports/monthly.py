@@ -467,6 +467,17 @@ def _grouped(
     return [pick(row) + row[width:] for row in rows]
 
 
+def _periods(model: Any, organization_id: int, grain: Grain, months: list[date]) -> Any:
+    """The kept rows (MonthTotal) or states (MonthState) of the periods from the first
+    to the last of `months`."""
+    return model.objects.filter(
+        organization_id=organization_id,
+        grain=grain.name,
+        month__gte=months[0],
+        month__lte=months[-1],
+    )
+
+
 def spans_history(where: Any, months: list[date], grain: Grain, zone: str) -> bool:
     """Whether a read of these kept periods is a read of the organization's whole closed
     history, which one kept span answers: months from the first entry's (a filter without
@@ -482,12 +493,7 @@ def _span_digest(organization_id: int, months: list[date]) -> str | None:
     """What a span of these months depends on: each month's build (a rebuilt month gets a
     new built_at; a stale one has no state). None while one is missing."""
     states = list(
-        MonthState.objects.filter(
-            organization_id=organization_id,
-            grain=MONTH.name,
-            month__gte=months[0],
-            month__lte=months[-1],
-        )
+        _periods(MonthState, organization_id, MONTH, months)
         .order_by("month")
         .values_list("month", "fingerprint", "built_at")
     )
@@ -662,27 +668,13 @@ def read_rates(organization_id: int, months: list[date], grain: Grain) -> list[t
 
 def unchecked(organization_id: int, grain: Grain, months: list[date], version: str) -> bool:
     """Whether some of those periods' amounts were priced or checked with other prices."""
-    return (
-        MonthState.objects.filter(
-            organization_id=organization_id,
-            grain=grain.name,
-            month__gte=months[0],
-            month__lte=months[-1],
-        )
-        .exclude(prices=version)
-        .exists()
-    )
+    return _periods(MonthState, organization_id, grain, months).exclude(prices=version).exists()
 
 
 def checked(organization_id: int, grain: Grain, months: list[date], version: str) -> None:
     """Those periods' amounts hold with these prices (pricing_version, taken before the
     rates that were compared were read)."""
-    MonthState.objects.filter(
-        organization_id=organization_id,
-        grain=grain.name,
-        month__gte=months[0],
-        month__lte=months[-1],
-    ).update(prices=version)
+    _periods(MonthState, organization_id, grain, months).update(prices=version)
 
 
 def read_amounts(
@@ -707,13 +699,8 @@ def forget(organization_id: int, grain: Grain, months: list[date], projects: set
     with transaction.atomic():
         _lock(organization_id)
         stale = set(
-            MonthTotal.objects.filter(
-                organization_id=organization_id,
-                grain=grain.name,
-                month__gte=months[0],
-                month__lte=months[-1],
-                project_id__in=projects,
-            )
+            _periods(MonthTotal, organization_id, grain, months)
+            .filter(project_id__in=projects)
             .values_list("month", flat=True)
             .distinct()
         )

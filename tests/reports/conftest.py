@@ -40,6 +40,19 @@ class World:
     end: datetime = datetime(2026, 11, 30, 23, tzinfo=UTC)  # 1 Dec, Berlin midnight
 
 
+def spy_calls(monkeypatch, module: Any, name: str, note: Any) -> list[Any]:
+    """What `note` makes of each call's arguments to module.name, which still runs."""
+    calls: list[Any] = []
+    real = getattr(module, name)
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(note(*args, **kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return calls
+
+
 @pytest.fixture
 def world(agency, monkeypatch) -> World:
     _QUOTES.clear()  # ids are reused between tests

@@ -22,7 +22,7 @@ from punchclock.reports.query import TimeFilter
 from punchclock.reports.timereport import TOTAL, time_report
 from punchclock.tracking import services
 from tests.factories import make_client, make_project, make_rate
-from tests.reports.conftest import _QUOTES, ZONE
+from tests.reports.conftest import _QUOTES, ZONE, spy_calls
 from tests.reports.test_kept_months import later  # noqa: F401 - a fixture
 from tests.reports.test_totals_match_entries import cells_of, expected_cells
 
@@ -34,15 +34,7 @@ BY_WEEK = [("week",)] + [("week", k) for k in KEYS] + [(k, "week") for k in KEYS
 @pytest.fixture
 def reads(monkeypatch) -> list[tuple]:
     """The groupings monthly.read_amounts was asked for."""
-    calls: list[tuple] = []
-    real = monthly.read_amounts
-
-    def spy(scope, where, plan, months, grain):
-        calls.append(plan.by)
-        return real(scope, where, plan, months, grain)
-
-    monkeypatch.setattr(monthly, "read_amounts", spy)
-    return calls
+    return spy_calls(monkeypatch, monthly, "read_amounts", lambda scope, where, plan, *_: plan.by)
 
 
 def three_ways(viewer, where, by, monkeypatch):

@@ -17,7 +17,7 @@ from punchclock.reports.timereport import time_report
 from punchclock.reports.unbilled import unbilled_report
 from punchclock.tracking.models import TimeEntry
 from tests.factories import make_rate
-from tests.reports.conftest import ZONE
+from tests.reports.conftest import ZONE, spy_calls
 from tests.reports.test_kept_months import longer_through_the_orm
 from tests.reports.test_totals_match_entries import cells_of
 
@@ -40,15 +40,7 @@ def december(world, monkeypatch):
 
 def _grains_read(monkeypatch) -> list[str]:
     """The grains of the kept rows each read asks for."""
-    grains: list[str] = []
-    real = monthly._filters
-
-    def spy(scope, where, plan, months, grain):
-        grains.append(grain.name)
-        return real(scope, where, plan, months, grain)
-
-    monkeypatch.setattr(monthly, "_filters", spy)
-    return grains
+    return spy_calls(monkeypatch, monthly, "_filters", lambda *args: args[-1].name)
 
 
 def _three_ways(call, monkeypatch):
