@@ -183,3 +183,46 @@ def test_only_the_whole_closed_history_is_a_span(december):
     assert not monthly.spans_history(TimeFilter(), months[1:], monthly.MONTH, ZONE)
     window = Covered(client=1, start=datetime(2026, 9, 30, 22, tzinfo=UTC))
     assert not monthly.spans_history(TimeFilter(not_covered=(window,)), months, monthly.MONTH, ZONE)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_builders_at_once_build_the_span_once(december, monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    org = december.agency.organization.pk
+    start = datetime(2026, 8, 31, 22, tzinfo=UTC)  # a start: the months, built; no span
+    time_report(december.agency.owner, TimeFilter(start=start), by=("project",), zone=ZONE)
+    assert not MonthState.objects.filter(grain="span").exists()
+    barrier = threading.Barrier(2)
+    built: list[int] = []
+    failures: list[str] = []
+
+    def build() -> None:
+        try:
+            barrier.wait()
+            built.append(monthly.build_span(org, HISTORY))
+        except Exception as exc:  # any error is the failure this test looks for
+            failures.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=build) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    # The second, once it had the lock, found the span built by the first.
+    assert sorted(built) == [0, 1]
+    assert MonthState.objects.filter(organization_id=org, grain="span").count() == 1
+    keys = list(
+        MonthTotal.objects.filter(grain="span").values_list(
+            "membership_id", "project_id", "task_id", "period", "bill_rate", "bill_currency"
+        )
+    )
+    assert keys
+    assert len(keys) == len(set(keys))
+    spanned, months, scanned = _three_ways(lambda: _unbilled(december.agency.owner), monkeypatch)
+    assert spanned == months == scanned
