@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
@@ -10,7 +9,6 @@ from itertools import pairwise
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from punchclock.automation import recurring as service
 from punchclock.automation import tasks
@@ -23,6 +21,7 @@ from punchclock.automation.models import (
 )
 from punchclock.automation.recurring import LineSpec
 from punchclock.invoicing.models import EventKind, Invoice, InvoiceStatus
+from tests.concurrency import at_once
 from tests.mailers import REFUSING
 
 HOSTING = LineSpec("Hosting {month} {year}", Decimal(1), Decimal("49.00"))
@@ -288,23 +287,7 @@ def test_a_crash_in_the_middle_leaves_nothing_and_the_next_run_bills_once(billin
 @pytest.mark.django_db(transaction=True)
 def test_two_schedulers_at_once_bill_each_period_once(billing, wipe_invoices_after):
     hosting(billing, action=Action.SEND)
-    barrier = threading.Barrier(2)
-    failures: list[str] = []
-
-    def scheduler() -> None:
-        try:
-            barrier.wait()
-            service.run_due(today=date(2026, 4, 1))
-        except Exception as exc:  # any error is the failure this test looks for
-            failures.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=scheduler) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _, failures = at_once(lambda: service.run_due(today=date(2026, 4, 1)))
     assert failures == []
     assert RecurringRun.objects.count() == 4
     assert len(issued()) == 4

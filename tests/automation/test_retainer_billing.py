@@ -3,12 +3,10 @@ the arithmetic keeps every hour; two schedulers close each period once."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +19,7 @@ from punchclock.invoicing import services as invoicing
 from punchclock.invoicing.models import BilledEntry, Invoice
 from punchclock.invoicing.unbilled import client_unbilled
 from tests.automation.test_retainers import closed, make, worked
+from tests.concurrency import at_once
 
 
 def test_a_schedule_for_the_same_client_bills_only_what_the_retainer_does_not_cover(billing):
@@ -122,23 +121,7 @@ def test_two_schedulers_at_once_close_each_period_once(billing, wipe_invoices_af
     make(billing)
     for month in (1, 2, 3):
         worked(billing, date(2026, month, 10), 11 * 60)
-    barrier = threading.Barrier(2)
-    failures: list[str] = []
-
-    def scheduler() -> None:
-        try:
-            barrier.wait()
-            runs.run_due(today=date(2026, 4, 1))
-        except Exception as exc:  # any error is the failure this test looks for
-            failures.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=scheduler) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _, failures = at_once(lambda: runs.run_due(today=date(2026, 4, 1)))
     assert failures == []
     assert RetainerPeriod.objects.count() == 3
     assert Invoice.objects.count() == 3

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import connection
 
 from punchclock.automation import services
 from punchclock.automation.models import Action, RunStatus, ScheduleRun
 from punchclock.core.timeutil import local_date
 from punchclock.invoicing.models import EventKind, Invoice, InvoiceStatus
+from tests.concurrency import at_once
 from tests.invoicing.conftest import free_draft, track
 from tests.mailers import REFUSING
 
@@ -162,23 +161,7 @@ def test_two_schedulers_at_once_bill_each_period_once(billing, wipe_invoices_aft
     monthly(billing)
     for month in (1, 2, 3):
         worked(billing, date(2026, month, 10))
-    barrier = threading.Barrier(2)
-    failures: list[str] = []
-
-    def scheduler() -> None:
-        try:
-            barrier.wait()
-            services.run_due(today=date(2026, 4, 1))
-        except Exception as exc:  # any error is the failure this test looks for
-            failures.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=scheduler) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _, failures = at_once(lambda: services.run_due(today=date(2026, 4, 1)))
     assert failures == []
     assert ScheduleRun.objects.count() == 3
     assert Invoice.objects.filter(status=InvoiceStatus.ISSUED).count() == 3

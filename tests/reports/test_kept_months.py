@@ -20,6 +20,7 @@ from punchclock.reports.models import DirtyDay, MonthState, MonthTotal
 from punchclock.reports.query import TimeFilter
 from punchclock.reports.timereport import time_report
 from punchclock.tracking.models import TimeEntry
+from tests.concurrency import at_once
 from tests.factories import make_rate
 from tests.reports.conftest import ZONE
 from tests.reports.test_totals_match_entries import cells_of, expected_cells
@@ -253,29 +254,13 @@ def test_marks_are_taken_away_and_months_are_not_built_twice(world, later, monke
 
 @pytest.mark.django_db(transaction=True)
 def test_two_reports_at_once_build_each_month_once(world, later, monkeypatch):
-    import threading
-
     window = TimeFilter(start=world.start, end=world.end)
     # No marks to take: nothing but the lock keeps the two builders apart (the marks' row
     # locks would otherwise queue the second one behind the first).
     DirtyDay.objects.all().delete()
-    barrier = threading.Barrier(2)
-    failures: list[str] = []
-
-    def report() -> None:
-        try:
-            barrier.wait()
-            time_report(world.agency.owner, window, by=("project",), zone=ZONE)
-        except Exception as exc:  # any error is the failure this test looks for
-            failures.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=report) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _, failures = at_once(
+        lambda: time_report(world.agency.owner, window, by=("project",), zone=ZONE)
+    )
     assert failures == []
     keys = list(
         MonthTotal.objects.values_list("month", "membership_id", "project_id", "task_id", "period")

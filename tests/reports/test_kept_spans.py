@@ -16,6 +16,7 @@ from punchclock.reports.query import Covered, TimeFilter
 from punchclock.reports.timereport import time_report
 from punchclock.reports.unbilled import unbilled_report
 from punchclock.tracking.models import TimeEntry
+from tests.concurrency import at_once
 from tests.factories import make_rate
 from tests.reports.conftest import ZONE, spy_calls
 from tests.reports.test_kept_months import longer_through_the_orm
@@ -187,32 +188,11 @@ def test_only_the_whole_closed_history_is_a_span(december):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_builders_at_once_build_the_span_once(december, monkeypatch):
-    import threading
-
-    from django.db import connection
-
     org = december.agency.organization.pk
     start = datetime(2026, 8, 31, 22, tzinfo=UTC)  # a start: the months, built; no span
     time_report(december.agency.owner, TimeFilter(start=start), by=("project",), zone=ZONE)
     assert not MonthState.objects.filter(grain="span").exists()
-    barrier = threading.Barrier(2)
-    built: list[int] = []
-    failures: list[str] = []
-
-    def build() -> None:
-        try:
-            barrier.wait()
-            built.append(monthly.build_span(org, HISTORY))
-        except Exception as exc:  # any error is the failure this test looks for
-            failures.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=build) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    built, failures = at_once(lambda: monthly.build_span(org, HISTORY))
     assert failures == []
     # The second, once it had the lock, found the span built by the first.
     assert sorted(built) == [0, 1]
