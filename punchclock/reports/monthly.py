@@ -128,11 +128,12 @@ def build_plan(organization_id: int, zone: str, known: Any = None) -> Any:
     plan may leave those out — an hours-only budget, a chart — and a month built from it
     would be wrong for the next priced report.) `known`: the asking report's plan, whose
     rate periods and day rounding are taken when it read them as a build does (a priced
-    report's plan: time_report reads both for it; unpriced plans may leave them out)."""
+    plan, or one marked `rules_read`: time_report reads both for every report but charts;
+    other unpriced plans may leave them out)."""
     from punchclock.reports.query import Plan, rounds_days
     from punchclock.reports.timereport import rate_boundaries
 
-    priced = known is not None and known.pricing and known.org_zone == zone
+    priced = known is not None and (known.pricing or known.rules_read) and known.org_zone == zone
     return Plan(
         by=("month",),
         pricing=True,
@@ -247,17 +248,25 @@ def _all_fresh(organization_id: int, wanted: dict[date, str], grain: Grain) -> b
     if not wanted:
         return True
     first, last = min(wanted), max(wanted)
-    marked = DirtyDay.objects.filter(
-        organization_id=organization_id,
-        day__gte=first - timedelta(days=1),
-        day__lt=grain.next(last) + timedelta(days=1),
-    )
-    if marked.exists():
-        return False
-    built = MonthState.objects.filter(
-        organization_id=organization_id, grain=grain.name, month__in=list(wanted)
-    ).values_list("month", "fingerprint")
-    return set(built) == set(wanted.items())
+    # One query: the periods' states, none at all while a mark touches them.
+    marks = ", ".join(["%s"] * len(wanted))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.month, s.fingerprint FROM reports_monthstate s "
+            f"WHERE s.organization_id = %s AND s.grain = %s AND s.month IN ({marks}) "
+            "AND NOT EXISTS (SELECT 1 FROM reports_dirtyday d WHERE d.organization_id = %s "
+            "AND d.day >= %s AND d.day < %s)",
+            [
+                organization_id,
+                grain.name,
+                *wanted,
+                organization_id,
+                first - timedelta(days=1),
+                grain.next(last) + timedelta(days=1),
+            ],
+        )
+        built = {(as_date(month), print_) for month, print_ in cursor.fetchall()}
+    return built == set(wanted.items())
 
 
 def _lock(organization_id: int) -> None:
@@ -489,29 +498,33 @@ def spans_history(where: Any, months: list[date], grain: Grain, zone: str) -> bo
     return next_month(months[-1]) == MONTH.first(local_date(now(), zone))
 
 
-def _span_digest(organization_id: int, months: list[date]) -> str | None:
+def _span_digest(organization_id: int, months: list[date]) -> tuple[str | None, str | None]:
     """What a span of these months depends on: each month's build (a rebuilt month gets a
-    new built_at; a stale one has no state). None while one is missing."""
+    new built_at; a stale one has no state), None while one is missing; and the digest the
+    kept span of these months was built with, None when there is none. One read."""
+    from django.db.models import Q
+
     states = list(
-        _periods(MonthState, organization_id, MONTH, months)
+        MonthState.objects.filter(organization_id=organization_id)
+        .filter(
+            Q(grain=MONTH.name, month__gte=months[0], month__lte=months[-1])
+            | Q(grain=SPAN.name, month=months[0])
+        )
         .order_by("month")
-        .values_list("month", "fingerprint", "built_at")
+        .values_list("grain", "month", "fingerprint", "built_at")
     )
-    if [state[0] for state in states] != months:
-        return None
-    text = ";".join(f"{month}|{print_}|{built.isoformat()}" for month, print_, built in states)
-    return hashlib.sha256(text.encode()).hexdigest()
+    built = [state[1:] for state in states if state[0] == MONTH.name]
+    span = next((state[2] for state in states if state[0] == SPAN.name), None)
+    if [state[0] for state in built] != months:
+        return None, span
+    text = ";".join(f"{month}|{print_}|{at.isoformat()}" for month, print_, at in built)
+    return hashlib.sha256(text.encode()).hexdigest(), span
 
 
 def span_fresh(organization_id: int, months: list[date]) -> bool:
     """Whether the kept span holds exactly these months as they are built now."""
-    digest = _span_digest(organization_id, months)
-    return (
-        digest is not None
-        and MonthState.objects.filter(
-            organization_id=organization_id, grain=SPAN.name, month=months[0], fingerprint=digest
-        ).exists()
-    )
+    digest, span = _span_digest(organization_id, months)
+    return digest is not None and digest == span
 
 
 def build_span(organization_id: int, months: list[date]) -> int:
@@ -520,12 +533,12 @@ def build_span(organization_id: int, months: list[date]) -> int:
     when the span already holds them (another report built it while this one waited)."""
     with transaction.atomic():
         _lock(organization_id)
-        digest = _span_digest(organization_id, months)
+        digest, span = _span_digest(organization_id, months)
         if digest is None:
             return 0
-        spans = MonthState.objects.filter(organization_id=organization_id, grain=SPAN.name)
-        if spans.filter(month=months[0], fingerprint=digest).exists():
+        if span == digest:
             return 0  # another report built it while this one waited for the lock
+        spans = MonthState.objects.filter(organization_id=organization_id, grain=SPAN.name)
         MonthTotal.objects.filter(organization_id=organization_id, grain=SPAN.name).delete()
         spans.delete()
         key = "membership_id, project_id, task_id, period, bill_rate, bill_currency"

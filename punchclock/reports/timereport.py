@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from punchclock.accounts.models import Membership, Organization
+from punchclock.accounts.models import Membership, Organization, User
 from punchclock.accounts.permissions import can
 from punchclock.core.money import from_minor, minor_units
 from punchclock.core.timeutil import local_date, start_of_day
@@ -281,7 +281,7 @@ class KeptPricer:
         organization = Organization.objects.get(pk=organization_id)
         scope = Scope(organization_id, everyone=True)
         self.pricer = _Pricer(organization, scope, boundaries, False)
-        self.version = pricing_version(organization_id, self.pricer.book)
+        self.version = pricing_version(organization_id, self.pricer.book, self.pricer)
 
     def price(self, rows: list[tuple[Any, ...]]) -> list[tuple[int | None, str, int, int]]:
         """For the rows of one kept period, each (person, project, task, rate period,
@@ -427,6 +427,7 @@ def time_report(
         org_zone=organization.timezone,
         billed=not hours_only,
         day_rounding=not hours_only and rounds_days(organization.pk),
+        rules_read=not hours_only,
     )
     table = _Cells()
     bill_lines = _Lines(finest="tag" not in by and not set(by) & set(TIME_DIMENSIONS))
@@ -560,21 +561,25 @@ class _Ledger:
         )
 
 
-def pricing_version(organization_id: int, book: RateBook) -> str:
+def pricing_version(organization_id: int, book: RateBook, pricer: _Pricer | None = None) -> str:
     """A digest of what bill prices depend on: the organization's bill rates (those of
     `book`, the rate book that prices or checks with it), its projects' clients and
     billing methods, and those clients' currencies. Kept line amounts stamped with it need
-    no check while it stays the same."""
+    no check while it stays the same. `pricer`: learns every project from the same read
+    (what its load() would read again)."""
     rates = sorted(
         (rate.scope_key, rate.effective_from, rate.amount, rate.currency)
         for rate in book.rates(RateKind.BILL)
     )
-    projects = (
+    projects = list(
         Project.objects.filter(organization_id=organization_id)
         .order_by("pk")
         .values_list("pk", "client_id", "billing_method", "client__currency")
     )
-    text = repr(rates) + "|" + repr(list(projects))
+    if pricer is not None:
+        for pk, client_id, method, currency in projects:
+            pricer.projects[pk] = (client_id, currency, method in HOURLY_METHODS)
+    text = repr(rates) + "|" + repr(projects)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -626,7 +631,7 @@ def _from_kept_lines(
     if part is None or (not by_period and pricer.shows_cost):
         return part
     org, grain, months = scope.organization_id, part.grain, part.months
-    version = pricing_version(org, pricer.book)
+    version = pricing_version(org, pricer.book, pricer)
     if not _prices_hold(pricer, grain, months, version):
         return False  # the other way looks again: its kept_part builds them again
     by = plan.by
@@ -1013,8 +1018,11 @@ def group_labels(
                         task = tasks.get(k[1]) if k[1] else None
                         labels[(dimension, k)] = f"{code} · {task or '(no task)'}"
             case "person":
-                people = Membership.objects.select_related("user").filter(organization_id=org)
-                named = {m.pk: m.user.display_name for m in people.filter(pk__in=ids)}
+                people = Membership.objects.filter(organization_id=org, pk__in=ids)
+                named = {
+                    pk: User.display_name_of(name, email)
+                    for pk, name, email in people.values_list("pk", "user__name", "user__email")
+                }
                 labels.update({(dimension, k): named.get(k[0], "?") for k in found})
             case "tag":
                 tags = dict(

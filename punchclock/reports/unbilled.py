@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -33,7 +33,7 @@ from punchclock.reports.query import (
     scope_for,
     where_clause,
 )
-from punchclock.reports.timecut import as_date, offsets
+from punchclock.reports.timecut import as_date, as_instant, offsets
 from punchclock.reports.timereport import (
     KeptFirst,
     hours,
@@ -311,14 +311,7 @@ def _first_starts(scope: Any, where: TimeFilter, org_zone: str) -> dict[tuple[in
     with connection.cursor() as cursor:
         cursor.execute(query, filters.params)
         found = cursor.fetchall()
-    return {(client, project): _instant(first) for client, project, first in found}
-
-
-def _instant(value: Any) -> datetime:
-    """MIN(start) as the database returns it: aware on PostgreSQL, UTC text on SQLite."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+    return {(client, project): as_instant(first) for client, project, first in found}
 
 
 def _add_expenses(
