@@ -71,13 +71,18 @@ def unbilled_by_client(viewer: Membership) -> list[UnbilledClient]:
         .annotate(total=scaled_sum("billable_amount"))
         .order_by()
     )
+    spent = [row for row in expenses if from_scaled(row["total"])]
+    # Clients with expenses but no time in the report: named here (the others by it).
+    alone = {row["client_id"] for row in spent} - rows.keys()
     names = dict(
-        Client.objects.filter(organization_id=viewer.organization_id).values_list("pk", "name")
+        Client.objects.filter(organization_id=viewer.organization_id, pk__in=alone).values_list(
+            "pk", "name"
+        )
+        if alone
+        else []
     )
-    for row in expenses:
+    for row in spent:
         amount = from_scaled(row["total"])
-        if not amount:
-            continue
         item = rows.setdefault(
             row["client_id"], UnbilledClient(row["client_id"], names.get(row["client_id"], "?"))
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from punchclock.accounts.models import Membership
+from punchclock.accounts.models import Membership, User
 from punchclock.reports.query import TimeFilter, scope_for
 from punchclock.reports.timereport import hours, time_report
 
@@ -95,9 +95,7 @@ def utilisation_report(
     days = counted_days(first, last, today)
     report = time_report(viewer, where, by=("person", "project"), zone=zone, money=False)
     scope = scope_for(viewer)
-    people = Membership.objects.filter(organization_id=viewer.organization_id).select_related(
-        "user"
-    )
+    people = Membership.objects.filter(organization_id=viewer.organization_id)
     if not scope.everyone:
         # Members and managers: the people whose time they may see, and themselves.
         seen = {g.key[0] for g in report.groups} | {viewer.pk}
@@ -107,11 +105,15 @@ def utilisation_report(
             pk__in=[g.key[0] for g in report.groups]
         )
     rows: dict[int, PersonRow] = {}
-    for person in people.order_by("user__name", "pk"):
-        weekly = person.weekly_capacity_hours or Decimal(0)
-        rows[person.pk] = PersonRow(
-            membership_id=person.pk,
-            name=person.user.display_name,
+    # Plain values: a model instance per person and user costs more than the report's sums.
+    found = people.order_by("user__name", "pk").values_list(
+        "pk", "user__name", "user__email", "weekly_capacity_hours"
+    )
+    for pk, name, email, capacity in found:
+        weekly = capacity or Decimal(0)
+        rows[pk] = PersonRow(
+            membership_id=pk,
+            name=User.display_name_of(name, email),
             weekly_capacity=weekly,
             capacity_hours=(weekly * days / 7).quantize(Decimal("0.01"), ROUND_HALF_UP),
         )

@@ -11,6 +11,7 @@ from punchclock.projects.models import BudgetKind
 from punchclock.reports import dashboard as board_module
 from punchclock.reports.dashboard import dashboard, unbilled_by_client
 from punchclock.tracking.models import TimeEntry, Timesheet
+from tests import factories
 from tests.conftest import login
 from tests.invoicing.conftest import approved_expense, track
 from tests.payments.conftest import issued
@@ -33,6 +34,18 @@ def test_unbilled_is_billable_time_and_expenses_not_on_an_issued_invoice(billing
     (row,) = unbilled_by_client(agency.owner)
     assert row.time == {"EUR": Decimal("150.00")}
     assert row.total == {"EUR": Decimal("192.50")}
+
+
+def test_a_client_with_unbilled_expenses_alone_is_on_the_card_by_name(billing, frozen):
+    agency = billing
+    track(agency.member, agency.project, NOW - timedelta(days=1), 60)  # Globex, 100.00
+    initech = factories.make_client(agency.organization, "Initech", code="initech")
+    approved_expense(agency.member, "12.30", client=initech)
+    rows = unbilled_by_client(agency.owner)
+    assert [(row.name, row.total) for row in rows] == [
+        ("Globex", {"EUR": Decimal("100.00")}),
+        ("Initech", {"EUR": Decimal("12.30")}),
+    ]
 
 
 def test_owner_sees_money_and_this_weeks_hours(billing, frozen):
