@@ -768,15 +768,21 @@ def _add_kept_amounts(
     offset, keys = _cell_keys(by)
     table, cost_lines = ledger.table, ledger.cost_lines
     total = table.id(TOTAL)
-    # Per distinct cell key: (cells with whole kept lines, every cell of the row).
-    targets_of: dict[tuple[Any, ...], tuple[tuple[int, ...], tuple[int, ...]]] = {}
-    present: set[tuple[int, str]] = set()
+    # Per distinct cell key: its finest cell. Each row goes to that cell alone; the coarser
+    # cells are added up from their finest cells afterwards (per cost line too: a coarser
+    # cell's cost line holds the seconds of its finest cells', rounded once there).
+    finest_of: dict[tuple[Any, ...], int] = {}
+    every_of: dict[int, tuple[int, ...]] = {}  # finest cell -> it and its coarser cells
+    whole_of: dict[int, tuple[int, ...]] = {}  # finest cell -> those with whole kept lines
+    sums: dict[int, list[int]] = {}
+    cost_seconds: dict[int, int] = defaultdict(int)
     minor: dict[tuple[int, str], int] = defaultdict(int)
+    present: set[tuple[int, str]] = set()
     cost_line_of: dict[tuple[int, int], int | None] = {}
     for row in rows:
         raw = row[:offset]
-        targets = targets_of.get(raw)
-        if targets is None:
+        cell = finest_of.get(raw)
+        if cell is None:
             first, second = keys(raw)
             if second is None:
                 whole: tuple[int, ...] = (table.id((first,)),)
@@ -788,29 +794,47 @@ def _add_kept_amounts(
                 every = (pair, level, total)
             if whole_total:
                 whole = every
-            targets = targets_of[raw] = (whole, every)
-        whole, every = targets
+            cell = finest_of[raw] = every[0]
+            every_of[cell], whole_of[cell] = every, whole
         person, period, currency, seconds, billable, billed, amount = row[offset:]
+        figures = sums.get(cell)
+        if figures is None:
+            sums[cell] = [seconds, billable, billed]
+        else:
+            figures[0] += seconds
+            figures[1] += billable
+            figures[2] += billed
         line = cost_line_of.get((person, period), -1)
         if line == -1:
             cost = pricer.cost(person, period)
             line = cost_line_of[(person, period)] = (
                 cost_lines.line((person,), cost) * CELL_SPACE if cost else None
             )
-        for target in every:
-            figures = table.figures[target]
-            figures[0] += seconds
-            figures[1] += billable
-            figures[2] += billed
-            if line is not None and seconds:
-                cost_lines.seconds[line + target] += seconds
+        if line is not None and seconds:
+            cost_seconds[line + cell] += seconds
         if currency:
-            for target in whole:
-                minor[(target, currency)] += amount
-                if billed:
-                    present.add((target, currency))
-    for key in present:
-        kept[key] = kept.get(key, 0) + minor[key]
+            minor[(cell, currency)] += amount
+            if billed:
+                present.add((cell, currency))
+    everything = table.figures
+    for cell, figures in sums.items():
+        for target in every_of[cell]:
+            into = everything[target]
+            into[0] += figures[0]
+            into[1] += figures[1]
+            into[2] += figures[2]
+    kept_seconds = cost_lines.seconds
+    for composite, seconds in cost_seconds.items():
+        line, cell = divmod(composite, CELL_SPACE)
+        for target in every_of[cell]:
+            kept_seconds[line * CELL_SPACE + target] += seconds
+    # Line amounts go as they are to the cells that hold whole kept lines, where some
+    # billed time lies (a cell of non-billable rows alone shows no amount).
+    held = {(target, currency) for cell, currency in present for target in whole_of[cell]}
+    for (cell, currency), amount in minor.items():
+        for target in whole_of[cell]:
+            if (target, currency) in held:
+                kept[(target, currency)] = kept.get((target, currency), 0) + amount
 
 
 def _unpriced_seconds(missing: dict[Key, int], scope: Scope, pricer: _Pricer) -> int:
