@@ -89,6 +89,10 @@ class RateBook:
         fields = rates.values_list("kind", "scope_key", "effective_from", "amount", "currency")
         return cls(organization, [BookRate(*row) for row in fields])
 
+    def change_days(self) -> set[date]:
+        """Every day on which some rate of the book, of either kind, takes effect."""
+        return {day for dates in self._dates.values() for day in dates}
+
     def rates(self, kind: str) -> list[BookRate]:
         """Every rate of one kind in the book."""
         return [rate for (k, _), found in self._rates.items() if k == kind for rate in found]

@@ -165,6 +165,12 @@ def rate_boundaries(organization_id: int, zone: str) -> list[datetime]:
     return sorted({start_of_day(day, zone) for day in days})
 
 
+def book_boundaries(book: RateBook) -> list[datetime]:
+    """rate_boundaries() of the organization whose every rate `book` holds (RateBook.load
+    without keys), without reading them again."""
+    return sorted({start_of_day(day, book.zone) for day in book.change_days()})
+
+
 def _period_instant(boundaries: list[datetime], period: int) -> datetime:
     """An instant inside rate period `period` (0 is before every rate change)."""
     if period:
@@ -418,7 +424,13 @@ def time_report(
     zone = zone or viewer.user.timezone
     scope = scope_for(viewer)
     shows_amounts = money and not hours_only and (scope.everyone or bool(scope.managed))
-    boundaries = rate_boundaries(organization.pk, organization.timezone)
+    # A priced report loads every rate anyway: its rate periods come from the same read.
+    book = RateBook.load(organization) if shows_amounts else None
+    boundaries = (
+        book_boundaries(book)
+        if book is not None
+        else rate_boundaries(organization.pk, organization.timezone)
+    )
     plan = Plan(
         by=by,
         pricing=shows_amounts,
@@ -435,7 +447,7 @@ def time_report(
     pricer = None
     if shows_amounts:
         shows_cost = cost and can(viewer, "cost_rates.view")
-        pricer = _Pricer(organization, scope, boundaries, shows_cost, bills=bill)
+        pricer = _Pricer(organization, scope, boundaries, shows_cost, book, bills=bill)
     if "tag" not in by:
         passes = [(by, {"total", "first", "pair"})]
     else:

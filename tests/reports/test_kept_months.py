@@ -239,6 +239,26 @@ def test_a_backdated_rate_reprices_and_a_future_one_keeps_the_months(world, late
     assert dict(MonthState.objects.values_list("month", "fingerprint")) != built
 
 
+def test_a_priced_reports_rate_periods_are_those_of_every_rate(world):
+    """A priced report takes its rate periods from the rate book it loads: the days on
+    which any rate, bill or cost, of any scope takes effect, as local midnights."""
+    from punchclock.projects.models import RateKind
+    from punchclock.projects.ratebook import RateBook
+    from punchclock.reports.timereport import book_boundaries, rate_boundaries
+
+    organization = world.agency.organization
+    make_rate(organization, "99", project=world.agency.project, effective_from=date(2026, 10, 20))
+    member = world.agency.member
+    for amount, day in (("40", date(2026, 10, 20)), ("45", date(2026, 11, 3))):
+        make_rate(organization, amount, kind=RateKind.COST, membership=member, effective_from=day)
+    expected = rate_boundaries(organization.pk, organization.timezone)
+    found = book_boundaries(RateBook.load(organization))
+    assert found == expected
+    # Berlin midnight: 23:00 UTC in winter.
+    assert datetime(2026, 11, 2, 23, tzinfo=UTC) in found
+    assert len([b for b in found if b.date() == date(2026, 10, 19)]) == 1  # one day, once
+
+
 def test_marks_are_taken_away_and_months_are_not_built_twice(world, later, monkeypatch):
     window = TimeFilter(start=world.start, end=world.end)
     assert DirtyDay.objects.exists()  # the world's entries were written
