@@ -809,13 +809,10 @@ def _add_kept_amounts(
             cell = finest_of[raw] = every[0]
             every_of[cell], whole_of[cell] = every, whole
         person, period, currency, seconds, billable, billed, amount = row[offset:]
-        figures = sums.get(cell)
-        if figures is None:
-            sums[cell] = [seconds, billable, billed]
-        else:
-            figures[0] += seconds
-            figures[1] += billable
-            figures[2] += billed
+        figures = sums.setdefault(cell, [0, 0, 0])
+        figures[0] += seconds
+        figures[1] += billable
+        figures[2] += billed
         line = cost_line_of.get((person, period), -1)
         if line == -1:
             cost = pricer.cost(person, period)
@@ -828,13 +825,7 @@ def _add_kept_amounts(
             minor[(cell, currency)] += amount
             if billed:
                 present.add((cell, currency))
-    everything = table.figures
-    for cell, figures in sums.items():
-        for target in every_of[cell]:
-            into = everything[target]
-            into[0] += figures[0]
-            into[1] += figures[1]
-            into[2] += figures[2]
+    _add_up(sums, every_of, table)
     kept_seconds = cost_lines.seconds
     for composite, seconds in cost_seconds.items():
         line, cell = divmod(composite, CELL_SPACE)
@@ -847,6 +838,18 @@ def _add_kept_amounts(
         for target in whole_of[cell]:
             if (target, currency) in held:
                 kept[(target, currency)] = kept.get((target, currency), 0) + amount
+
+
+def _add_up(sums: dict[int, list[int]], targets: dict[int, tuple[int, ...]], table: _Cells) -> None:
+    """Add each finest cell's (seconds, billable, billed) to its cells: itself and those
+    above it."""
+    everything = table.figures
+    for cell, figures in sums.items():
+        for target in targets[cell]:
+            into = everything[target]
+            into[0] += figures[0]
+            into[1] += figures[1]
+            into[2] += figures[2]
 
 
 def _unpriced_seconds(missing: dict[Key, int], scope: Scope, pricer: _Pricer) -> int:
@@ -954,13 +957,7 @@ def _accumulate(
             bill_seconds[bill + cell] += billed
         if cost_line is not None and seconds:
             cost_seconds[cost_line + cell] += seconds
-    everything = table.figures
-    for cell, figures in sums.items():
-        for target in (cell, *parents[cell]):
-            into = everything[target]
-            into[0] += figures[0]
-            into[1] += figures[1]
-            into[2] += figures[2]
+    _add_up(sums, {cell: (cell, *above) for cell, above in parents.items()}, table)
     for book, local, skip in (
         (bill_lines, bill_seconds, unpriced_cells),
         (cost_lines, cost_seconds, set()),
