@@ -3,12 +3,10 @@ shown; checks run ten times or by two workers at once tell each person once."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
 
 from punchclock.automation import notification_mail, notifications, tasks
 from punchclock.automation.models import EmailState, Notification, NotificationKind
@@ -18,6 +16,7 @@ from punchclock.tracking.models import TimeEntry
 from tests.automation import test_reminders as reminders_tests
 from tests.automation.test_notifications import NOW, budget, running, worked
 from tests.automation.test_worker import drain, keep_the_test_connection  # noqa: F401
+from tests.concurrency import at_once
 from tests.invoicing import test_sending
 from tests.mailers import REFUSING
 
@@ -131,27 +130,6 @@ def test_a_draft_schedule_run_ten_times_tells_each_billing_person_once(billing, 
 # Concurrency: two workers at once (real threads, real locks; PostgreSQL in CI) ----------------
 
 
-def at_once(count: int, job) -> list[str]:
-    barrier = threading.Barrier(count)
-    failures: list[str] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            job()
-        except Exception as exc:  # any error is the failure this test looks for
-            failures.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return failures
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_checking_and_delivering_at_once_tell_and_email_each_person_once(
     billing, smtp_server, settings
@@ -167,7 +145,7 @@ def test_two_workers_checking_and_delivering_at_once_tell_and_email_each_person_
             notifications.check(at=NOW)
             notification_mail.deliver(at=NOW)
 
-    assert at_once(2, job) == []
+    assert at_once(job)[1] == []
     rows = Notification.objects.order_by("recipient__user__email", "kind")
     assert [(n.recipient.user.email, n.kind) for n in rows] == [
         ("admin@acme.test", "budget"),
@@ -198,7 +176,7 @@ def test_two_payments_recorded_at_once_each_tell_once(billing, clock, wipe_invoi
             invoice, payments.PaymentInput(Decimal("10.00"), invoice.issue_date), by=None
         )
 
-    assert at_once(2, pay) == []
+    assert at_once(pay)[1] == []
     keys = Notification.objects.filter(recipient=billing.owner).values_list("key", flat=True)
     assert len(set(keys)) == 2 == len(keys)
     assert Notification.objects.count() == 4  # owner and admin, for each payment

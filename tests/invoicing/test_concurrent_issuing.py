@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import queue
-import threading
 from datetime import date
 
 import pytest
-from django.db import connection
 
 from punchclock.invoicing import services
 from punchclock.invoicing.models import Invoice, NumberSeries
+from tests.concurrency import at_once
 from tests.invoicing.conftest import free_draft
 
 DRAFTS = 50
@@ -25,31 +24,18 @@ def test_fifty_drafts_from_eight_threads_are_numbered_1_to_50(billing, wipe_invo
     todo: queue.Queue[Invoice] = queue.Queue()
     for n in range(DRAFTS):
         todo.put(free_draft(billing, (f"Work {n}", "1", "100")))
-    barrier = threading.Barrier(THREADS)
-    failures: list[str] = []
 
     def issue_all() -> None:
-        try:
-            barrier.wait()
-            while True:
-                try:
-                    draft = todo.get_nowait()
-                except queue.Empty:
-                    return
-                services.issue_invoice(
-                    draft, by=billing.owner, issue_date=date(2026, 11, 30), series=series
-                )
-        except Exception as exc:  # any error is the failure this test looks for
-            failures.append(repr(exc))
-        finally:
-            connection.close()
+        while True:
+            try:
+                draft = todo.get_nowait()
+            except queue.Empty:
+                return
+            services.issue_invoice(
+                draft, by=billing.owner, issue_date=date(2026, 11, 30), series=series
+            )
 
-    threads = [threading.Thread(target=issue_all) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    _, failures = at_once(issue_all, THREADS)
     assert failures == []
     numbers = sorted(int(n) for n in Invoice.objects.values_list("number", flat=True))
     assert numbers == list(range(1, DRAFTS + 1))

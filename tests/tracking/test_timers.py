@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import itertools
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from punchclock.projects.models import BillingMethod, ProjectStatus
 from punchclock.tracking import services
 from punchclock.tracking.models import TimeEntry
+from tests.concurrency import at_once
 from tests.factories import make_task
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -125,33 +125,17 @@ def test_the_database_allows_only_one_running_timer(agency):
 
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_starts_leave_exactly_one_running(agency):
-    barrier = threading.Barrier(20)
-    outcomes: list[str] = []
-    lock = threading.Lock()
+    seconds = itertools.count()  # each thread starts a second after the one before
 
-    def start(n: int) -> None:
-        try:
-            barrier.wait()
-            services.start_timer(
-                agency.member, project=agency.project, at=T0 + timedelta(seconds=n)
-            )
-            result = "started"
-        except ValidationError as exc:
-            result = "refused: " + " ".join(exc.messages)
-        except Exception as exc:  # anything else is the failure this test looks for
-            result = f"crashed: {exc!r}"
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(result)
+    def start() -> str:
+        at = T0 + timedelta(seconds=next(seconds))
+        services.start_timer(agency.member, project=agency.project, at=at)
+        return "started"
 
-    threads = [threading.Thread(target=start, args=(n,)) for n in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(outcomes) == 20
-    assert not [o for o in outcomes if o.startswith("crashed")], outcomes
+    started, failures = at_once(start, 20)
+    # Every start either ran or was refused with a message; none crashed.
+    assert len(started) + len(failures) == 20
+    assert all(f.startswith("ValidationError(") for f in failures), failures
     assert TimeEntry.objects.filter(membership=agency.member, end__isnull=True).count() == 1
     # Every entry that is not running ended exactly when a later one started.
     entries = list(TimeEntry.objects.filter(membership=agency.member).order_by("start"))
