@@ -24,7 +24,7 @@ from punchclock.accounts.permissions import can
 from punchclock.core.money import round_money
 from punchclock.core.timeutil import start_of_day
 from punchclock.projects.models import BillingMethod, BudgetKind, Project, ProjectMember
-from punchclock.reports.query import Plan, TimeFilter, aggregate, scope_for
+from punchclock.reports.query import Plan, TimeFilter, aggregate, read_once, scope_for
 from punchclock.reports.timecut import as_date
 from punchclock.reports.timereport import HOUR, hours, time_report
 
@@ -212,6 +212,7 @@ def _sorted(rows: list[BudgetRow]) -> list[BudgetRow]:
     return sorted(rows, key=lambda r: (-(r.used / r.budget), r.project.name.lower()))
 
 
+@read_once()
 def budget_use(viewer: Membership, *, today: date, zone: str | None = None) -> list[BudgetRow]:
     """Every visible budgeted project's use to date, most used first: the dashboard's card,
     which shows percent and state only (no pace, no burn)."""
@@ -225,6 +226,7 @@ def budget_use(viewer: Membership, *, today: date, zone: str | None = None) -> l
     return _sorted(rows)
 
 
+@read_once()
 def budget_report(
     viewer: Membership, *, today: date, zone: str | None = None, months: int = 12
 ) -> BudgetReport:

@@ -20,7 +20,7 @@ from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can
 from punchclock.core.timeutil import local_date, now, start_of_day
 from punchclock.payments.balances import from_scaled, scaled_sum
-from punchclock.reports.query import TimeFilter
+from punchclock.reports.query import TimeFilter, read_once
 from punchclock.reports.timereport import Figures, hours, time_report
 
 
@@ -175,6 +175,7 @@ class Dashboard:
         return hours(self.week.total.seconds)
 
 
+@read_once()
 def dashboard(viewer: Membership, *, zone: str | None = None, cards: bool = True) -> Dashboard:
     """The viewer's figures; `cards=False` keeps to the cheap ones (their week and timer).
 

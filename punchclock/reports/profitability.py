@@ -33,7 +33,7 @@ from punchclock.accounts.models import Membership
 from punchclock.accounts.permissions import can
 from punchclock.core.money import quantum, round_money
 from punchclock.core.timeutil import local_date, now, start_of_day
-from punchclock.reports.query import TimeFilter, dialect
+from punchclock.reports.query import TimeFilter, dialect, read_once
 from punchclock.reports.timereport import time_report
 
 ZERO = Decimal(0)
@@ -295,6 +295,7 @@ def _line_values(line_ids: list[int]) -> dict[int, tuple[str, Decimal]]:
     return out
 
 
+@read_once()
 def profitability(
     viewer: Membership, where: TimeFilter, *, by: str, first: date, last: date, zone: str
 ) -> ProfitReport:

@@ -9,9 +9,12 @@ itself; every value is a parameter and every query is bounded by the organizatio
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
 
@@ -131,6 +134,36 @@ def _in(column: str, ids: tuple[int, ...]) -> tuple[str, list[int]]:
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
+# Pages made of several reports (budgets, the dashboard's cards) read the organization's
+# report settings once: inside `read_once()`, shared() keeps what each lookup found.
+_SHARED: ContextVar[dict[Any, Any] | None] = ContextVar("reports_shared", default=None)
+
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """Within it, the lookups every report of a page repeats (the rate book and rate
+    periods, the day-rounding rule, the first and last entry) are read once. Reports only
+    read: nothing they look up here changes while a page is being made of them."""
+    if _SHARED.get() is not None:  # a page's report inside another's: one memo
+        yield
+        return
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def shared[T](key: tuple[Any, ...], read: Callable[[], T]) -> T:
+    """read(), or what it gave earlier inside the same read_once()."""
+    memo = _SHARED.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return cast(T, memo[key])
+
+
 def entry_range(scope: Scope, where: TimeFilter) -> tuple[datetime, datetime] | None:
     """The filter's bounds, or the span of the organization's entries when it has none."""
     if where.start is not None and where.end is not None:
@@ -142,11 +175,16 @@ def entry_range(scope: Scope, where: TimeFilter) -> tuple[datetime, datetime] | 
         "(SELECT start FROM tracking_timeentry WHERE organization_id = %s "
         "ORDER BY start {} LIMIT 1)"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {probe.format('ASC')}, {probe.format('DESC')}", [scope.organization_id] * 2
-        )
-        first, last = cursor.fetchone()
+
+    def ends() -> tuple[Any, Any]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {probe.format('ASC')}, {probe.format('DESC')}",
+                [scope.organization_id] * 2,
+            )
+            return cursor.fetchone()
+
+    first, last = shared(("entry range", scope.organization_id), ends)
     if first is None or last is None:
         return None
     return where.start or as_instant(first), where.end or as_instant(last) + timedelta(seconds=1)
@@ -280,11 +318,14 @@ def rounds_days(organization_id: int) -> bool:
     then needs its second, per-day query)."""
     from punchclock.projects.models import Project
 
-    return Project.objects.filter(
-        organization_id=organization_id,
-        rounding_scope=RoundingScope.DAY_TASK,
-        rounding_minutes__gt=0,
-    ).exists()
+    return shared(
+        ("rounds days", organization_id),
+        Project.objects.filter(
+            organization_id=organization_id,
+            rounding_scope=RoundingScope.DAY_TASK,
+            rounding_minutes__gt=0,
+        ).exists,
+    )
 
 
 def _dimension(name: str, viewer_cut: Offsets, sql: Dialect) -> tuple[list[str], list[Any]]:

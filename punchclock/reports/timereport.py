@@ -43,6 +43,7 @@ from punchclock.reports.query import (
     kept_part,
     rounds_days,
     scope_for,
+    shared,
     whole_months,
 )
 from punchclock.reports.timecut import as_date
@@ -162,7 +163,10 @@ def rate_boundaries(organization_id: int, zone: str) -> list[datetime]:
         .values_list("effective_from", flat=True)
         .distinct()
     )
-    return sorted({start_of_day(day, zone) for day in days})
+    return shared(
+        ("rate periods", organization_id, zone),
+        lambda: sorted({start_of_day(day, zone) for day in days}),
+    )
 
 
 def book_boundaries(book: RateBook) -> list[datetime]:
@@ -425,7 +429,11 @@ def time_report(
     scope = scope_for(viewer)
     shows_amounts = money and not hours_only and (scope.everyone or bool(scope.managed))
     # A priced report loads every rate anyway: its rate periods come from the same read.
-    book = RateBook.load(organization) if shows_amounts else None
+    book = (
+        shared(("rate book", organization.pk), lambda: RateBook.load(organization))
+        if shows_amounts
+        else None
+    )
     boundaries = (
         book_boundaries(book)
         if book is not None

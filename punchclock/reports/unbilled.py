@@ -30,6 +30,7 @@ from punchclock.reports.query import (
     entries_table,
     entry_range,
     kept_span,
+    read_once,
     scope_for,
     where_clause,
 )
@@ -115,6 +116,7 @@ class UnbilledReport:
     covered: list[CoveredTime] = field(default_factory=list)
 
 
+@read_once()
 def unbilled_report(viewer: Membership, *, today: date, zone: str | None = None) -> UnbilledReport:
     """All unbilled work of the organization, oldest first. For people who bill."""
     if not can(viewer, "invoices.manage"):

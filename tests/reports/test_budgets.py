@@ -57,6 +57,27 @@ def test_hours_used_alert_and_forecast(budgeted):
     assert web.percent == 20
 
 
+def test_a_page_of_reports_reads_the_rates_once_and_the_next_page_reads_them_again(budgeted):
+    """Budgets make several reports (use, pace, burn) in one call: the rate book and the
+    rate periods are read once for all of them; a rate changed before the next call shows
+    in it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import make_rate
+
+    with CaptureQueriesContext(connection) as seen:
+        report = budget_report(budgeted.owner, today=TODAY, zone="UTC")
+    rate_reads = [q["sql"] for q in seen.captured_queries if 'FROM "projects_rate"' in q["sql"]]
+    assert len(rate_reads) == 1, rate_reads
+    assert {r.project.code: r.used for r in report.rows}["web"] == Decimal("200.00")
+    # 2.5 h at 120 from the day the money budget's work was tracked.
+    web = budgeted.other_project
+    make_rate(budgeted.organization, "120", project=web, effective_from=date(2026, 11, 1))
+    again = budget_report(budgeted.owner, today=TODAY, zone="UTC")
+    assert {r.project.code: r.used for r in again.rows}["web"] == Decimal("300.00")
+
+
 def test_over_budget_and_effective_rate_of_a_fixed_fee(budgeted):
     project = budgeted.project
     project.billing_method = BillingMethod.FIXED_FEE
