@@ -3,16 +3,14 @@ and one late fee per step."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from punchclock.automation import reminders
 from punchclock.automation.models import ReminderSent
 from punchclock.invoicing import services
 from punchclock.invoicing.models import Invoice, InvoiceStatus
 from tests.automation import test_reminders as base
+from tests.concurrency import at_once
 from tests.invoicing import test_sending
 
 # The dunning fixtures of the domain tests and the SMTP server of the sending tests.
@@ -22,25 +20,12 @@ smtp_server = test_sending.smtp_server
 
 def workers_at_once(count: int, runs: int) -> list[str]:
     """`count` workers start together, each running `runs` times; the errors they met."""
-    barrier = threading.Barrier(count)
-    failures: list[str] = []
 
     def worker() -> None:
-        try:
-            barrier.wait()
-            for _ in range(runs):
-                reminders.send_due()
-        except Exception as exc:  # any error is the failure this test looks for
-            failures.append(repr(exc))
-        finally:
-            connection.close()
+        for _ in range(runs):
+            reminders.send_due()
 
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return failures
+    return at_once(worker, count)[1]
 
 
 @pytest.mark.django_db(transaction=True)
