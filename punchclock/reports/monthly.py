@@ -128,12 +128,12 @@ def build_plan(organization_id: int, zone: str, known: Any = None) -> Any:
     plan may leave those out — an hours-only budget, a chart — and a month built from it
     would be wrong for the next priced report.) `known`: the asking report's plan, whose
     rate periods and day rounding are taken when it read them as a build does (a priced
-    plan, or one marked `rules_read`: time_report reads both for every report but charts;
-    other unpriced plans may leave them out)."""
+    report's plan: time_report reads both for it; unpriced plans may leave them out, and
+    their reads come from the report's query.read_once())."""
     from punchclock.reports.query import Plan, rounds_days
     from punchclock.reports.timereport import rate_boundaries
 
-    priced = known is not None and (known.pricing or known.rules_read) and known.org_zone == zone
+    priced = known is not None and known.pricing and known.org_zone == zone
     return Plan(
         by=("month",),
         pricing=True,

@@ -134,8 +134,9 @@ def _in(column: str, ids: tuple[int, ...]) -> tuple[str, list[int]]:
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
-# Pages made of several reports (budgets, the dashboard's cards) read the organization's
-# report settings once: inside `read_once()`, shared() keeps what each lookup found.
+# A report, and a page made of several (budgets, the dashboard's cards), reads the
+# organization's report settings once: inside `read_once()`, shared() keeps what each
+# lookup found (the kept periods' builds ask for them again).
 _SHARED: ContextVar[dict[Any, Any] | None] = ContextVar("reports_shared", default=None)
 
 
@@ -307,10 +308,6 @@ class Plan:
     billed: bool = True  # False: hours only (a chart), billed seconds read as 0
     # Kept totals' builds: three more sums over the entries not on an issued invoice.
     open_sums: bool = False
-    # Whether rate_boundaries and day_rounding were read as a build reads them (the
-    # organization's own rate periods, every rounding rule), whatever the plan prices:
-    # monthly.build_plan then takes them rather than reading them again.
-    rules_read: bool = False
 
 
 def rounds_days(organization_id: int) -> bool:

@@ -41,6 +41,7 @@ from punchclock.reports.query import (
     edge_rows,
     has_edges,
     kept_part,
+    read_once,
     rounds_days,
     scope_for,
     shared,
@@ -407,6 +408,7 @@ class _Cells:
         return (self.id(TOTAL),)
 
 
+@read_once()
 def time_report(
     viewer: Membership,
     where: TimeFilter,
@@ -434,11 +436,12 @@ def time_report(
         if shows_amounts
         else None
     )
-    boundaries = (
-        book_boundaries(book)
-        if book is not None
-        else rate_boundaries(organization.pk, organization.timezone)
-    )
+    if book is not None:
+        loaded = book
+        key = ("rate periods", organization.pk, organization.timezone)
+        boundaries = shared(key, lambda: book_boundaries(loaded))
+    else:
+        boundaries = rate_boundaries(organization.pk, organization.timezone)
     plan = Plan(
         by=by,
         pricing=shows_amounts,
@@ -447,7 +450,6 @@ def time_report(
         org_zone=organization.timezone,
         billed=not hours_only,
         day_rounding=not hours_only and rounds_days(organization.pk),
-        rules_read=not hours_only,
     )
     table = _Cells()
     bill_lines = _Lines(finest="tag" not in by and not set(by) & set(TIME_DIMENSIONS))
