@@ -304,6 +304,29 @@ def _absorb_marks(organization_id: int, zone: str) -> None:
         ).delete()
 
 
+# The columns _build() writes, in the order of the scan's row (after its period column),
+# then the price.
+_TOTAL_COLUMNS = (
+    "organization_id",
+    "grain",
+    "month",
+    "membership_id",
+    "project_id",
+    "task_id",
+    "period",
+    "seconds",
+    "billable_seconds",
+    "billed_seconds",
+    "open_seconds",
+    "open_billable_seconds",
+    "open_billed_seconds",
+    "bill_rate",
+    "bill_currency",
+    "amount_minor",
+    "open_amount_minor",
+)
+
+
 def _build(
     organization_id: int,
     plan: Any,
@@ -326,43 +349,18 @@ def _build(
     MonthTotal.objects.filter(
         organization_id=organization_id, grain=grain.name, month=month
     ).delete()
-    MonthTotal.objects.bulk_create(
-        (
-            MonthTotal(
-                organization_id=organization_id,
-                grain=grain.name,
-                month=month,
-                membership_id=person,
-                project_id=project,
-                task_id=task,
-                period=period,
-                seconds=seconds,
-                billable_seconds=billable,
-                billed_seconds=billed,
-                open_seconds=open_seconds,
-                open_billable_seconds=open_billable,
-                open_billed_seconds=open_billed,
-                bill_rate=rate,
-                bill_currency=currency,
-                amount_minor=amount,
-                open_amount_minor=open_amount,
-            )
-            for (rate, currency, amount, open_amount), (
-                _,
-                person,
-                project,
-                task,
-                period,
-                seconds,
-                billable,
-                billed,
-                open_seconds,
-                open_billable,
-                open_billed,
-            ) in zip(priced, rows, strict=True)
-        ),
-        batch_size=2000,
-    )
+    # Plain rows through the cursor: a month holds ~2,400 rows, and model instances
+    # through the ORM's insert compiler took twice as long as the scan that found them.
+    columns = ", ".join(_TOTAL_COLUMNS)
+    marks = ", ".join(["%s"] * len(_TOTAL_COLUMNS))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO reports_monthtotal ({columns}) VALUES ({marks})",  # noqa: S608
+            [
+                (organization_id, grain.name, month, *row[1:], rate, currency, amount, opened)
+                for (rate, currency, amount, opened), row in zip(priced, rows, strict=True)
+            ],
+        )
     MonthState.objects.update_or_create(
         organization_id=organization_id,
         grain=grain.name,
