@@ -47,6 +47,9 @@ class Grain:
 
     name: str
     per_transaction: int  # bounds how long one build holds SQLite's write lock
+    # How many stale periods a report builds in its own request (decision 0026); with more
+    # to build it scans while the worker builds them.
+    in_request: int
 
     def first(self, day: date) -> date:
         """The first day of the period that holds `day`."""
@@ -58,12 +61,12 @@ class Grain:
         return first + timedelta(days=7) if self.name == "week" else next_month(first)
 
 
-MONTH = Grain("month", 6)
-WEEK = Grain("week", 26)
+MONTH = Grain("month", 6, 2)
+WEEK = Grain("week", 26, 4)
 # The sums of every kept month of the organization's history up to the last closed one, as
 # one run (decision 0025): what reports without a start (unbilled work, budgets' use) read
 # instead of each month's rows. Built from the kept months, never from the entries.
-SPAN = Grain("span", 1)
+SPAN = Grain("span", 1, 1)
 # A run shorter than this is read month by month: not worth a table of its own.
 SPAN_MIN_MONTHS = 6
 # Whether those reads take the span; tests turn it off to compare.
@@ -147,10 +150,20 @@ def build_plan(organization_id: int, zone: str, known: Any = None) -> Any:
 
 
 def refresh(
-    organization_id: int, plan: Any, months: list[date], scan: Any, grain: Grain = MONTH
-) -> int:
+    organization_id: int,
+    plan: Any,
+    months: list[date],
+    scan: Any,
+    grain: Grain = MONTH,
+    *,
+    most: int | None = None,
+) -> int | None:
     """Rebuild every period of `months` (firsts of `grain`) that a mark made stale or that
-    was never built; `plan` is build_plan()'s. Returns how many were built."""
+    was never built; `plan` is build_plan()'s. Returns how many were built.
+
+    `most` (a report's request): when more than that many periods need building, none is
+    built, the worker is asked to build them now (request_build) and None says that the
+    caller should scan instead (decision 0026)."""
     zone, boundaries = plan.org_zone, plan.rate_boundaries
     wanted = {month: fingerprint(zone, boundaries, month, grain) for month in months}
     if _all_fresh(organization_id, wanted, grain):
@@ -158,6 +171,7 @@ def refresh(
     step = grain.per_transaction
     built = 0
     prices: Any = None  # timereport.KeptPricer, made for the first build
+    refused = False
     # Each pass builds a few periods; under constant writes to old ones a pass may find
     # more to do, so the number of passes is bounded and the last one reads what it has.
     for _ in range(len(months) // step + 3):
@@ -171,6 +185,9 @@ def refresh(
                 ).values_list("month", "fingerprint")
             }
             todo = sorted(m for m, print_ in wanted.items() if (m, print_) not in fresh)
+            if most is not None and not built and len(todo) > most:
+                refused = True
+                break
             for month in todo[:step]:
                 if prices is None:
                     from punchclock.reports.timereport import KeptPricer
@@ -180,12 +197,44 @@ def refresh(
                 built += 1
         if len(todo) <= step:
             break
+    if refused:
+        # The marks taken above stay taken: their periods' states went with them.
+        request_build(organization_id)
+        return None
     return built
+
+
+def request_build(organization_id: int) -> None:
+    """Queue the worker's job that builds the organization's kept periods (keep_built),
+    unless one already waits, so that it starts within seconds rather than at the next
+    hourly tick."""
+    from punchclock.automation.tasks import keep_reports, queue_once
+
+    window = f"asked {now():%Y-%m-%dT%H:%M}"
+    queue_once(keep_reports, window=window, organizations=[organization_id])
 
 
 # How much history the worker keeps built (decision 0021): the periods long reports read.
 KEEP_MONTHS_BACK = 36
 KEEP_WEEKS_BACK = 53
+# Whether a report leaves a large build to the worker (decision 0026); tests of what kept
+# periods hold turn it off, so that their reports build every period they read.
+LIMIT_BUILDS = True
+
+
+def builds_in_request(first: date, zone: str, grain: Grain) -> int | None:
+    """refresh()'s `most` for a report whose kept periods start at `first`: the grain's
+    limit when the worker keeps them all built, else None (periods older than what the
+    worker keeps are built by the report that reads them, as it is the only one that will)."""
+    if not LIMIT_BUILDS:
+        return None
+    oldest = grain.first(local_date(now(), zone))
+    if grain is WEEK:
+        oldest -= timedelta(weeks=KEEP_WEEKS_BACK)
+    else:
+        months = oldest.year * 12 + oldest.month - 1 - KEEP_MONTHS_BACK
+        oldest = date(months // 12, months % 12 + 1, 1)
+    return grain.in_request if first >= oldest else None
 
 
 def organizations_due() -> set[int]:
@@ -230,7 +279,7 @@ def keep_built(organization_id: int) -> int:
         # From the first entry's whole period, as reports without a start read (kept_span).
         periods = closed_periods(from_period_start(span, zone, grain), zone, grain)[-back:]
         if periods:
-            built += refresh(organization_id, plan, periods, _scan, grain)
+            built += refresh(organization_id, plan, periods, _scan, grain) or 0  # None: `most`
     history = closed_periods(from_period_start(span, zone, MONTH), zone)
     if spans_history(TimeFilter(), history, MONTH, zone) and not span_fresh(
         organization_id, history
@@ -355,7 +404,7 @@ def _build(
     marks = ", ".join(["%s"] * len(_TOTAL_COLUMNS))
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO reports_monthtotal ({columns}) VALUES ({marks})",  # noqa: S608
+            f"INSERT INTO reports_monthtotal ({columns}) VALUES ({marks})",
             [
                 (organization_id, grain.name, month, *row[1:], rate, currency, amount, opened)
                 for (rate, currency, amount, opened), row in zip(priced, rows, strict=True)

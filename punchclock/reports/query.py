@@ -368,7 +368,9 @@ def kept_part(scope: Scope, where: TimeFilter, plan: Plan) -> KeptPart | None:
     build = monthly.build_plan(scope.organization_id, plan.org_zone, known=plan)
     if not months or (plan.pricing and plan.rate_boundaries != build.rate_boundaries):
         return None
-    monthly.refresh(scope.organization_id, build, months, _scan, grain)
+    most = monthly.builds_in_request(months[0], plan.org_zone, grain)
+    if monthly.refresh(scope.organization_id, build, months, _scan, grain, most=most) is None:
+        return None  # too many to build here: the worker builds them, this report scans
     return KeptPart(grain, months, span)
 
 
@@ -390,7 +392,9 @@ def whole_months(scope: Scope, where: TimeFilter, plan: Plan) -> KeptPart | None
     build = monthly.build_plan(scope.organization_id, plan.org_zone, known=plan)
     if plan.pricing and plan.rate_boundaries != build.rate_boundaries:
         return None
-    monthly.refresh(scope.organization_id, build, months, _scan)
+    most = monthly.builds_in_request(months[0], plan.org_zone, monthly.MONTH)
+    if monthly.refresh(scope.organization_id, build, months, _scan, most=most) is None:
+        return None
     return part
 
 

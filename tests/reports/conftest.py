@@ -21,6 +21,7 @@ from punchclock.core.timeutil import local_date
 from punchclock.invoicing.services import billed_seconds_by_entry
 from punchclock.projects.models import ProjectMember, RateKind, RoundingDirection, RoundingScope
 from punchclock.projects.services import resolve_rates
+from punchclock.reports import monthly
 from punchclock.tracking import services
 from punchclock.tracking.models import Tag, TimeEntry
 from tests.factories import make_rate, make_task
@@ -29,6 +30,14 @@ from tests.payments.conftest import frozen_today  # noqa: F401 - fixture
 
 ZONE = "Europe/Berlin"
 NOW = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def reports_build_what_they_read(monkeypatch):
+    """These tests check what kept periods hold, built by the reports that read them: no
+    report leaves its builds to the worker here (decision 0026), except in
+    test_cold_reports, which turns the limit back on."""
+    monkeypatch.setattr(monthly, "LIMIT_BUILDS", False)
 
 
 @dataclass
