@@ -157,14 +157,15 @@ def refresh(
     scan: Any,
     grain: Grain = MONTH,
     *,
-    most: int | None = None,
+    in_request: bool = False,
 ) -> int | None:
     """Rebuild every period of `months` (firsts of `grain`) that a mark made stale or that
     was never built; `plan` is build_plan()'s. Returns how many were built.
 
-    `most` (a report's request): when more than that many periods need building, none is
-    built, the worker is asked to build them now (request_build) and None says that the
-    caller should scan instead (decision 0026)."""
+    `in_request` (a report's): when more of them than the grain's `in_request` need
+    building among those the worker keeps, none is built, the worker is asked to build
+    them now (request_build) and None says that the caller should scan instead
+    (decision 0026). Older periods, which only reports build, do not count."""
     zone, boundaries = plan.org_zone, plan.rate_boundaries
     wanted = {month: fingerprint(zone, boundaries, month, grain) for month in months}
     if _all_fresh(organization_id, wanted, grain):
@@ -186,7 +187,7 @@ def refresh(
                 ).values_list("month", "fingerprint")
             }
             todo = sorted(m for m, print_ in wanted.items() if (m, print_) not in fresh)
-            if most is not None and not built and len(todo) > most:
+            if in_request and not built and _leaves_to_worker(organization_id, todo, zone, grain):
                 refused = True
                 break
             for month in todo[:step]:
@@ -223,19 +224,34 @@ KEEP_WEEKS_BACK = 53
 LIMIT_BUILDS = True
 
 
-def builds_in_request(first: date, zone: str, grain: Grain) -> int | None:
-    """refresh()'s `most` for a report whose kept periods start at `first`: the grain's
-    limit when the worker keeps them all built, else None (periods older than what the
-    worker keeps are built by the report that reads them, as it is the only one that will)."""
+def worker_keeps_from(organization_id: int, zone: str, grain: Grain) -> date | None:
+    """The first of the periods that keep_built keeps built (None: none)."""
+    from punchclock.reports.query import Scope, TimeFilter, entry_range
+
+    span = entry_range(Scope(organization_id, everyone=True), TimeFilter())
+    periods = _worker_periods(span, zone, grain) if span is not None else []
+    return periods[0] if periods else None
+
+
+def _worker_periods(span: tuple[datetime, datetime], zone: str, grain: Grain) -> list[date]:
+    """The closed periods keep_built keeps for an organization whose entries span `span`:
+    from the first entry's whole period, as reports without a start read (kept_span), the
+    last three years of months and the last year of weeks."""
+    from punchclock.reports.query import from_period_start
+
+    back = KEEP_WEEKS_BACK if grain is WEEK else KEEP_MONTHS_BACK
+    return closed_periods(from_period_start(span, zone, grain), zone, grain)[-back:]
+
+
+def _leaves_to_worker(organization_id: int, todo: list[date], zone: str, grain: Grain) -> bool:
+    """Whether a report should leave these periods to build to the worker: more of them
+    than the grain's limit are periods the worker keeps."""
     if not LIMIT_BUILDS:
-        return None
-    oldest = grain.first(local_date(now(), zone))
-    if grain is WEEK:
-        oldest -= timedelta(weeks=KEEP_WEEKS_BACK)
-    else:
-        months = oldest.year * 12 + oldest.month - 1 - KEEP_MONTHS_BACK
-        oldest = date(months // 12, months % 12 + 1, 1)
-    return grain.in_request if first >= oldest else None
+        return False
+    oldest = worker_keeps_from(organization_id, zone, grain)
+    if oldest is None:
+        return False
+    return sum(1 for period in todo if period >= oldest) > grain.in_request
 
 
 def organizations_due() -> set[int]:
@@ -276,11 +292,10 @@ def keep_built(organization_id: int) -> int:
         return 0
     plan = build_plan(organization_id, zone)
     built = 0
-    for grain, back in ((MONTH, KEEP_MONTHS_BACK), (WEEK, KEEP_WEEKS_BACK)):
-        # From the first entry's whole period, as reports without a start read (kept_span).
-        periods = closed_periods(from_period_start(span, zone, grain), zone, grain)[-back:]
+    for grain in (MONTH, WEEK):
+        periods = _worker_periods(span, zone, grain)
         if periods:
-            built += refresh(organization_id, plan, periods, _scan, grain) or 0  # None: `most`
+            built += refresh(organization_id, plan, periods, _scan, grain) or 0  # None: in_request
     history = closed_periods(from_period_start(span, zone, MONTH), zone)
     if spans_history(TimeFilter(), history, MONTH, zone) and not span_fresh(
         organization_id, history

@@ -368,8 +368,7 @@ def kept_part(scope: Scope, where: TimeFilter, plan: Plan) -> KeptPart | None:
     build = monthly.build_plan(scope.organization_id, plan.org_zone, known=plan)
     if not months or (plan.pricing and plan.rate_boundaries != build.rate_boundaries):
         return None
-    most = monthly.builds_in_request(months[0], plan.org_zone, grain)
-    if monthly.refresh(scope.organization_id, build, months, _scan, grain, most=most) is None:
+    if monthly.refresh(scope.organization_id, build, months, _scan, grain, in_request=True) is None:
         return None  # too many to build here: the worker builds them, this report scans
     return KeptPart(grain, months, span)
 
@@ -392,8 +391,7 @@ def whole_months(scope: Scope, where: TimeFilter, plan: Plan) -> KeptPart | None
     build = monthly.build_plan(scope.organization_id, plan.org_zone, known=plan)
     if plan.pricing and plan.rate_boundaries != build.rate_boundaries:
         return None
-    most = monthly.builds_in_request(months[0], plan.org_zone, monthly.MONTH)
-    if monthly.refresh(scope.organization_id, build, months, _scan, most=most) is None:
+    if monthly.refresh(scope.organization_id, build, months, _scan, in_request=True) is None:
         return None
     return part
 

@@ -4,7 +4,7 @@ what the worker keeps it always builds."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from django_tasks_db.models import DBTaskResult
@@ -96,24 +96,60 @@ def test_a_report_builds_a_few_stale_periods_itself(world, limited, monkeypatch)
 
 
 def test_periods_older_than_the_worker_keeps_are_built_by_the_report(world, limited, monkeypatch):
-    # Four years on, the world's weeks and months lie before what the worker keeps: no one
-    # else would build them.
-    monkeypatch.setattr(monthly, "now", lambda: datetime(2031, 1, 10, 12, tzinfo=UTC))
+    # With the worker keeping the last two months and three weeks of the history, a report
+    # by week finds nine weeks to build but only three the worker would: it builds them all.
+    monkeypatch.setattr(monthly, "KEEP_MONTHS_BACK", 2)
+    monkeypatch.setattr(monthly, "KEEP_WEEKS_BACK", 3)
+    org = world.agency.organization.pk
+    assert monthly.worker_keeps_from(org, ZONE, monthly.WEEK) == date(2026, 11, 9)
     builds = _builds(monkeypatch)
     window = TimeFilter(start=world.start, end=world.end)
     report = cells_of(time_report(world.agency.owner, window, by=("person", "week"), zone=ZONE))
     assert report == expected_cells(world, ("person", "week"))
     assert len([grain for grain, _ in builds if grain == "week"]) == 8  # whole weeks of the range
-    assert _asked(world.agency.organization.pk) == []
+    assert _asked(org) == []
 
 
-def test_the_limit_holds_for_the_periods_the_worker_keeps(monkeypatch):
-    monkeypatch.setattr(monthly, "LIMIT_BUILDS", True)
-    monkeypatch.setattr(monthly, "now", lambda: LATER)  # Sunday 10 January 2027
-    # keep_built: the 36 months before January 2027, the 53 weeks before 4 January.
-    assert monthly.builds_in_request(date(2024, 1, 1), ZONE, monthly.MONTH) == 2
-    assert monthly.builds_in_request(date(2023, 12, 1), ZONE, monthly.MONTH) is None
-    assert monthly.builds_in_request(date(2025, 12, 29), ZONE, monthly.WEEK) == 4
-    assert monthly.builds_in_request(date(2025, 12, 22), ZONE, monthly.WEEK) is None
+def test_a_range_reaching_before_the_worker_counts_only_the_worker_s_periods(
+    world, limited, monkeypatch
+):
+    # The worker keeps the last seven weeks of the history, from 12 October: more than a
+    # request builds. The report's first whole week, of 5 October, is its own to build.
+    monkeypatch.setattr(monthly, "KEEP_WEEKS_BACK", 7)
+    org = world.agency.organization.pk
+    assert monthly.worker_keeps_from(org, ZONE, monthly.WEEK) == date(2026, 10, 12)
+    window = TimeFilter(start=world.start, end=world.end)
+    by = ("person", "week")
+    builds = _builds(monkeypatch)
+    expected = expected_cells(world, by)
+    assert cells_of(time_report(world.agency.owner, window, by=by, zone=ZONE)) == expected
+    assert builds == []
+    assert len(_asked(org)) == 1
+    tasks.keep_reports.call(organization_id=org)
+    assert ("week", date(2026, 10, 5)) not in builds  # the worker builds only its own
+    assert ("week", date(2026, 10, 12)) in builds
+    builds.clear()
+    assert cells_of(time_report(world.agency.owner, window, by=by, zone=ZONE)) == expected
+    assert builds == [("week", date(2026, 10, 5))]
+
+
+def test_the_limit_counts_the_periods_the_worker_keeps(world, limited, monkeypatch):
+    org = world.agency.organization.pk
+    # The history's closed periods: September to November, the weeks of 28 September to
+    # 23 November; the worker keeps them all.
+    assert monthly.worker_keeps_from(org, ZONE, monthly.MONTH) == date(2026, 9, 1)
+    assert monthly.worker_keeps_from(org, ZONE, monthly.WEEK) == date(2026, 9, 28)
+    months = [date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)]
+    assert monthly._leaves_to_worker(org, months, ZONE, monthly.MONTH)
+    assert not monthly._leaves_to_worker(org, months[1:], ZONE, monthly.MONTH)
+    older = [date(2026, month, 1) for month in range(1, 9)]
+    assert not monthly._leaves_to_worker(org, [*older, *months[1:]], ZONE, monthly.MONTH)
+    weeks = [date(2026, 9, 28) + timedelta(weeks=n) for n in range(5)]
+    assert monthly._leaves_to_worker(org, weeks, ZONE, monthly.WEEK)
+    assert not monthly._leaves_to_worker(org, weeks[1:], ZONE, monthly.WEEK)
     monkeypatch.setattr(monthly, "LIMIT_BUILDS", False)
-    assert monthly.builds_in_request(date(2026, 12, 1), ZONE, monthly.MONTH) is None
+    assert not monthly._leaves_to_worker(org, weeks, ZONE, monthly.WEEK)
+    TimeEntry.objects.filter(organization_id=org).delete()
+    monkeypatch.setattr(monthly, "LIMIT_BUILDS", True)
+    assert monthly.worker_keeps_from(org, ZONE, monthly.WEEK) is None
+    assert not monthly._leaves_to_worker(org, weeks, ZONE, monthly.WEEK)
