@@ -31,6 +31,7 @@ from django.db import connection, transaction
 
 from punchclock.core.timeutil import local_date, now, start_of_day
 from punchclock.reports.models import SUMS, DirtyDay, MonthState, MonthTotal
+from punchclock.reports.query import recalled, remember
 from punchclock.reports.timecut import as_date
 
 KEYS = frozenset({"client", "project", "task", "person"})
@@ -199,6 +200,8 @@ def refresh(
                 built += 1
         if len(todo) <= step:
             break
+    if built:
+        remember(_stamps_key(organization_id, grain, sorted(wanted)), None)
     if refused:
         # The marks taken above stay taken: their periods' states went with them.
         request_build(organization_id)
@@ -317,7 +320,7 @@ def _all_fresh(organization_id: int, wanted: dict[date, str], grain: Grain) -> b
     marks = ", ".join(["%s"] * len(wanted))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT s.month, s.fingerprint FROM reports_monthstate s "
+            "SELECT s.month, s.fingerprint, s.prices FROM reports_monthstate s "
             f"WHERE s.organization_id = %s AND s.grain = %s AND s.month IN ({marks}) "
             "AND NOT EXISTS (SELECT 1 FROM reports_dirtyday d WHERE d.organization_id = %s "
             "AND d.day >= %s AND d.day < %s)",
@@ -330,8 +333,16 @@ def _all_fresh(organization_id: int, wanted: dict[date, str], grain: Grain) -> b
                 grain.next(last) + timedelta(days=1),
             ],
         )
-        built = {(as_date(month), print_) for month, print_ in cursor.fetchall()}
-    return built == set(wanted.items())
+        rows = cursor.fetchall()
+    if {(as_date(month), print_) for month, print_, _ in rows} != set(wanted.items()):
+        return False
+    # What unchecked() would read next for the same periods, kept for this page's reports.
+    remember(_stamps_key(organization_id, grain, sorted(wanted)), {stamp for *_, stamp in rows})
+    return True
+
+
+def _stamps_key(organization_id: int, grain: Grain, months: list[date]) -> tuple[Any, ...]:
+    return ("price stamps", organization_id, grain.name, months[0], months[-1])
 
 
 def _lock(organization_id: int) -> None:
@@ -745,7 +756,11 @@ def read_rates(organization_id: int, months: list[date], grain: Grain) -> list[t
 
 
 def unchecked(organization_id: int, grain: Grain, months: list[date], version: str) -> bool:
-    """Whether some of those periods' amounts were priced or checked with other prices."""
+    """Whether some of those periods' amounts were priced or checked with other prices
+    (their stamps as the freshness check just read them, when it did in this page)."""
+    stamps = recalled(_stamps_key(organization_id, grain, months))
+    if stamps is not None:
+        return stamps != {version}
     return _periods(MonthState, organization_id, grain, months).exclude(prices=version).exists()
 
 
@@ -753,6 +768,7 @@ def checked(organization_id: int, grain: Grain, months: list[date], version: str
     """Those periods' amounts hold with these prices (pricing_version, taken before the
     rates that were compared were read)."""
     _periods(MonthState, organization_id, grain, months).update(prices=version)
+    remember(_stamps_key(organization_id, grain, months), {version})
 
 
 def read_amounts(
@@ -785,3 +801,4 @@ def forget(organization_id: int, grain: Grain, months: list[date], projects: set
         MonthState.objects.filter(
             organization_id=organization_id, grain=grain.name, month__in=stale
         ).delete()
+    remember(_stamps_key(organization_id, grain, months), None)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, cast
 
 from django.db import connection
@@ -165,6 +166,23 @@ def shared[T](key: tuple[Any, ...], read: Callable[[], T]) -> T:
     return cast(T, memo[key])
 
 
+def remember(key: tuple[Any, ...], value: Any) -> None:
+    """Keep (or, with None, forget) what a lookup found, for shared() and recalled()
+    inside the same read_once(); nothing outside one."""
+    memo = _SHARED.get()
+    if memo is not None:
+        if value is None:
+            memo.pop(key, None)
+        else:
+            memo[key] = value
+
+
+def recalled(key: tuple[Any, ...]) -> Any:
+    """What remember() kept under `key` inside this read_once(), or None."""
+    memo = _SHARED.get()
+    return None if memo is None else memo.get(key)
+
+
 def entry_range(scope: Scope, where: TimeFilter) -> tuple[datetime, datetime] | None:
     """The filter's bounds, or the span of the organization's entries when it has none."""
     if where.start is not None and where.end is not None:
@@ -310,19 +328,87 @@ class Plan:
     open_sums: bool = False
 
 
+@dataclass(frozen=True)
+class ProjectFacts:
+    """What reports need of one project: pricing (client, currency, billing method),
+    labels (client and project code and name) and the day-rounding rule."""
+
+    client_id: int
+    currency: str
+    method: str
+    client_code: str
+    client_name: str
+    code: str
+    name: str
+    hourly: bool
+    rounds_days: bool
+
+
+def org_projects(organization_id: int) -> dict[int, ProjectFacts]:
+    """Every project of the organization, by id, read once per read_once() in one plain
+    query: the rounding rule, the pricing digest, the pricer and the labels all take it
+    from here (they read the projects three times over before)."""
+
+    def read() -> dict[int, ProjectFacts]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT p.id, p.client_id, c.currency, p.billing_method, c.code, c.name, "
+                "p.code, p.name, p.rounding_minutes, p.rounding_scope "
+                "FROM projects_project p JOIN clients_client c ON c.id = p.client_id "
+                "WHERE p.organization_id = %s ORDER BY p.id",
+                [organization_id],
+            )
+            rows = cursor.fetchall()
+        facts = {}
+        for row in rows:
+            facts[row[0]] = ProjectFacts(
+                client_id=row[1],
+                currency=row[2],
+                method=row[3],
+                client_code=row[4],
+                client_name=row[5],
+                code=row[6],
+                name=row[7],
+                hourly=row[3] in HOURLY_METHODS,
+                rounds_days=row[8] > 0 and row[9] == RoundingScope.DAY_TASK,
+            )
+        return facts
+
+    return shared(("projects", organization_id), read)
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """What reports need of one membership: a name to show and the weekly capacity."""
+
+    name: str
+    weekly_capacity: Decimal
+    active: bool
+
+
+def org_people(organization_id: int) -> dict[int, PersonFacts]:
+    """Every membership of the organization, by id, ordered by name, read once per
+    read_once() (labels and utilisation read them both)."""
+    from punchclock.accounts.models import User
+
+    def read() -> dict[int, PersonFacts]:
+        rows = (
+            Membership.objects.filter(organization_id=organization_id)
+            .order_by("user__name", "pk")
+            .values_list("pk", "user__name", "user__email", "weekly_capacity_hours", "is_active")
+        )
+        return {
+            pk: PersonFacts(User.display_name_of(name, email), capacity or Decimal(0), active)
+            for pk, name, email, capacity, active in rows
+        }
+
+    return shared(("people", organization_id), read)
+
+
 def rounds_days(organization_id: int) -> bool:
     """Whether some project of the organization rounds a person's day per task (the scan
     then needs its second, per-day query)."""
-    from punchclock.projects.models import Project
-
-    return shared(
-        ("rounds days", organization_id),
-        Project.objects.filter(
-            organization_id=organization_id,
-            rounding_scope=RoundingScope.DAY_TASK,
-            rounding_minutes__gt=0,
-        ).exists,
-    )
+    return any(facts.rounds_days for facts in org_projects(organization_id).values())
 
 
 def _dimension(name: str, viewer_cut: Offsets, sql: Dialect) -> tuple[list[str], list[Any]]:

@@ -17,13 +17,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from punchclock.accounts.models import Membership, Organization, User
+from punchclock.accounts.models import Membership, Organization
 from punchclock.accounts.permissions import can
 from punchclock.core.money import from_minor, minor_units
 from punchclock.core.timeutil import local_date, start_of_day
 from punchclock.projects.models import (
-    HOURLY_METHODS,
-    Project,
     Rate,
     RateKind,
     RateScope,
@@ -41,6 +39,8 @@ from punchclock.reports.query import (
     edge_rows,
     has_edges,
     kept_part,
+    org_people,
+    org_projects,
     read_once,
     rounds_days,
     scope_for,
@@ -222,11 +222,11 @@ class _Pricer:
         missing = project_ids - self.projects.keys()
         if not missing:
             return
-        rows = Project.objects.filter(pk__in=missing).values_list(
-            "pk", "client_id", "client__currency", "billing_method"
-        )
-        for pk, client_id, currency, method in rows:
-            self.projects[pk] = (client_id, currency, method in HOURLY_METHODS)
+        known = org_projects(self.organization.pk)
+        for pk in missing:
+            facts = known.get(pk)
+            if facts is not None:
+                self.projects[pk] = (facts.client_id, facts.currency, facts.hourly)
 
     def bill(
         self, person: int, project: int, task: int | None, period: int
@@ -593,14 +593,11 @@ def pricing_version(organization_id: int, book: RateBook, pricer: _Pricer | None
         (rate.scope_key, rate.effective_from, rate.amount, rate.currency)
         for rate in book.rates(RateKind.BILL)
     )
-    projects = list(
-        Project.objects.filter(organization_id=organization_id)
-        .order_by("pk")
-        .values_list("pk", "client_id", "billing_method", "client__currency")
-    )
+    known = org_projects(organization_id)
+    projects = [(pk, f.client_id, f.method, f.currency) for pk, f in known.items()]
     if pricer is not None:
-        for pk, client_id, method, currency in projects:
-            pricer.projects[pk] = (client_id, currency, method in HOURLY_METHODS)
+        for pk, facts in known.items():
+            pricer.projects[pk] = (facts.client_id, facts.currency, facts.hourly)
     text = repr(rates) + "|" + repr(projects)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -1036,16 +1033,15 @@ def group_labels(
         ids = {k[0] for k in found}
         match dimension:
             case "client":
-                from punchclock.clients.models import Client
-
-                names = dict(
-                    Client.objects.filter(organization_id=org, pk__in=ids).values_list("pk", "name")
-                )
+                names = {f.client_id: f.client_name for f in org_projects(org).values()}
                 labels.update({(dimension, k): names.get(k[0], "?") for k in found})
             case "project" | "task":
                 task_ids = {k[1] for k in found if len(k) > 1 and k[1]}
-                projects = Project.objects.filter(organization_id=org, pk__in=ids)
-                by_id = {pk: (code, name) for pk, code, name in project_names(projects)}
+                by_id = {
+                    pk: (f"{f.client_code}/{f.code}", f.name)
+                    for pk, f in org_projects(org).items()
+                    if pk in ids
+                }
                 tasks = dict(
                     Task.objects.filter(pk__in=task_ids, project__organization_id=org).values_list(
                         "pk", "name"
@@ -1061,12 +1057,10 @@ def group_labels(
                         task = tasks.get(k[1]) if k[1] else None
                         labels[(dimension, k)] = f"{code} · {task or '(no task)'}"
             case "person":
-                people = Membership.objects.filter(organization_id=org, pk__in=ids)
-                named = {
-                    pk: User.display_name_of(name, email)
-                    for pk, name, email in people.values_list("pk", "user__name", "user__email")
-                }
-                labels.update({(dimension, k): named.get(k[0], "?") for k in found})
+                people = org_people(org)
+                labels.update(
+                    {(dimension, k): people[k[0]].name if k[0] in people else "?" for k in found}
+                )
             case "tag":
                 tags = dict(
                     Tag.objects.filter(organization_id=org, pk__in=ids).values_list("pk", "name")

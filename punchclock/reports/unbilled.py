@@ -30,6 +30,7 @@ from punchclock.reports.query import (
     entries_table,
     entry_range,
     kept_span,
+    org_projects,
     read_once,
     scope_for,
     where_clause,
@@ -39,7 +40,6 @@ from punchclock.reports.timereport import (
     KeptFirst,
     hours,
     project_label,
-    project_names,
     time_report,
 )
 
@@ -228,7 +228,6 @@ def _oldest_entries(
     them) say which month holds each project's oldest open time; the entries are then read
     for that month only, and for the parts of the range outside whole kept months. `kept`:
     those months as the time report found them reading its lines, when it did."""
-    from punchclock.projects.models import Project
     from punchclock.reports import monthly, query
 
     scope = scope_for(viewer)
@@ -253,11 +252,7 @@ def _oldest_entries(
         first = start_of_day(months[0], org_zone)
         after = start_of_day(monthly.next_month(months[-1]), org_zone)
         found = _first_starts(scope, replace(where, start=span[0], end=first), org_zone)
-        client_of = dict(
-            Project.objects.filter(organization_id=viewer.organization_id).values_list(
-                "pk", "client_id"
-            )
-        )
+        client_of = {pk: f.client_id for pk, f in org_projects(viewer.organization_id).items()}
         if kept is not None and kept.grain == monthly.MONTH.name and kept.months == months:
             first_months = list(kept.projects.items())
         else:
@@ -324,7 +319,6 @@ def _add_expenses(
     """Approved billable expenses on no invoice, per client, project and client currency."""
     from punchclock.clients.models import Client
     from punchclock.expenses.models import Expense, ExpenseStatus
-    from punchclock.projects.models import Project
 
     found = list(
         Expense.objects.filter(
@@ -342,8 +336,8 @@ def _add_expenses(
     org = viewer.organization_id
     names = dict(Client.objects.filter(organization_id=org).values_list("pk", "name"))
     projects = {
-        pk: project_label(code, name)
-        for pk, code, name in project_names(Project.objects.filter(organization_id=org))
+        pk: project_label(f"{f.client_code}/{f.code}", f.name)
+        for pk, f in org_projects(org).items()
     }
     for item in found:
         client_id, project_id = item["client_id"], item["project_id"]

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from punchclock.accounts.models import Membership, User
-from punchclock.reports.query import TimeFilter, scope_for
+from punchclock.accounts.models import Membership
+from punchclock.reports.query import TimeFilter, org_people, read_once, scope_for
 from punchclock.reports.timereport import hours, time_report
 
 HUNDRED = Decimal(100)
@@ -89,31 +89,28 @@ def counted_days(first: date, last: date, today: date) -> int:
     return max((end - first).days + 1, 0)
 
 
+@read_once()
 def utilisation_report(
     viewer: Membership, where: TimeFilter, *, first: date, last: date, today: date, zone: str
 ) -> UtilisationReport:
     days = counted_days(first, last, today)
     report = time_report(viewer, where, by=("person", "project"), zone=zone, money=False)
     scope = scope_for(viewer)
-    people = Membership.objects.filter(organization_id=viewer.organization_id)
+    people = org_people(viewer.organization_id)
+    with_time = {g.key[0] for g in report.groups}
     if not scope.everyone:
         # Members and managers: the people whose time they may see, and themselves.
-        seen = {g.key[0] for g in report.groups} | {viewer.pk}
-        people = people.filter(pk__in=seen)
+        shown = with_time | {viewer.pk}
     else:
-        people = people.filter(is_active=True) | people.filter(
-            pk__in=[g.key[0] for g in report.groups]
-        )
+        shown = with_time | {pk for pk, person in people.items() if person.active}
     rows: dict[int, PersonRow] = {}
-    # Plain values: a model instance per person and user costs more than the report's sums.
-    found = people.order_by("user__name", "pk").values_list(
-        "pk", "user__name", "user__email", "weekly_capacity_hours"
-    )
-    for pk, name, email, capacity in found:
-        weekly = capacity or Decimal(0)
+    for pk, person in people.items():  # ordered by name
+        if pk not in shown:
+            continue
+        weekly = person.weekly_capacity
         rows[pk] = PersonRow(
             membership_id=pk,
-            name=User.display_name_of(name, email),
+            name=person.name,
             weekly_capacity=weekly,
             capacity_hours=(weekly * days / 7).quantize(Decimal("0.01"), ROUND_HALF_UP),
         )

@@ -343,3 +343,25 @@ def test_without_costs_any_grouping_reads_kept_lines_alone(world, later, monkeyp
     calls.clear()
     time_report(agency.owner, full, by=("client",), zone=ZONE)  # with costs: priced per row
     assert calls == []
+
+
+def test_a_warm_report_reads_the_projects_once_and_the_states_once(world, later, monkeypatch, reads):  # noqa: F811
+    """Up to date kept periods: the rounding rule, the pricing digest, the pricer and the
+    labels share one read of the projects, and the price stamps come with the freshness
+    check's read of the periods' states."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    window = TimeFilter(start=world.start, end=world.end)
+    warm = time_report(world.agency.owner, window, by=("project", "month"), zone=ZONE)
+    with CaptureQueriesContext(connection) as captured:
+        again = time_report(world.agency.owner, window, by=("project", "month"), zone=ZONE)
+    assert cells_of(again) == cells_of(warm)
+    assert reads[-1] == ("project", "month")  # from the kept amounts, both times
+    sql = [q["sql"].lower() for q in captured.captured_queries]
+    projects = [q for q in sql if re.search(r'from "?projects_project"?\s', q)]
+    states = [q for q in sql if "reports_monthstate" in q]
+    assert len(projects) == 1, projects
+    assert len(states) == 1, states
