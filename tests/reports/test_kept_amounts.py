@@ -345,7 +345,7 @@ def test_without_costs_any_grouping_reads_kept_lines_alone(world, later, monkeyp
     assert calls == []
 
 
-def test_a_warm_report_reads_the_projects_once_and_the_states_once(world, later, monkeypatch, reads):  # noqa: F811
+def test_a_warm_report_reads_projects_and_states_once(world, later, monkeypatch, reads):  # noqa: F811
     """Up to date kept periods: the rounding rule, the pricing digest, the pricer and the
     labels share one read of the projects, and the price stamps come with the freshness
     check's read of the periods' states."""
