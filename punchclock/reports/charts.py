@@ -88,8 +88,11 @@ def stacked_bars(
     unit: str = "h",
     width: int = 760,
     height: int = 260,
+    legend_columns: int = 4,
+    css: str = "chart",
 ) -> SafeString:
-    """Bars per category, stacked by series, with a y axis, labels and a legend."""
+    """Bars per category, stacked by series, with a y axis, labels and a legend of
+    `legend_columns` columns; `css`: the svg's class."""
     left, right, top, bottom = 48, 12, 12, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     count = max(len(categories), 1)
@@ -97,11 +100,12 @@ def stacked_bars(
     maximum, steps = axis(float(max(totals, default=Decimal(0))))
     slot = plot_w / count
     bar = max(min(slot * 0.7, 48), 1.5)
-    legend_rows = math.ceil(len(series) / 4) if len(series) > 1 else 0
+    legend_rows = math.ceil(len(series) / legend_columns) if len(series) > 1 else 0
     # Each legend row is 20 high; the last one needs only its text's depth below it.
     full_h = height + legend_rows * 20 - (12 if legend_rows else 0)
     out = [
-        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {full_h}" '
+        f'<svg class="{escape(css)}" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {width} {full_h}" '
         f'role="img" aria-label="{escape(title)}" preserveAspectRatio="xMidYMid meet">',
         f"<title>{escape(title)}</title>",
     ]
@@ -139,10 +143,12 @@ def stacked_bars(
             )
     if legend_rows:
         for index, item in enumerate(series):
-            col, row = index % 4, index // 4
-            x, y = left + col * (plot_w / 4), height + row * 20 - 8
+            col, row = index % legend_columns, index // legend_columns
+            x, y = left + col * (plot_w / legend_columns), height + row * 20 - 8
             color = item.color or PALETTE[index % len(PALETTE)]
-            label = item.label if len(item.label) <= 28 else item.label[:27] + "…"
+            # About 6.2 units a character at font size 11.
+            room = max(int(plot_w / legend_columns / 6.2), 4)
+            label = item.label if len(item.label) <= room else item.label[: room - 1] + "…"
             out.append(
                 f'<rect x="{x:.1f}" y="{y - 9:.1f}" width="10" height="10" fill="{color}" rx="2"/>'
                 f'<text x="{x + 14:.1f}" y="{y:.1f}" font-size="11" fill="#374151">'
@@ -150,6 +156,33 @@ def stacked_bars(
             )
     out.append("</svg>")
     return mark_safe("".join(out))
+
+
+def fitted_bars(
+    categories: Sequence[str],
+    series: Sequence[Series],
+    *,
+    title: str,
+    unit: str = "h",
+    height: int = 260,
+) -> SafeString:
+    """stacked_bars() for a few categories (a week's days), twice: at full width, and
+    narrow with a legend of two columns, which phones show instead (reports.css), so
+    that the chart fits a phone's screen at a readable size rather than scroll."""
+    wide = stacked_bars(
+        categories, series, title=title, unit=unit, height=height, css="chart chart-wide"
+    )
+    narrow = stacked_bars(
+        categories,
+        series,
+        title=title,
+        unit=unit,
+        width=400,
+        height=height,
+        legend_columns=2,
+        css="chart chart-narrow",
+    )
+    return mark_safe(wide + narrow)
 
 
 def lines(

@@ -264,4 +264,4 @@ def week_chart(board: Dashboard) -> Any:
         values = [board.week.per_day.get(day, 0) / 3600 for day in board.week.days]
         series = [charts.Series("Hours", values)]
         title = "Your hours this week"
-    return charts.stacked_bars(categories, series, title=title, height=200)
+    return charts.fitted_bars(categories, series, title=title, height=200)

@@ -142,3 +142,22 @@ def test_the_charts_cells_are_the_hours_only_reports_finest_cells(world):
             assert found == expected, (viewer.role, by)
             checked += len(found)
     assert checked > 50
+
+
+def test_a_weeks_bars_come_with_a_narrow_twin_whose_legend_fits_its_columns():
+    from punchclock.reports.charts import fitted_bars
+
+    days = ["Mon 23", "Tue 24", "Wed 25", "Thu 26", "Fri 27", "Sat 28", "Sun 29"]
+    people = [Series(f"Person with a rather long name {i}", [Decimal(2)] * 7) for i in range(6)]
+    svg = str(fitted_bars(days, people, title="Hours this week by person"))
+    wide, narrow = re.findall(r'<svg class="([^"]+)"[^>]*viewBox="0 0 (\d+) ', svg)
+    assert wide == ("chart chart-wide", "760")
+    assert narrow == ("chart chart-narrow", "400")
+    narrow_svg = svg[svg.index("chart-narrow") :]
+    # Two columns of 170 units: every name is cut to what fits its column, and the x of the
+    # second column's swatches is the first's plus that width.
+    names = re.findall(r'font-size="11" fill="#374151">(Person[^<]*)</text>', narrow_svg)
+    assert len(names) == 6
+    assert all(len(name) <= 27 for name in names)
+    xs = sorted({float(x) for x in re.findall(r'<rect x="([\d.]+)"[^>]*width="10"', narrow_svg)})
+    assert xs == [48.0, 218.0]
