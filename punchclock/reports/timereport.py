@@ -367,10 +367,15 @@ class _Lines:
         sums: dict[tuple[int, str], int] = defaultdict(int)
         prices = self.prices
         units = {currency: 10 ** minor_units(currency) for _, currency in prices}
+        # line_minor() inline, its factors taken once per line: tens of thousands of
+        # (line, cell) pairs in a long report.
+        denominator = 3600 * SCALE
+        factors = [2 * scaled * units[currency] for scaled, currency in prices]
         for composite, seconds in self.seconds.items():
             line, cell = divmod(composite, CELL_SPACE)
-            scaled, currency = prices[line]
-            sums[(cell, currency)] += line_minor(seconds, scaled, units[currency])
+            sums[(cell, prices[line][1])] += (seconds * factors[line] + denominator) // (
+                2 * denominator
+            )
         if self.finest:
             for (cell, currency), minor in list(sums.items()):
                 for parent in table.parents(cell):
@@ -797,7 +802,7 @@ def _add_kept_amounts(
     cost_seconds: dict[int, int] = defaultdict(int)
     minor: dict[tuple[int, str], int] = defaultdict(int)
     present: set[tuple[int, str]] = set()
-    cost_line_of: dict[tuple[int, int], int | None] = {}
+    cost_line_of: dict[int, int | None] = {}  # person * CELL_SPACE + rate period
     for row in rows:
         raw = row[:offset]
         cell = finest_of.get(raw)
@@ -815,23 +820,27 @@ def _add_kept_amounts(
                 whole = every
             cell = finest_of[raw] = every[0]
             every_of[cell], whole_of[cell] = every, whole
+            sums[cell] = [0, 0, 0]
         person, period, currency, seconds, billable, billed, amount = row[offset:]
-        figures = sums.setdefault(cell, [0, 0, 0])
+        figures = sums[cell]
         figures[0] += seconds
         figures[1] += billable
         figures[2] += billed
-        line = cost_line_of.get((person, period), -1)
-        if line == -1:
-            cost = pricer.cost(person, period)
-            line = cost_line_of[(person, period)] = (
-                cost_lines.line((person,), cost) * CELL_SPACE if cost else None
-            )
-        if line is not None and seconds:
-            cost_seconds[line + cell] += seconds
+        if seconds:
+            # Cost lines by (person, rate period): a few hundred keys for thousands of rows.
+            line = cost_line_of.get(person * CELL_SPACE + period, -1)
+            if line == -1:
+                cost = pricer.cost(person, period)
+                line = cost_line_of[person * CELL_SPACE + period] = (
+                    cost_lines.line((person,), cost) * CELL_SPACE if cost else None
+                )
+            if line is not None:
+                cost_seconds[line + cell] += seconds
         if currency:
-            minor[(cell, currency)] += amount
+            key = (cell, currency)
+            minor[key] += amount
             if billed:
-                present.add((cell, currency))
+                present.add(key)
     _add_up(sums, every_of, table)
     kept_seconds = cost_lines.seconds
     for composite, seconds in cost_seconds.items():
