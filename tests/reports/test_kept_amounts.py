@@ -365,3 +365,28 @@ def test_a_warm_report_reads_projects_and_states_once(world, later, monkeypatch,
     states = [q for q in sql if "reports_monthstate" in q]
     assert len(projects) == 1, projects
     assert len(states) == 1, states
+
+
+def test_a_project_made_during_a_page_is_priced_by_its_later_reports(world, later, monkeypatch):  # noqa: F811
+    """The page reads the projects once; a project made after that read, whose entries a
+    later report of the same page finds, is read on its own (no error, priced)."""
+    from punchclock.reports.query import read_once
+
+    window = TimeFilter(start=world.start, end=world.end)
+    owner = world.agency.owner
+    with read_once():
+        time_report(owner, window, by=("project",), zone=ZONE)
+        client = make_client(world.agency.organization, "Initech", currency="EUR")
+        newer = make_project(client, "Migration", code="migration")
+        start = datetime(2026, 11, 20, 9, tzinfo=UTC)
+        services.add_entry(
+            owner, by=owner, project=newer, start=start, end=start + timedelta(hours=2)
+        )
+        report = time_report(owner, window, by=("project",), zone=ZONE)
+        by_client = time_report(owner, window, by=("client",), zone=ZONE)
+    assert {group.key: group.label for group in by_client.groups}[(client.pk,)] == "Initech"
+    cells = {group.key: group.figures for group in report.groups}
+    # Two hours at the organization's default rate of 80 (the rate book as the page read it).
+    assert cells[(newer.pk,)].amounts == {"EUR": Decimal("160.00")}
+    labels = {group.key: group.label for group in report.groups}
+    assert labels[(newer.pk,)] == f"{client.code}/migration · Migration"
