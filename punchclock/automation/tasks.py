@@ -29,6 +29,7 @@ from punchclock.automation import (
     retainer_runs,
     services,
 )
+from punchclock.core.dbstats import refresh_planner_statistics
 from punchclock.core.timeutil import now
 from punchclock.reports import monthly
 from punchclock.reports.documents import keep_documents
@@ -103,6 +104,9 @@ def keep_reports(organization_id: int) -> dict[str, int]:
     keep the issued documents not kept yet (reports.documents), so the next report reads
     them instead of building them in its request."""
     built = monthly.keep_built(organization_id)
+    if built:
+        # Thousands of kept rows may be new: SQLite's planner needs to know (core.dbstats).
+        refresh_planner_statistics()
     organization = Organization.objects.filter(pk=organization_id).first()
     documents = keep_documents(organization) if organization is not None else 0
     counts = {"built": built, "documents": documents}

@@ -80,3 +80,30 @@ def test_marks_of_an_organization_without_entries_are_taken_away(world, later): 
     assert org in monthly.organizations_due()  # the deletions' marks
     assert monthly.keep_built(org) == 0
     assert org not in monthly.organizations_due()
+
+
+def test_the_job_gives_sqlites_planner_statistics_of_what_it_built(world, later):  # noqa: F811
+    """Without statistics SQLite's planner read a month's kept rows through the wrong index
+    (2.4 times as long at 1,000,000 entries): a job that built periods refreshes them."""
+    import pytest
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's autovacuum keeps its own statistics")
+
+    def kept_stats() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            if not cursor.fetchall():
+                return 0
+            cursor.execute("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'reports_monthtotal'")
+            return int(cursor.fetchone()[0])
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if cursor.fetchall():
+            cursor.execute("DELETE FROM sqlite_stat1")
+    assert kept_stats() == 0
+    org = world.agency.organization.pk
+    assert tasks.keep_reports.call(organization_id=org) == {"built": sum(PERIODS.values())}
+    assert kept_stats() > 0
