@@ -719,6 +719,7 @@ def main() -> None:
 
     settle()
     results = []
+    from punchclock.core.dbstats import refresh_planner_statistics
     from punchclock.reports import monthly
     from punchclock.reports.models import MonthState
 
@@ -748,7 +749,8 @@ def main() -> None:
         monthly.LIMIT_BUILDS = True
         # Then what the worker's hourly job keeps (keep_reports): every closed month and
         # week, those of the running month's edge included (decision 0022).
-        monthly.keep_built(owner.organization_id)
+        if monthly.keep_built(owner.organization_id):
+            refresh_planner_statistics()  # as the job does after building (decision 0028)
         if vendor == "postgresql":
             # What autovacuum does after a bulk write on a normal server (this one runs
             # with it off): statistics and a visibility map for index-only reads.

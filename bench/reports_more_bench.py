@@ -761,10 +761,12 @@ def main() -> None:
     settle()
     # The kept periods as the worker's hourly job keeps them (keep_reports), then, on
     # PostgreSQL, what autovacuum would do after that bulk write (it is off here).
+    from punchclock.core.dbstats import refresh_planner_statistics
     from punchclock.reports import monthly
     from punchclock.reports.documents import keep_documents
 
-    monthly.keep_built(org)
+    if monthly.keep_built(org):
+        refresh_planner_statistics()  # as the job does after building (decision 0028)
     keep_documents(owner.organization)
     if vendor == "postgresql":
         with connection.cursor() as cursor:
