@@ -771,14 +771,32 @@ def checked(organization_id: int, grain: Grain, months: list[date], version: str
     remember(_stamps_key(organization_id, grain, months), {version})
 
 
+def client_as_project(plan: Any, months: list[date]) -> bool:
+    """Whether read_amounts() gives the project in the client's column: over several
+    periods, where a join per kept row to find the project's client cost a third of the
+    read (12 months at 1,000,000 entries: 31.9 ms with the join, 19.4 ms without, for
+    7,799 rows instead of 6,928; the caller knows each project's client). A single
+    period's read is small, and its extra rows cost more than the join (11.1 against
+    12.4 ms for last month by client and person)."""
+    return "client" in plan.by and len(months) > 1
+
+
 def read_amounts(
     scope: Any, where: Any, plan: Any, months: list[date], grain: Grain
 ) -> list[tuple[Any, ...]]:
     """Rows of (dimension keys..., person, rate period, bill currency, seconds, billable,
     billed, amount in minor units) from kept periods, for a report grouped by the
     periods themselves: its lines are the kept lines, so their amounts add up as they are.
-    (Person and rate period stay apart for costs, which are rounded per person.)"""
-    keys = [column for name in plan.by for column in COLUMNS[name]]
+    (Person and rate period stay apart for costs, which are rounded per person.)
+
+    Over several periods a grouping by client reads the project in the client's place
+    (client_as_project)."""
+    through_project = client_as_project(plan, months)
+    keys = [
+        column
+        for name in plan.by
+        for column in (["c.project_id"] if name == "client" and through_project else COLUMNS[name])
+    ]
     keys += ["c.membership_id", "c.period", "c.bill_currency"]
     filters, sums = _filters(scope, where, plan, months, grain)
     amount = "c.open_amount_minor" if where.invoiced is False else "c.amount_minor"

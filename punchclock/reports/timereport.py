@@ -694,7 +694,16 @@ def _from_kept_lines(
     pricer.load({row[1] for row in lines})
     if by_period:
         amounts = monthly.read_amounts(scope, where, plan, months, grain)
-        _add_kept_amounts(amounts, by, coarse, ledger, pricer, kept, whole_total=single)
+        _add_kept_amounts(
+            amounts,
+            by,
+            coarse,
+            ledger,
+            pricer,
+            kept,
+            whole_total=single,
+            projects_for_clients=monthly.client_as_project(plan, months),
+        )
         _add_kept_lines(lines, coarse, ledger, pricer, seconds=False)
     else:
         _add_kept_lines(lines, by, ledger, pricer, seconds=True)
@@ -793,12 +802,21 @@ def _add_kept_amounts(
     kept: dict[tuple[int, str], int],
     *,
     whole_total: bool = False,
+    projects_for_clients: bool = False,
 ) -> None:
     """Add monthly.read_amounts' rows to the report's cells: seconds to every cell, cost
     lines per person to every cell (rounded with the rest), and line amounts as they are
     to the cells keyed by the kept period (the coarse ones get theirs from the lines), or
-    to every cell, the total too, when `whole_total` (a range of one kept period)."""
+    to every cell, the total too, when `whole_total` (a range of one kept period). With
+    `projects_for_clients`, the client's column holds the project, whose client `pricer`
+    knows (monthly.client_as_project)."""
     offset, keys = _cell_keys(by)
+    # Where the client's column is, after the columns of the groupings before it.
+    client_at = (
+        sum(2 if name == "task" else 1 for name in by[: by.index("client")])
+        if projects_for_clients
+        else None
+    )
     table, cost_lines = ledger.table, ledger.cost_lines
     total = table.id(TOTAL)
     # Per distinct cell key: its finest cell. Each row goes to that cell alone; the coarser
@@ -816,7 +834,12 @@ def _add_kept_amounts(
         raw = row[:offset]
         cell = finest_of.get(raw)
         if cell is None:
-            first, second = keys(raw)
+            named = raw
+            if client_at is not None:
+                project = raw[client_at]
+                pricer.load({project})
+                named = (*raw[:client_at], pricer.projects[project][0], *raw[client_at + 1 :])
+            first, second = keys(named)
             if second is None:
                 whole: tuple[int, ...] = (table.id((first,)),)
                 every = (*whole, total)
@@ -829,7 +852,7 @@ def _add_kept_amounts(
                 whole = every
             cell = finest_of[raw] = every[0]
             every_of[cell], whole_of[cell] = every, whole
-            sums[cell] = [0, 0, 0]
+            sums.setdefault(cell, [0, 0, 0])  # several projects may share a client's cell
         person, period, currency, seconds, billable, billed, amount = row[offset:]
         figures = sums[cell]
         figures[0] += seconds
