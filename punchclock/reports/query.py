@@ -343,6 +343,11 @@ class ProjectFacts:
     hourly: bool
     rounds_days: bool
 
+    @property
+    def full_code(self) -> str:
+        """The "client/code" form, as Project.full_code gives it."""
+        return f"{self.client_code}/{self.code}"
+
 
 def org_projects(organization_id: int) -> dict[int, ProjectFacts]:
     """Every project of the organization, by id, read once per read_once() in one plain

@@ -376,15 +376,10 @@ class _Lines:
         sums: dict[tuple[int, str], int] = defaultdict(int)
         prices = self.prices
         units = {currency: 10 ** minor_units(currency) for _, currency in prices}
-        # line_minor() inline, its factors taken once per line: tens of thousands of
-        # (line, cell) pairs in a long report.
-        denominator = 3600 * SCALE
-        factors = [2 * scaled * units[currency] for scaled, currency in prices]
         for composite, seconds in self.seconds.items():
             line, cell = divmod(composite, CELL_SPACE)
-            sums[(cell, prices[line][1])] += (seconds * factors[line] + denominator) // (
-                2 * denominator
-            )
+            scaled, currency = prices[line]
+            sums[(cell, currency)] += line_minor(seconds, scaled, units[currency])
         if self.finest:
             for (cell, currency), minor in list(sums.items()):
                 for parent in table.parents(cell):
@@ -520,11 +515,16 @@ def time_report(
     )
 
 
+def _width(dimension: str) -> int:
+    """Key columns of a grouping in a database row: a task is two, project and task."""
+    return 2 if dimension == "task" else 1
+
+
 def _cell_keys(by: tuple[str, ...]) -> tuple[int, Callable[[tuple[Any, ...]], CellKeys]]:
     """How a database row names its cell: the number of leading key columns (a task is
     two: project and task), and the function that turns them into the (first, second)
     keys of the report's groups, periods as dates; second is None for one level."""
-    widths = [2 if name == "task" else 1 for name in by]
+    widths = [_width(name) for name in by]
     split, offset = widths[0], sum(widths)
     first_time = by[0] in TIME_DIMENSIONS
     second_time = len(by) == 2 and by[1] in TIME_DIMENSIONS
@@ -813,9 +813,7 @@ def _add_kept_amounts(
     offset, keys = _cell_keys(by)
     # Where the client's column is, after the columns of the groupings before it.
     client_at = (
-        sum(2 if name == "task" else 1 for name in by[: by.index("client")])
-        if projects_for_clients
-        else None
+        sum(_width(name) for name in by[: by.index("client")]) if projects_for_clients else None
     )
     table, cost_lines = ledger.table, ledger.cost_lines
     total = table.id(TOTAL)
@@ -1084,10 +1082,7 @@ def group_labels(
             case "project" | "task":
                 task_ids = {k[1] for k in found if len(k) > 1 and k[1]}
                 known = org_projects(org)
-                by_id = {
-                    pk: (f"{known[pk].client_code}/{known[pk].code}", known[pk].name)
-                    for pk in ids & known.keys()
-                }
+                by_id = {pk: (known[pk].full_code, known[pk].name) for pk in ids & known.keys()}
                 if ids - known.keys():  # a project made since the page read them
                     newer = Project.objects.filter(organization_id=org, pk__in=ids - known.keys())
                     by_id.update({pk: (code, name) for pk, code, name in project_names(newer)})

@@ -335,10 +335,7 @@ def _add_expenses(
         return
     org = viewer.organization_id
     names = dict(Client.objects.filter(organization_id=org).values_list("pk", "name"))
-    projects = {
-        pk: project_label(f"{f.client_code}/{f.code}", f.name)
-        for pk, f in org_projects(org).items()
-    }
+    projects = {pk: project_label(f.full_code, f.name) for pk, f in org_projects(org).items()}
     for item in found:
         client_id, project_id = item["client_id"], item["project_id"]
         client = clients.setdefault(client_id, UnbilledClient(client_id, names.get(client_id, "?")))
