@@ -8,7 +8,6 @@ rate changes, never with entries.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable
@@ -467,15 +466,24 @@ def time_report(
     if shows_amounts:
         shows_cost = cost and can(viewer, "cost_rates.view")
         pricer = _Pricer(organization, scope, boundaries, shows_cost, book, bills=bill)
-    if "tag" not in by:
-        passes = [(by, {"total", "first", "pair"})]
-    else:
+    levels = {"total", "first", "pair"}
+    untagged: TimeReport | None = None
+    if "tag" in by:
         # An entry with two tags sits in two tag groups but counts once in every other
-        # cell, so those cells come from a second scan without the tag join.
+        # cell (the total; the first level when it is not the tag), so those cells are
+        # the same report's without the tag, which can read kept periods (decision 0029).
         rest = tuple(name for name in by if name != "tag")
-        tagged = {"pair"} if by[0] != "tag" else {"first", "pair"}
-        others = {"total"} | ({"first"} if rest and by[0] != "tag" else set())
-        passes = [(by, tagged), (rest or ("person",), others)]
+        levels = {"pair"} if by[0] != "tag" else {"first", "pair"}
+        untagged = time_report(
+            viewer,
+            where,
+            by=rest or ("person",),
+            zone=zone,
+            money=money,
+            hours_only=hours_only,
+            cost=cost,
+            bill=bill,
+        )
     missing: dict[Key, int] = defaultdict(int)
     # Amounts of kept lines, in minor units per (cell, currency): added as they are.
     kept: dict[tuple[int, str], int] = {}
@@ -485,11 +493,10 @@ def time_report(
     if pricer is not None and pricer.bills and KEEP_AMOUNTS and scope.everyone:
         outcome = _from_kept_lines(scope, where, plan, ledger, pricer, kept, firsts)
     if outcome is not True:
-        for dims, levels in passes:
-            # The kept part found for this very plan is not looked up twice.
-            known = {} if outcome is False or dims != by else {"part": outcome}
-            rows = aggregate(scope, where, dataclasses.replace(plan, by=dims), **known)
-            _accumulate(rows, dims, levels, table, bill_lines, cost_lines, pricer, missing)
+        # The kept part found for this very plan is not looked up twice.
+        known = {} if outcome is False else {"part": outcome}
+        rows = aggregate(scope, where, plan, **known)
+        _accumulate(rows, by, levels, table, bill_lines, cost_lines, pricer, missing)
     figures = [Figures(f[0], f[1], f[2]) for f in table.figures]
     bill_lines.round_into(figures, "amounts", table)
     cost_lines.round_into(figures, "cost", table)
@@ -498,6 +505,16 @@ def time_report(
         into = figures[cell].amounts
         into[currency] = into[currency] + amount if currency in into else amount
     cells = dict(zip(table.keys, figures, strict=True))
+    unpriced = _unpriced_seconds(missing, scope, pricer) if pricer and pricer.bills else 0
+    if untagged is not None:
+        cells[TOTAL] = untagged.total
+        unpriced = untagged.unpriced_seconds
+        if by[0] != "tag":
+            cells.update(((group.key,), group.figures) for group in untagged.groups)
+            # Time written between the two reads can give a pair whose first level the
+            # other read did not see: that level shows none rather than failing the page.
+            for first in {cell[:1] for cell in cells if len(cell) == 2} - cells.keys():
+                cells[first] = Figures()
     labels = group_labels(viewer, by, cells)
     groups = _tree(by, cells, labels)
     return TimeReport(
@@ -508,9 +525,7 @@ def time_report(
         total=cells.get(TOTAL, Figures()),
         shows_amounts=shows_amounts,
         shows_cost=pricer is not None and pricer.shows_cost,
-        unpriced_seconds=_unpriced_seconds(missing, scope, pricer)
-        if pricer is not None and pricer.bills
-        else 0,
+        unpriced_seconds=unpriced,
         kept_first=firsts[0] if firsts and outcome is True else None,
     )
 
@@ -815,7 +830,7 @@ def _add_kept_amounts(
     client_at = (
         sum(_width(name) for name in by[: by.index("client")]) if projects_for_clients else None
     )
-    table, cost_lines = ledger.table, ledger.cost_lines
+    table, cost_lines, projects = ledger.table, ledger.cost_lines, pricer.projects
     total = table.id(TOTAL)
     # Per distinct cell key: its finest cell. Each row goes to that cell alone; the coarser
     # cells are added up from their finest cells afterwards (per cost line too: a coarser
@@ -835,8 +850,9 @@ def _add_kept_amounts(
             named = raw
             if client_at is not None:
                 project = raw[client_at]
-                pricer.load({project})
-                named = (*raw[:client_at], pricer.projects[project][0], *raw[client_at + 1 :])
+                if project not in projects:
+                    pricer.load({project})
+                named = (*raw[:client_at], projects[project][0], *raw[client_at + 1 :])
             first, second = keys(named)
             if second is None:
                 whole: tuple[int, ...] = (table.id((first,)),)

@@ -22,7 +22,7 @@ from punchclock.reports.query import TimeFilter
 from punchclock.reports.timereport import TOTAL, time_report
 from punchclock.tracking import services
 from tests.factories import make_client, make_project, make_rate
-from tests.reports.conftest import _QUOTES, ZONE, spy_calls
+from tests.reports.conftest import _QUOTES, ZONE, keys_of, spy_calls
 from tests.reports.test_kept_months import later  # noqa: F401 - a fixture
 from tests.reports.test_totals_match_entries import cells_of, expected_cells
 
@@ -174,6 +174,67 @@ def test_a_range_of_one_kept_month_adds_up_kept_amounts_in_every_grouping(
     monkeypatch.setattr(query, "KEEP_MONTHS", True)
     time_report(agency.owner, TimeFilter(start=world.start, end=world.end), by=("project",))
     assert reads == []
+
+
+TAGGED = (
+    [("tag",)] + [("tag", k) for k in (*KEYS, "month")] + [(k, "tag") for k in (*KEYS, "month")]
+)
+
+
+def test_a_report_by_tag_takes_its_untagged_cells_from_the_same_report_without_the_tag(
+    world,
+    later,  # noqa: F811
+    monkeypatch,
+    reads,
+):
+    """An entry with two tags counts under both, but once in the total and in a first
+    level that is not the tag: those cells are the report grouped without the tag
+    (decision 0029), which adds up kept amounts over one kept month; the tag's cells are
+    scanned. Every cell equals the entries and the other two ways."""
+    assert any(len(keys_of(e, "tag", ZONE)) == 2 for e in world.entries)  # counted twice
+    in_october = TimeFilter(start=world.start, end=OCTOBER_END)
+    for window, where in ((in_october, lambda e: e.start < OCTOBER_END), (None, None)):
+        window = window or TimeFilter(start=world.start, end=world.end)
+        reads.clear()
+        for by in TAGGED:
+            amounts, priced, scanned = three_ways(world.agency.owner, window, by, monkeypatch)
+            assert amounts == expected_cells(world, by, where=where), by
+            assert amounts == priced == scanned, by
+        untagged = [tuple(k for k in by if k != "tag") or ("person",) for by in TAGGED]
+        if window is in_october:  # one kept month: every grouping reads its amounts
+            assert reads == untagged
+        else:  # two: the groupings by month
+            assert reads == [by for by in untagged if "month" in by]
+
+
+def test_time_written_between_a_tag_reports_two_reads_does_not_fail_it(world, monkeypatch):
+    """The tag's cells are read after the report without the tag: an entry of a new
+    client written in between gives a pair whose client the first read did not see."""
+    agency = world.agency
+    scan = timereport.aggregate
+
+    def entry_written_first(*args, **kwargs):
+        client = make_client(agency.organization, "Late Ltd")
+        project = make_project(client, "Late project")
+        start = datetime(2026, 10, 20, 9, tzinfo=UTC)
+        services.add_entry(
+            agency.owner,
+            by=agency.owner,
+            project=project,
+            start=start,
+            end=start + timedelta(hours=1),
+        )
+        monkeypatch.setattr(timereport, "aggregate", scan)
+        return scan(*args, **kwargs)
+
+    monkeypatch.setattr(timereport, "aggregate", entry_written_first)
+    window = TimeFilter(start=world.start, end=world.end)
+    report = time_report(agency.owner, window, by=("client", "tag"), zone=ZONE)
+    late = next(group for group in report.groups if group.label == "Late Ltd")
+    assert late.figures.seconds == 0  # the first read's figures: it was not there yet
+    assert [child.figures.seconds for child in late.children] == [3600]
+    again = time_report(agency.owner, window, by=("client", "tag"), zone=ZONE)
+    assert next(g for g in again.groups if g.label == "Late Ltd").figures.seconds == 3600
 
 
 def _priced(world, by, monkeypatch, *, oracle=True):
