@@ -505,7 +505,9 @@ def time_report(
         into = figures[cell].amounts
         into[currency] = into[currency] + amount if currency in into else amount
     cells = dict(zip(table.keys, figures, strict=True))
-    unpriced = _unpriced_seconds(missing, scope, pricer) if pricer and pricer.bills else 0
+    unpriced = (
+        _unpriced_seconds(missing, scope, pricer) if pricer is not None and pricer.bills else 0
+    )
     if untagged is not None:
         cells[TOTAL] = untagged.total
         unpriced = untagged.unpriced_seconds
