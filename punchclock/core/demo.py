@@ -677,6 +677,26 @@ DESCRIPTIONS = {
 }
 
 
+# What kind of work each description is, for the report by tag (a few are two kinds).
+TAGS = {
+    "Fix pagination bug": ["bug"],
+    "Crash fixes": ["bug"],
+    "BITV fixes": ["bug"],
+    "Pen-test findings": ["bug", "security"],
+    "Security patch": ["security", "support"],
+    "Threat model": ["security"],
+    "Review PR": ["review"],
+    "Audit report": ["review", "security"],
+    "Accessibility audit": ["review"],
+    "Support ticket": ["support"],
+    "On-call incident": ["support", "bug"],
+    "Workshop": ["meeting"],
+    "Sprint planning": ["meeting"],
+    "Release 2.3": ["release"],
+    "Launch checklist": ["release"],
+}
+
+
 def _track_history(
     organization: Organization, people: dict[str, Membership], owner: Membership
 ) -> None:
@@ -735,11 +755,35 @@ def _track_history(
                     clock = end + timedelta(minutes=rng.choice([0, 5, 10, 30]))
         day += timedelta(days=1)
     tracking.record_history(organization, entries)
+    _tag_history(organization)
     lea = people["lea@punchclock.test"]
     running_project = assignments[lea.pk][0]
     started = max(now() - timedelta(hours=1, minutes=17), to_utc(today, clock_time(0, 5), zone))
     tracking.start_timer(
         lea, project=running_project, description="Pairing on the release", at=started
+    )
+
+
+def _tag_history(organization: Organization) -> None:
+    """Tag the history by what its descriptions say it was (TAGS), in one bulk write."""
+    from punchclock.tracking.models import Tag, TimeEntry
+
+    names = sorted({name for kinds in TAGS.values() for name in kinds})
+    tags = {
+        tag.name: tag
+        for tag in Tag.objects.bulk_create(Tag(organization=organization, name=n) for n in names)
+    }
+    if any(tag.pk is None for tag in tags.values()):  # a database that returns no ids
+        tags = {tag.name: tag for tag in Tag.objects.filter(organization=organization)}
+    Link = TimeEntry.tags.through
+    rows = TimeEntry.objects.filter(organization=organization, description__in=TAGS.keys())
+    Link.objects.bulk_create(
+        (
+            Link(timeentry_id=entry_id, tag_id=tags[name].pk)
+            for entry_id, description in rows.values_list("pk", "description")
+            for name in TAGS[description]
+        ),
+        batch_size=500,
     )
 
 

@@ -53,6 +53,32 @@ def test_demo_has_six_months_of_time_and_one_running_timer(db):
     assert not finished.filter(duration_seconds__isnull=True).exists()
 
 
+def test_demo_time_is_tagged_by_its_descriptions_some_of_it_twice(db):
+    from django.db.models import Count
+
+    from punchclock.reports.query import TimeFilter
+    from punchclock.reports.timereport import time_report
+    from punchclock.tracking.models import TimeEntry
+
+    organization = demo.load()
+    finished = TimeEntry.objects.filter(organization=organization, end__isnull=False)
+    counted = finished.annotate(n=Count("tags"))
+    for entry in counted.filter(description__in=["Security patch", "On-call incident"])[:20]:
+        assert entry.n == 2
+    assert counted.filter(n=0).exclude(description__in=demo.TAGS.keys()).count() == (
+        finished.exclude(description__in=demo.TAGS.keys()).count()
+    )
+    tagged = {t.name for t in organization.tags.filter(entries__isnull=False).distinct()}
+    assert tagged == {"bug", "meeting", "release", "review", "security", "support"}
+    # The report by tag counts a twice-tagged entry under both tags, once in the total.
+    owner = organization.memberships.get(role=Role.OWNER)
+    window = TimeFilter(start=datetime(2000, 1, 1, tzinfo=UTC), end=datetime.now(UTC))
+    by_tag = time_report(owner, window, by=("tag",))
+    assert by_tag.total.seconds == sum(e.duration_seconds for e in finished)
+    assert sum(g.figures.seconds for g in by_tag.groups) > by_tag.total.seconds
+    assert by_tag.total == time_report(owner, window, by=("project",)).total
+
+
 def test_demo_has_expenses_with_receipts_in_three_currencies(db, settings, tmp_path):
     from punchclock.expenses.models import Expense, ExpenseStatus, Receipt
 
