@@ -9,7 +9,7 @@ itself; every value is a parameter and every query is bounded by the organizatio
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -349,37 +349,44 @@ class ProjectFacts:
         return f"{self.client_code}/{self.code}"
 
 
-def org_projects(organization_id: int) -> dict[int, ProjectFacts]:
+def org_projects(organization_id: int, needed: Iterable[int] = ()) -> dict[int, ProjectFacts]:
     """Every project of the organization, by id, read once per read_once() in one plain
     query: the rounding rule, the pricing digest, the pricer and the labels all take it
-    from here (they read the projects three times over before)."""
+    from here (they read the projects three times over before). `needed`: ids it must
+    hold; one made since the page's read (its entries found by a later query) is read
+    then, and kept with the others."""
+    known = shared(("projects", organization_id), lambda: _read_projects(organization_id))
+    newer = set(needed) - known.keys()
+    if newer:
+        known.update(_read_projects(organization_id, newer))
+    return known
 
-    def read() -> dict[int, ProjectFacts]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT p.id, p.client_id, c.currency, p.billing_method, c.code, c.name, "
-                "p.code, p.name, p.rounding_minutes, p.rounding_scope "
-                "FROM projects_project p JOIN clients_client c ON c.id = p.client_id "
-                "WHERE p.organization_id = %s ORDER BY p.id",
-                [organization_id],
-            )
-            rows = cursor.fetchall()
-        facts = {}
-        for row in rows:
-            facts[row[0]] = ProjectFacts(
-                client_id=row[1],
-                currency=row[2],
-                method=row[3],
-                client_code=row[4],
-                client_name=row[5],
-                code=row[6],
-                name=row[7],
-                hourly=row[3] in HOURLY_METHODS,
-                rounds_days=row[8] > 0 and row[9] == RoundingScope.DAY_TASK,
-            )
-        return facts
 
-    return shared(("projects", organization_id), read)
+def _read_projects(organization_id: int, ids: set[int] | None = None) -> dict[int, ProjectFacts]:
+    only = f" AND p.id IN ({', '.join(['%s'] * len(ids))})" if ids else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.id, p.client_id, c.currency, p.billing_method, c.code, c.name, "
+            "p.code, p.name, p.rounding_minutes, p.rounding_scope "
+            "FROM projects_project p JOIN clients_client c ON c.id = p.client_id "
+            f"WHERE p.organization_id = %s{only} ORDER BY p.id",
+            [organization_id, *sorted(ids or ())],
+        )
+        rows = cursor.fetchall()
+    return {
+        row[0]: ProjectFacts(
+            client_id=row[1],
+            currency=row[2],
+            method=row[3],
+            client_code=row[4],
+            client_name=row[5],
+            code=row[6],
+            name=row[7],
+            hourly=row[3] in HOURLY_METHODS,
+            rounds_days=row[8] > 0 and row[9] == RoundingScope.DAY_TASK,
+        )
+        for row in rows
+    }
 
 
 @dataclass(frozen=True)

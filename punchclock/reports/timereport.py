@@ -21,8 +21,6 @@ from punchclock.accounts.permissions import can
 from punchclock.core.money import from_minor, minor_units
 from punchclock.core.timeutil import local_date, start_of_day
 from punchclock.projects.models import (
-    HOURLY_METHODS,
-    Project,
     Rate,
     RateKind,
     RateScope,
@@ -223,18 +221,10 @@ class _Pricer:
         missing = project_ids - self.projects.keys()
         if not missing:
             return
-        known = org_projects(self.organization.pk)
+        known = org_projects(self.organization.pk, missing)
         for pk in missing & known.keys():
             facts = known[pk]
             self.projects[pk] = (facts.client_id, facts.currency, facts.hourly)
-        # A project made since the page's read of them (its entries found by a later query).
-        newer = missing - known.keys()
-        if newer:
-            rows = Project.objects.filter(pk__in=newer).values_list(
-                "pk", "client_id", "client__currency", "billing_method"
-            )
-            for pk, client_id, currency, method in rows:
-                self.projects[pk] = (client_id, currency, method in HOURLY_METHODS)
 
     def bill(
         self, person: int, project: int, task: int | None, period: int
@@ -1099,11 +1089,8 @@ def group_labels(
                 labels.update({(dimension, k): names.get(k[0], "?") for k in found})
             case "project" | "task":
                 task_ids = {k[1] for k in found if len(k) > 1 and k[1]}
-                known = org_projects(org)
+                known = org_projects(org, ids)
                 by_id = {pk: (known[pk].full_code, known[pk].name) for pk in ids & known.keys()}
-                if ids - known.keys():  # a project made since the page read them
-                    newer = Project.objects.filter(organization_id=org, pk__in=ids - known.keys())
-                    by_id.update({pk: (code, name) for pk, code, name in project_names(newer)})
                 tasks = dict(
                     Task.objects.filter(pk__in=task_ids, project__organization_id=org).values_list(
                         "pk", "name"
