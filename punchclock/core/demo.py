@@ -769,12 +769,8 @@ def _tag_history(organization: Organization) -> None:
     from punchclock.tracking.models import Tag, TimeEntry
 
     names = sorted({name for kinds in TAGS.values() for name in kinds})
-    tags = {
-        tag.name: tag
-        for tag in Tag.objects.bulk_create(Tag(organization=organization, name=n) for n in names)
-    }
-    if any(tag.pk is None for tag in tags.values()):  # a database that returns no ids
-        tags = {tag.name: tag for tag in Tag.objects.filter(organization=organization)}
+    made = Tag.objects.bulk_create(Tag(organization=organization, name=n) for n in names)
+    tags = {tag.name: tag for tag in made}  # both databases return the new ids
     Link = TimeEntry.tags.through
     rows = TimeEntry.objects.filter(organization=organization, description__in=TAGS.keys())
     Link.objects.bulk_create(
