@@ -507,52 +507,82 @@ def has_edges(part: KeptPart, plan: Plan) -> bool:
     return bool(_edges(part, plan))
 
 
-def edge_rows(scope: Scope, where: TimeFilter, plan: Plan, part: KeptPart) -> list[tuple[Any, ...]]:
+@dataclass(frozen=True)
+class Edge:
+    """A part of a report's range outside its kept periods, and the whole closed weeks in
+    it that are kept and fresh (read from their totals; the rest of the edge is scanned)."""
+
+    start: datetime
+    end: datetime
+    weeks: tuple[date, ...] = ()
+
+
+def edges_of(scope: Scope, where: TimeFilter, plan: Plan, part: KeptPart) -> list[Edge]:
+    return [
+        Edge(start, end, _edge_weeks(scope, where, plan, part, start, end))
+        for start, end in _edges(part, plan)
+    ]
+
+
+def edge_rows(
+    scope: Scope,
+    where: TimeFilter,
+    plan: Plan,
+    part: KeptPart,
+    edges: list[Edge] | None = None,
+    *,
+    weeks: bool = True,
+) -> list[tuple[Any, ...]]:
     """aggregate()'s rows of the range outside the kept periods: scanned, except the
     closed weeks inside a month's edge (the running month's, mostly) that are already
-    kept and fresh."""
+    kept and fresh. `weeks=False`: the caller reads those weeks itself (as lines,
+    timereport), so only the days around them are scanned here."""
+    from punchclock.reports import monthly
+
     rows: list[tuple[Any, ...]] = []
-    for start, end in _edges(part, plan):
-        rows += _edge(scope, where, plan, part, start, end)
+    for edge in edges_of(scope, where, plan, part) if edges is None else edges:
+        if not edge.weeks:
+            rows += _scan(scope, dataclasses.replace(where, start=edge.start, end=edge.end), plan)
+            continue
+        if weeks:
+            month = monthly.MONTH.first(local_date(edge.start, plan.org_zone))
+            rows += monthly.read_weeks_of_month(scope, where, plan, list(edge.weeks), month)
+        first = start_of_day(edge.weeks[0], plan.org_zone)
+        after = start_of_day(monthly.WEEK.next(edge.weeks[-1]), plan.org_zone)
+        for low, high in ((edge.start, first), (after, edge.end)):
+            if low < high:
+                rows += _scan(scope, dataclasses.replace(where, start=low, end=high), plan)
     return rows
 
 
-def _edge(
+def _edge_weeks(
     scope: Scope, where: TimeFilter, plan: Plan, part: KeptPart, start: datetime, end: datetime
-) -> list[tuple[Any, ...]]:
-    """One edge of a priced report on kept months: its whole closed weeks from their kept
-    totals when every one is built and unmarked (never built here: a report should not
-    pay for weeks the worker keeps), the rest scanned."""
+) -> tuple[date, ...]:
+    """One edge of a priced report on kept months: its whole closed weeks when every one is
+    kept and unmarked (never built here: a report should not pay for weeks the worker
+    keeps); none when the edge is to be scanned whole."""
     from punchclock.reports import monthly
 
     week = monthly.WEEK
-    weeks: list[date] = []
     # Priced reports only: their scan is the costly one (rate periods, and a second pass
     # for per-day rounding); an hours-only scan of a few weeks is as cheap as the kept
     # weeks and their checks (measured: 0022).
-    if part.grain is monthly.MONTH and KEEP_MONTHS and plan.pricing:
-        weeks = monthly.closed_periods((start, end), plan.org_zone, week)
+    if not (part.grain is monthly.MONTH and KEEP_MONTHS and plan.pricing):
+        return ()
+    weeks = monthly.closed_periods((start, end), plan.org_zone, week)
     # An edge is part of one month: its whole weeks too, so a report by month puts them
     # all in that month's cell.
     month = monthly.MONTH.first(local_date(start, plan.org_zone))
-    if weeks and monthly.MONTH.first(weeks[-1] + timedelta(days=6)) != month:
-        weeks = []
-    if weeks and monthly.usable(where, dataclasses.replace(plan, by=("week",))) is None:
-        weeks = []
-    if weeks:
-        build = monthly.build_plan(scope.organization_id, plan.org_zone, known=plan)
-        same_periods = not plan.pricing or plan.rate_boundaries == build.rate_boundaries
-        if not same_periods or not monthly.fresh(scope.organization_id, build, weeks, week):
-            weeks = []
-    if not weeks:
-        return _scan(scope, dataclasses.replace(where, start=start, end=end), plan)
-    first = start_of_day(weeks[0], plan.org_zone)
-    after = start_of_day(week.next(weeks[-1]), plan.org_zone)
-    rows = monthly.read_weeks_of_month(scope, where, plan, weeks, month)
-    for low, high in ((start, first), (after, end)):
-        if low < high:
-            rows += _scan(scope, dataclasses.replace(where, start=low, end=high), plan)
-    return rows
+    if not weeks or monthly.MONTH.first(weeks[-1] + timedelta(days=6)) != month:
+        return ()
+    if monthly.usable(where, dataclasses.replace(plan, by=("week",))) is None:
+        return ()
+    build = monthly.build_plan(scope.organization_id, plan.org_zone, known=plan)
+    if plan.rate_boundaries != build.rate_boundaries:
+        return ()
+    if not monthly.fresh(scope.organization_id, build, weeks, week):
+        return ()
+    return tuple(weeks)
 
 
 _UNKNOWN: Any = object()

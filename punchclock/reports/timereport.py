@@ -36,6 +36,7 @@ from punchclock.reports.query import (
     TimeFilter,
     aggregate,
     edge_rows,
+    edges_of,
     has_edges,
     kept_part,
     org_people,
@@ -683,16 +684,31 @@ def _from_kept_lines(
         lined = whole_months(scope, where, plan)
         if lined is not None and not _prices_hold(pricer, lined.grain, lined.months, version):
             lined = None
+    edges = edges_of(scope, where, plan, part)
+    # Not by the period, the edges' kept weeks (the running month's) hold lines that the
+    # kept periods' lines continue: read in the same query, summed per line there, they
+    # are half the rows they would be as a scan's (0030). Their stored rates must hold too.
+    weeks: list[date] = []
+    kept_weeks = [list(edge.weeks) for edge in edges if edge.weeks]
+    if not by_period and kept_weeks:
+        if all(_prices_hold(pricer, monthly.WEEK, some, version) for some in kept_weeks):
+            weeks = [week for some in kept_weeks for week in some]
+        else:
+            edges = edges_of(scope, where, plan, part)  # the weeks made stale are scanned
     if lined is not None:
         lines = monthly.read_lines(scope, where, plan, lined.months, lined.grain)
     else:
         # With every cell holding whole lines, only their unpriced time is read.
         # The unbilled views date each project's oldest open work from the same read.
         first = not by_period and where.billable is True and where.invoiced is False
-        lines = monthly.read_lines(scope, where, plan, months, grain, unpriced=single, first=first)
+        lines = monthly.read_lines(
+            scope, where, plan, months, grain, unpriced=single, first=first, weeks=weeks
+        )
         if first:
             projects: dict[int, date] = {}
             for row in lines:
+                if row[-1] is None:  # in the edges' weeks alone
+                    continue
                 month = as_date(row[-1])
                 if row[1] not in projects or month < projects[row[1]]:
                     projects[row[1]] = month
@@ -718,7 +734,8 @@ def _from_kept_lines(
     priced = (
         {"total", "first", "pair"} if lined is None else {"pair"} | (set() if coarse else {"first"})
     )
-    ledger.add(edge_rows(scope, where, plan, part), by, {"total", "first", "pair"}, pricer, priced)
+    rows = edge_rows(scope, where, plan, part, edges, weeks=not weeks)
+    ledger.add(rows, by, {"total", "first", "pair"}, pricer, priced)
     return True
 
 

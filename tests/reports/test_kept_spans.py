@@ -41,7 +41,7 @@ def december(world, monkeypatch):
 
 def _grains_read(monkeypatch) -> list[str]:
     """The grains of the kept rows each read asks for."""
-    return spy_calls(monkeypatch, monthly, "_filters", lambda *args: args[-1].name)
+    return spy_calls(monkeypatch, monthly, "_filters", lambda *args, **kwargs: args[-1].name)
 
 
 def _three_ways(call, monkeypatch):

@@ -28,7 +28,7 @@ from tests.reports.test_kept_months import (  # noqa: F401 - later is a fixture
     longer_through_the_orm,
     round_days_down,
 )
-from tests.reports.test_totals_match_entries import expected_cells
+from tests.reports.test_totals_match_entries import cells_of, expected_cells
 
 KEYS = ["client", "project", "task", "person"]
 GROUPINGS = [("week",)] + [("week", k) for k in KEYS] + [(k, "week") for k in KEYS]
@@ -221,3 +221,77 @@ def test_a_month_edge_reads_its_kept_weeks_when_they_are_fresh(world, later, mon
     kept, scanned = both(viewer, window, ("project", "month"), monkeypatch)
     assert calls == []
     assert kept == scanned
+
+
+def test_without_costs_an_edges_kept_weeks_are_read_with_the_months_lines(
+    world,
+    later,  # noqa: F811
+    monkeypatch,
+):
+    """The unbilled views (no cost, not by the period): October is a kept month, 1–19
+    November the edge, and once kept its whole weeks (2–8 and 9–15 November) are summed
+    per line in the same read as October's lines, not read again as rows to price. The
+    days around them are scanned. A rate whose amount changed after the weeks were priced
+    makes them stale, and then the edge is scanned."""
+    import itertools
+
+    from punchclock.projects.models import Rate, RateKind
+    from punchclock.reports import monthly
+    from tests.reports import conftest
+    from tests.reports.test_kept_amounts import three_ways_without_cost
+
+    viewer = world.agency.owner
+    with_lines: list[tuple[date, ...]] = []
+    as_rows: list[list[date]] = []
+    real_lines, real_rows = monthly.read_lines, monthly.read_weeks_of_month
+
+    def lines_spy(*args, **kwargs):
+        with_lines.append(tuple(kwargs.get("weeks", ())))
+        return real_lines(*args, **kwargs)
+
+    def rows_spy(scope, where, plan, weeks, month):
+        as_rows.append(weeks)
+        return real_rows(scope, where, plan, weeks, month)
+
+    monkeypatch.setattr(monthly, "read_lines", lines_spy)
+    monkeypatch.setattr(monthly, "read_weeks_of_month", rows_spy)
+    both(viewer, TimeFilter(start=world.start, end=world.end), ("week",), monkeypatch)
+    november = (date(2026, 11, 2), date(2026, 11, 9))
+    groupings = [(k,) for k in KEYS] + list(itertools.permutations(KEYS, 2))
+    for where, keeps in (
+        (TimeFilter(start=world.start, end=NOVEMBER_20), lambda e: e.start < NOVEMBER_20),
+        (
+            TimeFilter(start=world.start, end=NOVEMBER_20, billable=True, invoiced=False),
+            lambda e: e.start < NOVEMBER_20 and e.billable and not e.invoiced,
+        ),
+    ):
+        for by in groupings:
+            with_lines.clear()
+            as_rows.clear()
+            lines = cells_of(time_report(viewer, where, by=by, zone=ZONE, cost=False))
+            assert with_lines == [november], (where, by)
+            assert as_rows == [], (where, by)
+            expected = expected_cells(world, by, where=keeps)
+            assert lines == {key: (*cell[:4], {}) for key, cell in expected.items()}, (where, by)
+            again, priced, scanned = three_ways_without_cost(viewer, where, by, monkeypatch)
+            assert again == lines == priced == scanned, (where, by)
+    # The rate in force in November costs a euro more, and a report of October alone has
+    # repriced October since: the kept weeks still hold the old rate.
+    rate = (
+        Rate.objects.filter(organization=world.agency.organization, kind=RateKind.BILL)
+        .order_by("-effective_from")
+        .first()
+    )
+    Rate.objects.filter(pk=rate.pk).update(amount=rate.amount + 1)
+    conftest._QUOTES.clear()  # the oracle's rates, as they are now
+    october = TimeFilter(start=world.start, end=datetime(2026, 10, 31, 23, tzinfo=UTC))
+    time_report(viewer, october, by=("project", "month"), zone=ZONE)
+    with_lines.clear()
+    where = TimeFilter(start=world.start, end=NOVEMBER_20)
+    lines = cells_of(time_report(viewer, where, by=("client", "project"), zone=ZONE, cost=False))
+    assert with_lines == [()]  # the weeks' rates no longer hold: not read as lines
+    monkeypatch.setattr(query, "KEEP_MONTHS", False)
+    scanned = cells_of(time_report(viewer, where, by=("client", "project"), zone=ZONE, cost=False))
+    assert lines == scanned
+    expected = expected_cells(world, ("client", "project"), where=lambda e: e.start < NOVEMBER_20)
+    assert lines == {key: (*cell[:4], {}) for key, cell in expected.items()}
