@@ -628,6 +628,22 @@ def timed(call, runs: int) -> tuple[float, list[float]]:
     return statistics.median(samples), samples
 
 
+def paired_ratio(ours: Any, hand: Any, runs: int) -> float:
+    """The median of ours ÷ hand over `runs` pairs, each pair timed back to back. On a
+    machine shared with other work, a minute's slowdown lands on both sides of a pair,
+    where medians of two separate series can catch it on one side only."""
+    ours()
+    hand()
+    ratios = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        ours()
+        middle = time.perf_counter()
+        hand()
+        ratios.append((middle - started) / (time.perf_counter() - middle))
+    return statistics.median(ratios)
+
+
 def month_bounds(day: date, months_back: int) -> date:
     year, month = day.year, day.month - months_back
     while month <= 0:
@@ -791,6 +807,15 @@ def main() -> None:
         priced, _ = timed(lambda: time_report(owner, where, by=by, zone=ZONE), args.runs)
         report_module.KEEP_AMOUNTS = True
         best = min(h for h in (hand, hand_months, hand_amounts) if h is not None)
+        hand_calls = [(hand, lambda: run_sql(sql, params))]
+        if hand_months is not None:
+            hand_calls.append((hand_months, lambda: run_sql(sql_m, params_m)))
+        if hand_amounts is not None and amounts_sql is not None:
+            hand_calls.append((hand_amounts, lambda: run_sql(*amounts_sql)))
+        best_call = min(hand_calls, key=lambda pair: pair[0])[1]
+        paired = paired_ratio(
+            lambda: time_report(owner, where, by=by, zone=ZONE), best_call, args.runs
+        )
         sql_h, params_h = hand_sql(vendor, by, start, end, owner.organization_id, False, boundaries)
         hours_only, _ = timed(lambda: run_sql(sql_h, params_h), args.runs)
         query = f"/reports/time/?from={first}&to={last - timedelta(days=1)}&by={by[0]}" + (
@@ -819,6 +844,7 @@ def main() -> None:
             "sql_amounts_ms": round(hand_amounts, 1) if hand_amounts is not None else None,
             "ours_priced_ms": round(priced, 1),
             "ratio": round(ours / best, 2) if best else None,
+            "paired_ratio": round(paired, 2),
             "scan_ratio": round(scan / hand, 2) if hand else None,
             "sql_hours_ms": round(hours_only, 1),
             "page_ms": round(page, 1),

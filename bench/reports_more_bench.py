@@ -53,6 +53,7 @@ from reports_bench import (
     hand_sql,
     log,
     month_bounds,
+    paired_ratio,
     prepare_environment,
     reuse_world,
     run_sql,
@@ -774,10 +775,13 @@ def main() -> None:
                 cursor.execute(f"VACUUM ANALYZE {table}")
     results = []
     for name, call, queries, url in cases:
+
+        def hand_call(queries: Any = queries) -> int:
+            return sum(run_sql(sql, params) for sql, params in queries)
+
         ours, _ = timed(call, args.runs)
-        hand, _ = timed(
-            lambda queries=queries: sum(run_sql(sql, params) for sql, params in queries), args.runs
-        )
+        hand, _ = timed(hand_call, args.runs)
+        paired = paired_ratio(call, hand_call, args.runs)
         status, page = None, None
         if url is not None:  # a card has no page of its own
             status = browser.get(url, secure=True).status_code
@@ -791,6 +795,7 @@ def main() -> None:
             "ours_ms": round(ours, 1),
             "sql_ms": round(hand, 1),
             "ratio": round(ours / hand, 2) if hand else None,
+            "paired_ratio": round(paired, 2),
             "page_ms": None if page is None else round(page, 1),
             "page_status": status,
             "peak_kib": round(peak / 1024),
