@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from html import escape
 
@@ -63,11 +63,24 @@ def _fmt(value: float) -> str:
 
 def _exact(value: Number) -> Decimal:
     """A value as Decimal, so sums of hours or money stay exact (floats only place pixels)."""
-    return value if isinstance(value, Decimal) else Decimal(str(value))
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
 
 
 def _total(values: Sequence[Number]) -> Decimal:
+    # Whole numbers (seconds, before they become hours) add up as integers: a chart of a
+    # month by project ranks some two hundred series of thirty-one days each.
+    if all(type(v) is int for v in values):
+        return Decimal(sum(values))
     return sum((_exact(v) for v in values), Decimal(0))
+
+
+def in_hours(series: Sequence[Series]) -> list[Series]:
+    """Series of whole seconds as the exact hours a chart draws. Charts of time add up,
+    rank and fold their series in seconds, as integers, and turn only the drawn ones into
+    hours."""
+    return [replace(item, values=[Decimal(v) / 3600 for v in item.values]) for item in series]
 
 
 def top_series(series: list[Series], limit: int = 8, other: str = "Other") -> list[Series]:

@@ -253,15 +253,15 @@ def week_chart(board: Dashboard) -> Any:
         index = {day: i for i, day in enumerate(board.team_days)}
         series = []
         for group in board.team:
-            values = [0.0] * 7
+            values = [0] * 7
             for child in group.children:
                 if child.key[0] in index:
-                    values[index[child.key[0]]] = child.figures.seconds / 3600
+                    values[index[child.key[0]]] = child.figures.seconds
             series.append(charts.Series(group.label, values))
         series = charts.top_series(series)
         title = "This week's hours per day, by person"
     else:
-        values = [board.week.per_day.get(day, 0) / 3600 for day in board.week.days]
+        values = [board.week.per_day.get(day, 0) for day in board.week.days]
         series = [charts.Series("Hours", values)]
         title = "Your hours this week"
-    return charts.fitted_bars(categories, series, title=title, height=200)
+    return charts.fitted_bars(categories, charts.in_hours(series), title=title, height=200)

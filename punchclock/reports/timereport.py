@@ -537,12 +537,19 @@ def _cell_keys(by: tuple[str, ...]) -> tuple[int, Callable[[tuple[Any, ...]], Ce
     first_time = by[0] in TIME_DIMENSIONS
     second_time = len(by) == 2 and by[1] in TIME_DIMENSIONS
     two = len(by) == 2
+    days: dict[Any, date] = {}  # a period as the database gave it, read once
+
+    def day(value: Any) -> date:
+        found = days.get(value)
+        if found is None:
+            found = days[value] = as_date(value)
+        return found
 
     def keys(raw: tuple[Any, ...]) -> CellKeys:
-        first: Key = (as_date(raw[0]),) if first_time else raw[:split]
+        first: Key = (day(raw[0]),) if first_time else raw[:split]
         if not two:
             return first, None
-        return first, (as_date(raw[split]),) if second_time else raw[split:offset]
+        return first, (day(raw[split]),) if second_time else raw[split:offset]
 
     return offset, keys
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -23,7 +22,6 @@ from punchclock.reports.export import FileFormat, export_response, time_report_t
 from punchclock.reports.params import CHOICE_PERIODS, FieldError, ReportRequest, parse_request
 from punchclock.reports.query import DIMENSIONS, TIME_DIMENSIONS, day_bounds, entry_ids, scope_for
 from punchclock.reports.timereport import (
-    HOUR,
     Figures,
     ReportError,
     TimeReport,
@@ -160,16 +158,18 @@ def _chart(viewer: Membership, ask: ReportRequest, report: TimeReport) -> Any:
     slots = _slots(unit, span, report.zone, sorted({day for day, _, _ in cells}))
     categories = [_short(unit, day) for day in slots]
     index = {day: i for i, day in enumerate(slots)}
-    found: dict[Any, list[Decimal]] = {}
+    # Seconds per series and slot, ranked and folded into "Other" as integers; only the
+    # series drawn become hours (a month by project has some two hundred series).
+    found: dict[Any, list[int]] = {}
     for day, key, seconds in cells:
-        values = found.setdefault(key, [Decimal(0)] * len(slots))
-        values[index[day]] = Decimal(seconds) / HOUR
+        found.setdefault(key, [0] * len(slots))[index[day]] += seconds
     if first in TIME_DIMENSIONS:
         series = [charts.Series("Hours", found[None])]
     else:
         labels = {g.key: g.label for g in report.groups}
         series = [charts.Series(labels.get(k, "?"), v) for k, v in found.items()]
         series = charts.top_series(series)
+    series = charts.in_hours(series)
     if not categories:
         return None
     title = f"Hours by {first} per {unit}"

@@ -265,12 +265,13 @@ def _utilisation_chart(report: Any) -> Any:
     people = [p for p in report.people if p.seconds][:16]
     if not people:
         return None
-    found: dict[int, tuple[str, list[float]]] = {}
+    found: dict[int, tuple[str, list[int]]] = {}
     for index, person in enumerate(people):
         for share in person.projects:
-            _label, values = found.setdefault(share.key, (share.label, [0.0] * len(people)))
-            values[index] = share.seconds / 3600
+            _label, values = found.setdefault(share.key, (share.label, [0] * len(people)))
+            values[index] = share.seconds
     series = charts.top_series([charts.Series(label, v) for label, v in found.values()])
+    series = charts.in_hours(series)
     names = [p.name.split(" ")[0] for p in people]
     return charts.stacked_bars(names, series, title="Hours per person, split by project")
 

@@ -28,6 +28,27 @@ def test_the_other_series_sums_money_exactly():
     assert other.values == [Decimal("1.00"), Decimal("2.00")]  # floats give 0.9999999999999999
 
 
+def test_series_of_seconds_rank_and_fold_as_integers_and_draw_as_exact_hours():
+    """Time charts rank and fold their series in whole seconds and turn only the drawn
+    ones into hours: the same bars as folding the hours themselves, the "Other" bar the
+    exact hours of the seconds it holds."""
+    from punchclock.reports.charts import in_hours, stacked_bars, top_series
+
+    # Twelve series with thirds of an hour and odd seconds, which no float holds exactly.
+    seconds = [Series(f"p{i}", [1200 * i + 1, 3599 * (i % 3), 7 * i]) for i in range(12)]
+    days = ["Mon", "Tue", "Wed"]
+    folded = top_series(seconds)
+    # Totals 1,207 i + 1 + 3,599 (i mod 3): p11 20,476 s, p8 16,855, p10 15,670 and so on;
+    # p6, p1, p3 and p0 are the smallest four.
+    expected = ["p11", "p8", "p10", "p5", "p7", "p9", "p2", "p4", "Other"]
+    assert [s.label for s in folded] == expected
+    other = in_hours(folded)[-1].values
+    assert other == [Decimal(12004) / 3600, Decimal(3599) / 3600, Decimal(70) / 3600]
+    assert str(stacked_bars(days, in_hours(folded), title="t")) == str(
+        stacked_bars(days, top_series(in_hours(seconds)), title="t")
+    )
+
+
 def test_the_axis_ends_near_the_largest_value_instead_of_doubling_it():
     from punchclock.reports.charts import axis
 
