@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from punchclock.invoicing.models import BilledEntry, Invoice, InvoiceStatus
 from punchclock.invoicing.services import create_draft, credit_invoice, issue_invoice
@@ -127,6 +127,28 @@ def _plan(sql: str, params: list) -> str:
         return " ".join(row[0] for row in cursor.fetchall())
 
 
+def _plan_through(index: str, sql: str, params: list) -> str:
+    """The plan of a read of the kept table when `index` is the only index it could take
+    (PostgreSQL; on SQLite, as _plan). On a few rows PostgreSQL picks between two indexes
+    by statistics that other tests' rows leave behind (the plain month index won one CI
+    run), so the others are dropped for the EXPLAIN, inside a savepoint undone at once:
+    what is checked is that the query's terms let it read that index."""
+    if connection.vendor == "sqlite":
+        return _plan(sql, params)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'reports_monthtotal' "
+                "AND indexname <> %s AND indexname NOT LIKE '%%pkey'",
+                [index],
+            )
+            for (other,) in cursor.fetchall():
+                cursor.execute(f'DROP INDEX "{other}"')
+        plan = _plan(sql, params)
+        transaction.set_rollback(True)
+    return plan
+
+
 @pytest.mark.parametrize(
     ("where", "by"),
     [
@@ -186,7 +208,7 @@ def test_unbilled_work_reads_kept_months_through_their_open_index(issuing, monke
         if "reports_monthtotal" in sql
     ]
     assert len(reads) == 1
-    plan = _plan(*reads[0])
+    plan = _plan_through("month_total_open", *reads[0])
     assert "month_total_open" in plan, plan
     assert MonthTotal.objects.filter(open_billable_seconds__gt=0).exists()
     assert MonthTotal.objects.filter(billable_seconds__gt=0, open_billable_seconds=0).exists()
